@@ -1,0 +1,298 @@
+"""Run configuration as data: one frozen dataclass per concern, validated at construction.
+
+Every field name is unique across the four sections, so a whole run config flattens to one
+``{name: string}`` dict (URL query parameters, CLI flags) and back without ambiguity.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ConfigError
+
+DATASETS = ("synthetic", "digits", "moons", "circles", "spiral", "csv")
+NOISE_TYPES = ("gaussian", "masking", "salt_pepper")
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "elu", "leaky_relu", "identity")
+OUTPUT_ACTIVATIONS = ("auto", "sigmoid", "identity")
+OPTIMIZERS = ("adam", "adamw", "sgd")
+LOSSES = ("mse", "l1", "huber")
+DEVICES = ("auto", "cpu", "cuda")
+
+MAX_GAUSSIAN_SIGMA = 3.0  # in units of the scaled data: 3 standard deviations drowns any signal
+
+
+def _check_int(problems, owner, name, value, low, high):
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        problems.append(f"The '{name}' parameter of {owner} must be an int in [{low}, {high}]. Got {value!r} instead.")
+
+
+def _check_float(problems, owner, name, value, low, high, *, low_open=False):
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    ok = ok and (low < value if low_open else low <= value) and value <= high
+    if not ok:
+        bracket = "(" if low_open else "["
+        problems.append(
+            f"The '{name}' parameter of {owner} must be a float in {bracket}{low:g}, {high:g}]. Got {value!r} instead."
+        )
+
+
+def _check_choice(problems, owner, name, value, choices):
+    if value not in choices:
+        options = ", ".join(repr(c) for c in choices)
+        problems.append(f"The '{name}' parameter of {owner} must be one of {options}. Got {value!r} instead.")
+
+
+def _raise_if(problems):
+    if problems:
+        raise ConfigError("\n".join(problems))
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    dataset: str = "synthetic"  # one of DATASETS
+    n_samples: int = 1000  # rows generated (synthetic and 2-D sets); the seed used 1000
+    n_features: int = 20  # synthetic columns; the seed used 20
+    n_informative: int = 2  # synthetic: informative columns (make_classification's default)
+    class_sep: float = 1.0  # synthetic: distance between the classes
+    manifold_noise: float = 0.05  # moons/circles/spiral: intrinsic noise of the manifold
+    test_fraction: float = 0.2  # held-out share, 80/20 as in the seed
+    data_seed: int = 42  # generation and split seed, the seed's random_state
+    csv_path: str = ""  # csv: path of the table (the dashboard passes an upload instead)
+    label_column: str = ""  # csv: optional label column, excluded from the features
+
+    def __post_init__(self):
+        p: list[str] = []
+        owner = "DataConfig"
+        _check_choice(p, owner, "dataset", self.dataset, DATASETS)
+        _check_int(p, owner, "n_samples", self.n_samples, 50, 100_000)
+        _check_int(p, owner, "n_features", self.n_features, 2, 1000)
+        _check_int(p, owner, "n_informative", self.n_informative, 1, 1000)
+        _check_float(p, owner, "class_sep", self.class_sep, 0.0, 10.0)
+        _check_float(p, owner, "manifold_noise", self.manifold_noise, 0.0, 1.0)
+        _check_float(p, owner, "test_fraction", self.test_fraction, 0.05, 0.5)
+        _check_int(p, owner, "data_seed", self.data_seed, 0, 2**31 - 1)
+        if not p and self.n_informative > self.n_features:
+            p.append(
+                f"The 'n_informative' parameter of DataConfig must be at most n_features "
+                f"({self.n_features}). Got {self.n_informative!r} instead."
+            )
+        for name in ("csv_path", "label_column"):
+            if not isinstance(getattr(self, name), str):
+                p.append(f"The '{name}' parameter of DataConfig must be a str. Got {getattr(self, name)!r} instead.")
+        _raise_if(p)
+
+
+@dataclass(frozen=True)
+class NoiseConfig:
+    noise: str = "gaussian"  # one of NOISE_TYPES; the seed used gaussian
+    noise_level: float = 0.2  # gaussian: sigma in scaled units; masking/salt_pepper: fraction of entries
+
+    def __post_init__(self):
+        p: list[str] = []
+        _check_choice(p, "NoiseConfig", "noise", self.noise, NOISE_TYPES)
+        high = MAX_GAUSSIAN_SIGMA if self.noise == "gaussian" else 1.0
+        _check_float(p, "NoiseConfig", "noise_level", self.noise_level, 0.0, high)
+        _raise_if(p)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    hidden_dim: int = 8  # code size; the seed used 8
+    hidden_layers: tuple[int, ...] = ()  # encoder widths between input and code; decoder mirrors them
+    activation: str = "leaky_relu"  # the seed used relu, but dead relu code units cost ~10% on digits
+    output_activation: str = "auto"  # auto: sigmoid for [0,1] data, identity for standardized data
+    tied_weights: bool = False  # decoder reuses the transposed encoder weights
+
+    def __post_init__(self):
+        p: list[str] = []
+        owner = "ModelConfig"
+        _check_int(p, owner, "hidden_dim", self.hidden_dim, 1, 4096)
+        layers = self.hidden_layers
+        if isinstance(layers, list):
+            object.__setattr__(self, "hidden_layers", tuple(layers))
+            layers = self.hidden_layers
+        valid = isinstance(layers, tuple) and len(layers) <= 8
+        valid = valid and all(isinstance(w, int) and not isinstance(w, bool) and 1 <= w <= 4096 for w in layers)
+        if not valid:
+            p.append(
+                f"The 'hidden_layers' parameter of {owner} must be a list of up to 8 ints in [1, 4096]. "
+                f"Got {layers!r} instead."
+            )
+        _check_choice(p, owner, "activation", self.activation, ACTIVATIONS)
+        _check_choice(p, owner, "output_activation", self.output_activation, OUTPUT_ACTIVATIONS)
+        if not isinstance(self.tied_weights, bool):
+            p.append(f"The 'tied_weights' parameter of {owner} must be a bool. Got {self.tied_weights!r} instead.")
+        _raise_if(p)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 50  # passes over the training rows; the seed used 50
+    batch_size: int = 32  # rows per step; 0 means full batch, as in the seed
+    lr: float = 1e-3  # learning rate; the seed used Adam at 1e-3
+    optimizer: str = "adam"  # one of OPTIMIZERS
+    loss: str = "mse"  # one of LOSSES
+    weight_decay: float = 0.0  # L2 penalty (decoupled for adamw)
+    momentum: float = 0.9  # sgd only
+    patience: int = 0  # early stopping: epochs without test improvement; 0 turns it off
+    seed: int = 0  # model init, batch order and noise draws
+    device: str = "cpu"  # auto picks CUDA when present
+
+    def __post_init__(self):
+        p: list[str] = []
+        owner = "TrainConfig"
+        _check_int(p, owner, "epochs", self.epochs, 1, 10_000)
+        _check_int(p, owner, "batch_size", self.batch_size, 0, 100_000)
+        _check_float(p, owner, "lr", self.lr, 0.0, 1e7, low_open=True)
+        _check_choice(p, owner, "optimizer", self.optimizer, OPTIMIZERS)
+        _check_choice(p, owner, "loss", self.loss, LOSSES)
+        _check_float(p, owner, "weight_decay", self.weight_decay, 0.0, 1.0)
+        _check_float(p, owner, "momentum", self.momentum, 0.0, 0.999)
+        _check_int(p, owner, "patience", self.patience, 0, 10_000)
+        _check_int(p, owner, "seed", self.seed, 0, 2**31 - 1)
+        _check_choice(p, owner, "device", self.device, DEVICES)
+        _raise_if(p)
+
+
+SECTIONS = {"data": DataConfig, "noise": NoiseConfig, "model": ModelConfig, "train": TrainConfig}
+
+
+def _field_names(cls) -> list[str]:
+    return [f.name for f in dataclasses.fields(cls)]
+
+
+FIELD_SECTION = {name: section for section, cls in SECTIONS.items() for name in _field_names(cls)}
+
+
+def _unknown_key(key: str, valid: list[str], owner: str) -> str:
+    close = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
+    hint = f" Did you mean '{close[0]}'?" if close else f" Valid keys: {', '.join(valid)}."
+    return f"Unknown key '{key}' for {owner}.{hint}"
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    data: DataConfig = field(default_factory=DataConfig)
+    noise: NoiseConfig = field(default_factory=NoiseConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self):
+        for section, cls in SECTIONS.items():
+            if not isinstance(getattr(self, section), cls):
+                raise ConfigError(f"The '{section}' parameter of RunConfig must be a {cls.__name__}.")
+
+    # --- dict / JSON ---------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        out = dataclasses.asdict(self)
+        out["model"]["hidden_layers"] = list(self.model.hidden_layers)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
+        if not isinstance(data, dict):
+            raise ConfigError(f"A run config must be a JSON object. Got {type(data).__name__} instead.")
+        problems = [_unknown_key(k, list(SECTIONS), "RunConfig") for k in data if k not in SECTIONS]
+        _raise_if(problems)
+        sections = {}
+        for name, section_cls in SECTIONS.items():
+            values = data.get(name, {})
+            if not isinstance(values, dict):
+                problems.append(f"The '{name}' section must be an object. Got {values!r} instead.")
+                continue
+            valid = _field_names(section_cls)
+            problems += [_unknown_key(k, valid, section_cls.__name__) for k in values if k not in valid]
+            try:
+                sections[name] = section_cls(**{k: v for k, v in values.items() if k in valid})
+            except ConfigError as exc:
+                problems.append(str(exc))
+        _raise_if(problems)
+        return cls(**sections)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    @classmethod
+    def from_json(cls, text: str) -> RunConfig:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"The config is not valid JSON ({exc.msg} at line {exc.lineno}).") from None
+        return cls.from_dict(data)
+
+    # --- flat string dict (URL query, CLI) -------------------------------------------------------
+    def to_flat(self, *, only_changed: bool = False) -> dict[str, str]:
+        """Every field as ``{name: string}``; with ``only_changed`` just those that differ from defaults."""
+        default = RunConfig().to_dict()
+        flat = {}
+        for section, values in self.to_dict().items():
+            for name, value in values.items():
+                if only_changed and default[section][name] == value:
+                    continue
+                flat[name] = _format_value(value)
+        return flat
+
+    @classmethod
+    def from_flat(cls, flat: dict[str, str], base: RunConfig | None = None) -> RunConfig:
+        """Parse ``{name: string}`` over ``base`` (defaults if None); every problem is reported at once."""
+        data = (base or cls()).to_dict()
+        problems = []
+        for key, text in flat.items():
+            section = FIELD_SECTION.get(key)
+            if section is None:
+                problems.append(_unknown_key(key, list(FIELD_SECTION), "RunConfig"))
+                continue
+            default = data[section][key]
+            try:
+                data[section][key] = _parse_value(text, default)
+            except ValueError:
+                kind = "list of ints" if isinstance(default, list) else type(default).__name__
+                problems.append(f"The '{key}' parameter must be a {kind}. Got {text!r} instead.")
+        _raise_if(problems)
+        return cls.from_dict(data)
+
+    def replace(self, **changes: Any) -> RunConfig:
+        """A copy with some fields changed, named flat: ``cfg.replace(hidden_dim=16, lr=0.01)``."""
+        data = self.to_dict()
+        problems = []
+        for key, value in changes.items():
+            section = FIELD_SECTION.get(key)
+            if section is None:
+                problems.append(_unknown_key(key, list(FIELD_SECTION), "RunConfig"))
+            else:
+                data[section][key] = list(value) if key == "hidden_layers" else value
+        _raise_if(problems)
+        return RunConfig.from_dict(data)
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def _parse_value(text: Any, default: Any) -> Any:
+    text = str(text).strip()
+    if isinstance(default, bool):
+        low = text.lower()
+        if low in ("1", "true", "yes", "on"):
+            return True
+        if low in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(text)
+    if isinstance(default, int):
+        return int(text)
+    if isinstance(default, float):
+        return float(text)
+    if isinstance(default, list):
+        return [int(part) for part in text.split(",") if part.strip()]
+    return text

@@ -1,0 +1,218 @@
+"""Datasets, the seeded train/test split and the scaler (always fitted on the training rows only).
+
+Nothing here downloads anything: every dataset is generated or ships with scikit-learn, or is a
+table the user supplies.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .config import DataConfig
+from .errors import DataError
+
+MAX_CSV_BYTES = 50 * 1024 * 1024
+MIN_CSV_ROWS = 10
+
+
+@dataclass
+class Scaler:
+    """Standardization (per column) or a [0,1] range (one global min/max, so images keep contrast)."""
+
+    kind: str  # "standard" or "range"
+    offset_: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # (D,)
+    scale_: np.ndarray = field(default_factory=lambda: np.ones(0, np.float32))  # (D,), never 0
+
+    def fit(self, X: np.ndarray) -> Scaler:
+        X = np.asarray(X, dtype=np.float64)
+        if self.kind == "standard":
+            offset, scale = X.mean(axis=0), X.std(axis=0)
+        elif self.kind == "range":
+            low, high = X.min(), X.max()
+            offset, scale = np.full(X.shape[1], low), np.full(X.shape[1], high - low)
+        else:
+            raise DataError(f"Unknown scaler kind {self.kind!r}; use 'standard' or 'range'.")
+        # A constant column carries no information; scaling it by 1 keeps it at 0 instead of NaN.
+        scale = np.where(scale > 1e-12, scale, 1.0)
+        self.offset_, self.scale_ = offset.astype(np.float32), scale.astype(np.float32)
+        return self
+
+    @property
+    def bounded(self) -> bool:
+        """True when scaled data lives in [0, 1] (images), so noisy inputs may be clipped there."""
+        return self.kind == "range"
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        Z = (np.asarray(X, dtype=np.float32) - self.offset_) / self.scale_
+        return np.clip(Z, 0.0, 1.0) if self.bounded else Z
+
+    def inverse_transform(self, Z: np.ndarray) -> np.ndarray:
+        return np.asarray(Z, dtype=np.float32) * self.scale_ + self.offset_
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "offset": self.offset_.tolist(), "scale": self.scale_.tolist()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Scaler:
+        scaler = cls(kind=str(data["kind"]))
+        scaler.offset_ = np.asarray(data["offset"], dtype=np.float32)
+        scaler.scale_ = np.asarray(data["scale"], dtype=np.float32)
+        if scaler.offset_.shape != scaler.scale_.shape or scaler.offset_.ndim != 1:
+            raise DataError("The scaler's offset and scale must be two lists of the same length.")
+        return scaler
+
+
+@dataclass
+class Dataset:
+    """A split, scaled dataset. Arrays are float32 in the scaled space; ``*_raw`` keep original units."""
+
+    name: str
+    X_train: np.ndarray  # (N_train, D)
+    X_test: np.ndarray  # (N_test, D)
+    y_train: np.ndarray | None  # (N_train,) labels for colouring and the probe, if any
+    y_test: np.ndarray | None
+    scaler: Scaler
+    feature_names: list[str]
+    image_shape: tuple[int, int] | None = None  # (8, 8) for digits
+
+    @property
+    def n_features(self) -> int:
+        return self.X_train.shape[1]
+
+    @property
+    def bounded(self) -> bool:
+        return self.scaler.bounded
+
+    @property
+    def low(self) -> np.ndarray:
+        """Per-column low end in scaled space (salt-and-pepper's 'pepper')."""
+        return np.zeros(self.n_features, np.float32) if self.bounded else self.X_train.min(axis=0)
+
+    @property
+    def high(self) -> np.ndarray:
+        return np.ones(self.n_features, np.float32) if self.bounded else self.X_train.max(axis=0)
+
+
+def _spiral(n_samples: int, noise: float, rng: np.random.Generator):
+    """Two interleaved arms of an Archimedean spiral in 2-D, labelled by arm."""
+    t = np.sqrt(rng.uniform(0.05, 1.0, n_samples)) * 3 * np.pi  # (N,), denser near the centre
+    arm = rng.integers(0, 2, n_samples)
+    angle = t + np.pi * arm
+    X = np.stack([t * np.cos(angle), t * np.sin(angle)], axis=1) / (3 * np.pi)
+    return X + rng.normal(scale=noise, size=X.shape), arm
+
+
+def _generate(cfg: DataConfig):
+    """Raw (X, y, feature_names, image_shape) for the built-in datasets."""
+    from sklearn import datasets
+
+    if cfg.dataset == "synthetic":
+        X, y = datasets.make_classification(
+            n_samples=cfg.n_samples,
+            n_features=cfg.n_features,
+            n_informative=cfg.n_informative,
+            n_redundant=min(2, cfg.n_features - cfg.n_informative),
+            n_classes=2,
+            class_sep=cfg.class_sep,
+            random_state=cfg.data_seed,
+        )
+        return X, y, [f"x{i}" for i in range(cfg.n_features)], None
+    if cfg.dataset == "digits":
+        bunch = datasets.load_digits()
+        return bunch.data, bunch.target, [f"px{r}{c}" for r in range(8) for c in range(8)], (8, 8)
+    if cfg.dataset == "moons":
+        X, y = datasets.make_moons(cfg.n_samples, noise=cfg.manifold_noise, random_state=cfg.data_seed)
+    elif cfg.dataset == "circles":
+        X, y = datasets.make_circles(cfg.n_samples, noise=cfg.manifold_noise, factor=0.5, random_state=cfg.data_seed)
+    elif cfg.dataset == "spiral":
+        X, y = _spiral(cfg.n_samples, cfg.manifold_noise, np.random.default_rng(cfg.data_seed))
+    else:
+        raise DataError(f"Dataset {cfg.dataset!r} is not generated; pass a CSV table for 'csv'.")
+    return X, y, ["x", "y"], None
+
+
+def read_csv(source, label_column: str = ""):
+    """Parse a user's table into (X, y, feature_names). ``source`` is a path, bytes or a file object.
+
+    Every problem says which column or rows are wrong and how to fix the table.
+    """
+    import pandas as pd
+
+    if isinstance(source, (str, os.PathLike)):
+        if not os.path.isfile(source):
+            raise DataError(f"CSV file '{source}' does not exist. Check the path and try again.")
+        if os.path.getsize(source) > MAX_CSV_BYTES:
+            raise DataError(f"CSV file '{source}' is larger than {MAX_CSV_BYTES // 2**20} MB. Use a sample of it.")
+    elif isinstance(source, (bytes, bytearray)):
+        if len(source) > MAX_CSV_BYTES:
+            raise DataError(f"The CSV upload is larger than {MAX_CSV_BYTES // 2**20} MB. Use a sample of it.")
+        source = io.BytesIO(source)
+    try:
+        frame = pd.read_csv(source)
+    except UnicodeDecodeError:
+        raise DataError("The CSV file is not UTF-8 text. Save it as UTF-8 CSV and upload it again.") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "no columns"
+        raise DataError(f"The CSV file could not be parsed ({first}). Check that it is comma-separated.") from None
+
+    y = None
+    if label_column:
+        if label_column not in frame.columns:
+            names = ", ".join(map(str, frame.columns[:12]))
+            raise DataError(f"Label column '{label_column}' is not in the CSV. Its columns are: {names}.")
+        y = frame.pop(label_column).to_numpy()
+
+    text_columns = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    if text_columns:
+        shown = ", ".join(f"'{c}'" for c in text_columns[:5])
+        raise DataError(
+            f"Column(s) {shown} are not numeric. Remove them, or name one as the label column, and upload again."
+        )
+    for column in frame.columns:
+        empty = np.flatnonzero(frame[column].isna().to_numpy())
+        if empty.size:
+            rows = ", ".join(str(r + 2) for r in empty[:5]) + (", ..." if empty.size > 5 else "")
+            raise DataError(
+                f"Column '{column}' has {empty.size} empty cells (rows {rows}). Fill or drop them and upload again."
+            )
+    if frame.shape[1] < 2:
+        raise DataError(f"The CSV has {frame.shape[1]} numeric feature column(s); a DAE needs at least 2.")
+    if frame.shape[0] < MIN_CSV_ROWS:
+        raise DataError(f"The CSV has {frame.shape[0]} rows; at least {MIN_CSV_ROWS} are needed to train and test.")
+    X = frame.to_numpy(dtype=np.float64)
+    if not np.isfinite(X).all():
+        raise DataError("The CSV holds infinite values. Replace them with finite numbers and upload again.")
+    return X, y, [str(c) for c in frame.columns]
+
+
+def load_dataset(cfg: DataConfig, csv_source=None) -> Dataset:
+    """Build, split (seeded, ``test_fraction`` held out) and scale the dataset named by ``cfg``."""
+    from sklearn.model_selection import train_test_split
+
+    if cfg.dataset == "csv":
+        source = csv_source if csv_source is not None else cfg.csv_path
+        if source is None or (isinstance(source, str) and not source):
+            raise DataError("The 'csv' dataset needs a table: pass --csv PATH or upload a file.")
+        X, y, names = read_csv(source, cfg.label_column)
+        image_shape = None
+    else:
+        X, y, names, image_shape = _generate(cfg)
+
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y if y is not None else np.zeros(len(X)), test_size=cfg.test_fraction, random_state=cfg.data_seed
+    )
+    scaler = Scaler("range" if image_shape else "standard").fit(X_train)
+    return Dataset(
+        name=cfg.dataset,
+        X_train=scaler.transform(X_train),
+        X_test=scaler.transform(X_test),
+        y_train=y_train if y is not None else None,
+        y_test=y_test if y is not None else None,
+        scaler=scaler,
+        feature_names=names,
+        image_shape=image_shape,
+    )
