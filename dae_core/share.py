@@ -1,0 +1,82 @@
+"""How a run config leaves Python and comes back: a shareable link's query string and the equivalent command.
+
+A link is read leniently: each parameter is checked on its own, good ones are kept, and every bad one is
+reported by name, so a typo in one value never throws the whole link away. A CSV path never travels in a
+link, because a link must not make a server read one of its own files.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+
+from .config import FIELD_SECTION, RunConfig
+from .errors import ConfigError
+
+NOT_IN_LINKS = ("csv_path",)
+CSV_PLACEHOLDER = "TABLE.csv"  # shown in the command when the table's name is unknown
+
+
+def to_query(config: RunConfig) -> dict[str, str]:
+    """The query parameters of a link to ``config``: only the fields that differ from the defaults."""
+    return {k: v for k, v in config.to_flat(only_changed=True).items() if k not in NOT_IN_LINKS}
+
+
+def config_from_query(params: Mapping[str, str]) -> tuple[RunConfig, list[str]]:
+    """Parse a link's query parameters into a config, plus one message per parameter that was not used.
+
+    Each parameter is parsed alone over the defaults and kept if it is valid. If the kept parameters
+    still do not fit together (e.g. ``noise=masking&noise_level=2``), the link is dropped as a whole and
+    the defaults are used; the message says so.
+    """
+    defaults = RunConfig().to_flat()
+    kept: dict[str, str] = {}
+    messages = []
+    for key, text in params.items():
+        text = text[-1] if isinstance(text, list) else str(text)
+        if key in NOT_IN_LINKS:
+            messages.append(f"Link parameter '{key}' was ignored: a link cannot name a file. Upload the table instead.")
+            continue
+        try:
+            RunConfig.from_flat({key: text})
+        except ConfigError as exc:
+            reason = " ".join(str(exc).split("\n"))
+            fallback = f" Kept the default ({defaults[key] or 'none'})." if key in FIELD_SECTION else ""
+            messages.append(f"Link parameter '{key}={text}' was ignored: {reason}{fallback}")
+            continue
+        kept[key] = text
+    try:
+        return RunConfig.from_flat(kept), messages
+    except ConfigError as exc:
+        reason = " ".join(str(exc).split("\n"))
+        messages.append(f"The link's parameters do not fit together: {reason} Using the defaults for all of them.")
+        return RunConfig(), messages
+
+
+def to_cli_command(config: RunConfig) -> str:
+    """The ``python -m dae_core train ...`` line that trains ``config``; only changed fields become flags.
+
+    A CSV run names its table with ``--csv`` (``config.data.csv_path``, or a placeholder when empty).
+    Fields the command line has no flag for are listed in a trailing shell comment.
+    """
+    from .cli import FLAG_OF_FIELD
+
+    changed = config.to_flat(only_changed=True)
+    words = ["python", "-m", "dae_core", "train"]
+    if config.data.dataset == "csv":
+        changed.pop("dataset", None)  # --csv implies it
+        changed["csv_path"] = config.data.csv_path or CSV_PLACEHOLDER
+    unsupported = []
+    for name, text in changed.items():
+        flag = FLAG_OF_FIELD.get(name)
+        if flag is None:
+            unsupported.append(f"{name}={text}")
+        elif isinstance(getattr(getattr(config, FIELD_SECTION[name]), name), bool):
+            if text == "true":
+                words.append(flag)  # a store_true flag; false is the default, so it is never changed-and-false
+        else:
+            words += [flag, text]
+    command = " ".join(shlex.quote(word) for word in words)
+    if unsupported:
+        command += "  # no flag for: " + ", ".join(unsupported)
+    return command
