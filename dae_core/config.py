@@ -251,10 +251,14 @@ class RunConfig:
             try:
                 data[section][key] = _parse_value(text, default)
             except ValueError:
-                kind = "list of ints" if isinstance(default, list) else type(default).__name__
-                problems.append(f"The '{key}' parameter must be a {kind}. Got {text!r} instead.")
+                kind = "a list of ints" if isinstance(default, list) else _KIND_NAMES[type(default)]
+                problems.append(f"The '{key}' parameter must be {kind}. Got {text!r} instead.")
+        try:
+            config = cls.from_dict(data)
+        except ConfigError as exc:
+            problems.append(str(exc))
         _raise_if(problems)
-        return cls.from_dict(data)
+        return config
 
     def replace(self, **changes: Any) -> RunConfig:
         """A copy with some fields changed, named flat: ``cfg.replace(hidden_dim=16, lr=0.01)``."""
@@ -268,6 +272,9 @@ class RunConfig:
                 data[section][key] = list(value) if key == "hidden_layers" else value
         _raise_if(problems)
         return RunConfig.from_dict(data)
+
+
+_KIND_NAMES = {bool: "a bool (true or false)", int: "an int", float: "a float", str: "a str"}
 
 
 def _format_value(value: Any) -> str:

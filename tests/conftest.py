@@ -1,0 +1,31 @@
+"""Shared fixtures: a fixed seed for every test, and tiny configs and datasets that train in milliseconds."""
+
+import numpy as np
+import pytest
+import torch
+
+from dae_core import RunConfig, load_dataset
+
+torch.set_num_threads(1)  # tiny models train faster on one thread, and results do not depend on it
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    np.random.seed(0)
+    torch.manual_seed(0)
+
+
+@pytest.fixture
+def tiny_config() -> RunConfig:
+    """The seed's setup shrunk to 200 rows, 8 features and 3 epochs."""
+    return RunConfig().replace(n_samples=200, n_features=8, hidden_dim=3, epochs=3)
+
+
+@pytest.fixture
+def tiny_dataset(tiny_config):
+    return load_dataset(tiny_config.data)
+
+
+@pytest.fixture(scope="session")
+def digits_dataset():
+    return load_dataset(RunConfig().replace(dataset="digits").data)

@@ -1,0 +1,109 @@
+"""Datasets, the split, the scaler fitted on training rows only, and CSV errors."""
+
+import numpy as np
+import pytest
+
+from dae_core import DataConfig, DataError, Scaler, load_dataset
+from dae_core.config import DATASETS
+
+GENERATED = [name for name in DATASETS if name != "csv"]
+
+
+@pytest.mark.parametrize("name", GENERATED)
+def test_every_dataset_splits_80_20_and_is_float32(name):
+    data = load_dataset(DataConfig(dataset=name, n_samples=200))
+    n = len(data.X_train) + len(data.X_test)
+    assert len(data.X_test) == int(np.ceil(0.2 * n))  # scikit-learn rounds the test share up
+    assert data.X_train.dtype == np.float32 and data.X_train.shape[1] == len(data.feature_names)
+    assert np.isfinite(data.X_train).all() and np.isfinite(data.X_test).all()
+    assert data.y_train is not None and len(data.y_train) == len(data.X_train)
+
+
+def test_synthetic_matches_the_seed_split():
+    from sklearn.datasets import make_classification
+    from sklearn.model_selection import train_test_split
+
+    X, _ = make_classification(n_samples=1000, n_features=20, n_classes=2, random_state=42)
+    X_train, X_test = train_test_split(X, test_size=0.2, random_state=42)
+    mean, std = X_train.mean(axis=0), X_train.std(axis=0)
+    data = load_dataset(DataConfig())
+    np.testing.assert_allclose(data.X_test, (X_test - mean) / std, atol=1e-5)
+
+
+def test_standard_scaler_is_fitted_on_training_rows_only(tiny_dataset):
+    np.testing.assert_allclose(tiny_dataset.X_train.mean(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(tiny_dataset.X_train.std(axis=0), 1, atol=1e-4)
+    assert np.abs(tiny_dataset.X_test.mean(axis=0)).max() > 1e-3  # test rows were not used to fit
+
+
+def test_digits_are_images_in_unit_range(digits_dataset):
+    assert digits_dataset.image_shape == (8, 8) and digits_dataset.n_features == 64
+    assert digits_dataset.bounded
+    assert digits_dataset.X_train.min() == 0.0 and digits_dataset.X_train.max() == 1.0
+    assert len(digits_dataset.X_train) + len(digits_dataset.X_test) == 1797
+
+
+def test_zero_variance_column_does_not_divide_by_zero():
+    X = np.array([[1.0, 5.0], [2.0, 5.0], [3.0, 5.0]])
+    scaler = Scaler("standard").fit(X)
+    Z = scaler.transform(X)
+    assert np.isfinite(Z).all() and (Z[:, 1] == 0).all()
+    np.testing.assert_allclose(scaler.inverse_transform(Z), X, rtol=1e-6)
+
+
+def test_inverse_transform_returns_original_units():
+    data = load_dataset(DataConfig(dataset="digits"))
+    raw = data.scaler.inverse_transform(data.X_train)
+    assert raw.max() == pytest.approx(16.0)
+    assert Scaler.from_dict(data.scaler.to_dict()).transform(raw).tolist() == data.X_train.tolist()
+
+
+def _write(tmp_path, text):
+    path = tmp_path / "table.csv"
+    path.write_text(text)
+    return str(path)
+
+
+def _table(rows=12):
+    lines = ["a,b,label"] + [f"{i},{i * 2 % 7},{i % 2}" for i in range(rows)]
+    return "\n".join(lines) + "\n"
+
+
+def test_csv_with_label_column(tmp_path):
+    data = load_dataset(DataConfig(dataset="csv", csv_path=_write(tmp_path, _table()), label_column="label"))
+    assert data.feature_names == ["a", "b"]
+    assert set(np.concatenate([data.y_train, data.y_test])) == {0, 1}
+
+
+def test_csv_from_bytes():
+    data = load_dataset(DataConfig(dataset="csv"), csv_source=_table().encode())
+    assert data.feature_names == ["a", "b", "label"] and data.y_train is None
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "message"),
+    [
+        ("a,b\n1,2\n,3\n" + "1,2\n" * 10, "", "Column 'a' has 1 empty cells (rows 3). Fill or drop them and upload again."),
+        ("a,name\n" + "1,x\n" * 12, "", "Column(s) 'name' are not numeric. Remove them, or name one as the label column, and upload again."),
+        (_table(), "target", "Label column 'target' is not in the CSV. Its columns are: a, b, label."),
+        ("a,b\n1,2\n", "", "The CSV has 1 rows; at least 10 are needed to train and test."),
+        ("a\n" + "1\n" * 12, "", "The CSV has 1 numeric feature column(s); a DAE needs at least 2."),
+        ("", "", "The CSV file could not be parsed (No columns to parse from file). Check that it is comma-separated."),
+    ],
+)  # fmt: skip
+def test_malformed_csv_says_what_and_how_to_fix(tmp_path, text, label, message):
+    with pytest.raises(DataError) as err:
+        load_dataset(DataConfig(dataset="csv", csv_path=_write(tmp_path, text), label_column=label))
+    assert str(err.value) == message
+
+
+def test_missing_csv_path():
+    with pytest.raises(DataError, match="does not exist"):
+        load_dataset(DataConfig(dataset="csv", csv_path="no-such-file.csv"))
+    with pytest.raises(DataError, match="needs a table"):
+        load_dataset(DataConfig(dataset="csv"))
+
+
+def test_binary_garbage_is_a_clear_error():
+    with pytest.raises(DataError, match="not UTF-8"):
+        load_dataset(DataConfig(dataset="csv"), csv_source=b"\xff\xfe\x00\x81" * 50)

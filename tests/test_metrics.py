@@ -1,0 +1,40 @@
+"""Metrics against independent references: scikit-learn's PCA and hand-computed values."""
+
+import numpy as np
+import pytest
+from sklearn.decomposition import PCA
+
+from dae_core.metrics import PCABaseline, identity_mse, linear_probe, mse, pca_mse, per_sample_psnr, psnr
+
+
+def test_pca_baseline_agrees_with_sklearn():
+    rng = np.random.default_rng(0)
+    X_train = rng.normal(size=(300, 12)) @ rng.normal(size=(12, 12))
+    X_test = rng.normal(size=(80, 12)) @ rng.normal(size=(12, 12))
+    noisy = X_test + rng.normal(scale=0.3, size=X_test.shape)
+    reference = PCA(n_components=4).fit(X_train)
+    expected = reference.inverse_transform(reference.transform(noisy))
+    np.testing.assert_allclose(PCABaseline(4).fit(X_train).reconstruct(noisy), expected, atol=1e-9)
+    assert pca_mse(X_train, noisy, X_test, 4) == pytest.approx(np.mean((expected - X_test) ** 2))
+
+
+def test_pca_with_all_components_is_the_identity():
+    X = np.random.default_rng(1).normal(size=(50, 5))
+    assert pca_mse(X, X, X, 5) == pytest.approx(0.0, abs=1e-20)
+
+
+def test_hand_computed_values():
+    clean, estimate = np.array([[0.0, 1.0], [1.0, 1.0]]), np.array([[0.0, 0.5], [1.0, 1.0]])
+    assert mse(clean, estimate) == 0.0625
+    assert identity_mse(clean, estimate) == 0.0625
+    assert psnr(clean, estimate) == pytest.approx(10 * np.log10(16))
+    np.testing.assert_allclose(per_sample_psnr(clean, estimate), [10 * np.log10(8), np.inf])
+
+
+def test_linear_probe_separates_separable_data_and_not_noise():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 400)
+    separable = y[:, None] * 3.0 + rng.normal(size=(400, 2))
+    noise = rng.normal(size=(400, 2))
+    assert linear_probe(separable[:300], y[:300], separable[300:], y[300:]) > 0.9
+    assert linear_probe(noise[:300], y[:300], noise[300:], y[300:]) < 0.7

@@ -1,0 +1,70 @@
+"""Corruption processes: rates, ranges, clipping only for bounded data, and reproducibility."""
+
+import numpy as np
+import pytest
+import torch
+
+from dae_core.config import NOISE_TYPES
+from dae_core.noise import corrupt, corrupt_array
+
+
+def _gen(seed=0):
+    return torch.Generator().manual_seed(seed)
+
+
+@pytest.mark.parametrize("noise", NOISE_TYPES)
+def test_same_seed_same_noise_and_fresh_draws_differ(noise):
+    x = torch.rand(64, 10)
+    gen = _gen()
+    first, second = corrupt(x, noise, 0.3, gen), corrupt(x, noise, 0.3, gen)
+    assert torch.equal(first, corrupt(x, noise, 0.3, _gen()))
+    assert not torch.equal(first, second)  # every batch gets fresh noise from the stream
+
+
+@pytest.mark.parametrize("noise", NOISE_TYPES)
+def test_level_zero_is_identity(noise):
+    x = torch.randn(8, 4)
+    assert torch.equal(corrupt(x, noise, 0.0, _gen()), x)
+
+
+@pytest.mark.parametrize("fraction", [0.1, 0.3, 0.7])
+def test_masking_hits_nu_of_the_entries(fraction):
+    x = torch.ones(500, 100)  # 50 000 entries: the hit rate's std is ~0.002
+    hit_rate = (corrupt(x, "masking", fraction, _gen()) == 0).float().mean().item()
+    assert hit_rate == pytest.approx(fraction, abs=0.01)
+
+
+def test_salt_pepper_uses_each_columns_low_and_high_end_half_each():
+    x = torch.zeros(2000, 3)
+    low, high = torch.tensor([-1.0, -2.0, -3.0]), torch.tensor([1.0, 2.0, 3.0])
+    out = corrupt(x, "salt_pepper", 0.4, _gen(), low=low, high=high)
+    changed = out != 0
+    assert changed.float().mean().item() == pytest.approx(0.4, abs=0.02)
+    for column in range(3):
+        values = out[changed[:, column], column]
+        assert set(values.tolist()) == {low[column].item(), high[column].item()}
+        assert (values > 0).float().mean().item() == pytest.approx(0.5, abs=0.05)
+
+
+def test_gaussian_has_the_requested_sigma_and_is_unclipped_for_standardized_data():
+    x = torch.zeros(20000, 5)
+    out = corrupt(x, "gaussian", 0.5, _gen())
+    assert out.std().item() == pytest.approx(0.5, rel=0.02)
+    assert out.min() < 0  # the seed clamped to [0, 1] even for standardized data
+
+
+def test_gaussian_is_clipped_for_bounded_data():
+    x = torch.full((1000, 4), 0.5)
+    out = corrupt(x, "gaussian", 1.0, _gen(), clip=True)
+    assert out.min().item() == 0.0 and out.max().item() == 1.0
+
+
+def test_corrupt_array_matches_tensor_version():
+    X = np.random.default_rng(0).normal(size=(10, 3)).astype(np.float32)
+    expected = corrupt(torch.as_tensor(X), "masking", 0.5, _gen(3)).numpy()
+    np.testing.assert_array_equal(corrupt_array(X, "masking", 0.5, seed=3), expected)
+
+
+def test_unknown_noise_is_rejected():
+    with pytest.raises(ValueError, match="Unknown noise 'speckle'"):
+        corrupt(torch.zeros(2, 2), "speckle", 0.1, _gen())

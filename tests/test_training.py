@@ -1,0 +1,152 @@
+"""Training: reproducibility, records, the PCA oracle, stop rules and mid-run changes."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from dae_core import RunConfig, Trainer, load_dataset, train
+from dae_core.config import LOSSES, OPTIMIZERS
+from dae_core.metrics import pca_mse
+
+
+def _losses(config):
+    return [record.train_loss for record in train(config)]
+
+
+def test_same_config_and_seed_give_identical_losses(tiny_config):
+    first = [r.to_dict() for r in train(tiny_config)]
+    second = [r.to_dict() for r in train(tiny_config)]
+    strip = lambda rows: [{k: v for k, v in r.items() if k not in ("seconds", "samples_per_second")} for r in rows]  # noqa: E731
+    assert strip(first) == strip(second)
+    assert _losses(tiny_config.replace(seed=1)) != [r["train_loss"] for r in first]
+
+
+def test_records_are_plain_json_safe_data(tiny_config):
+    records = list(train(tiny_config))
+    assert [r.epoch for r in records] == [1, 2, 3]
+    row = records[-1].to_dict()
+    assert json.loads(json.dumps(row)) == row
+    assert all(type(v) in (int, float, type(None)) for v in row.values())
+    assert row["lr"] == 1e-3 and row["noise_level"] == 0.2 and row["samples_per_second"] > 0
+
+
+def test_baselines_in_records_are_the_identity_and_pca_on_the_same_noisy_inputs(tiny_config):
+    trainer = Trainer(tiny_config)
+    record = trainer.run_epoch()
+    noisy, _, _ = trainer._evaluation_set()
+    noisy, clean = noisy.numpy(), trainer.dataset.X_test
+    assert record.identity_mse == pytest.approx(np.mean((noisy - clean) ** 2), rel=1e-5)
+    assert record.pca_mse == pytest.approx(pca_mse(trainer.dataset.X_train, noisy, clean, 3), rel=1e-9)
+
+
+def test_linear_autoencoder_without_noise_converges_to_the_pca_subspace():
+    """Baldi & Hornik (1989): a linear AE's optimum spans the top-k principal subspace."""
+    config = RunConfig().replace(
+        n_samples=600, n_features=10, n_informative=4, hidden_dim=3, activation="identity", noise_level=0.0,
+        epochs=60, lr=0.01, batch_size=32,
+    )  # fmt: skip
+    records = list(train(config))
+    final = records[-1]
+    assert final.identity_mse == 0.0  # no noise: the noisy input is the clean input
+    assert final.test_mse == pytest.approx(final.pca_mse, rel=0.03)
+
+
+def test_seed_defaults_beat_the_zero_predictor_quickly():
+    config = RunConfig().replace(epochs=15)
+    final = list(train(config))[-1]
+    zero_mse = float(np.mean(load_dataset(config.data).X_test ** 2))
+    assert final.test_mse < zero_mse < 1.0  # the seed's sigmoid model stays above 1.17
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+@pytest.mark.parametrize("loss", LOSSES)
+def test_every_optimizer_and_loss_reduces_the_loss(tiny_config, optimizer, loss):
+    config = tiny_config.replace(optimizer=optimizer, loss=loss, lr=0.01, epochs=8)
+    losses = _losses(config)
+    assert losses[-1] < losses[0]
+
+
+def test_full_batch_is_one_step_per_epoch(tiny_config):
+    trainer = Trainer(tiny_config.replace(batch_size=0, epochs=2))
+    list(trainer.epochs())
+    assert trainer.optimizer_.state_dict()["state"][0]["step"].item() == 2
+
+
+def test_nan_loss_stops_with_a_reason_and_leaves_finite_weights(tiny_config):
+    trainer = Trainer(tiny_config.replace(lr=1e6, optimizer="sgd", epochs=5))
+    records = list(trainer.epochs())
+    assert records == []
+    assert trainer.stop_reason.startswith("Training stopped at epoch 1: the loss became nan (non-finite).")
+    assert "Lower the learning rate (now 1e+06)" in trainer.stop_reason
+    assert all(np.isfinite(p.detach().numpy()).all() for p in trainer.model_.parameters())
+
+
+def test_nan_later_restores_the_last_finite_epoch(tiny_config):
+    trainer = Trainer(tiny_config.replace(optimizer="sgd", lr=0.01, epochs=10))
+    trainer.run_epoch()
+    trainer.run_epoch()
+    kept = trainer.state_copy()
+    trainer.set_lr(1e6)
+    assert trainer.run_epoch() is None
+    assert "epoch 3" in trainer.stop_reason and "restored to epoch 2" in trainer.stop_reason
+    for name, value in trainer.model_.state_dict().items():
+        assert np.array_equal(value.numpy(), kept[name].numpy())
+
+
+def test_lr_and_noise_level_change_between_epochs(tiny_config):
+    trainer = Trainer(tiny_config.replace(epochs=4))
+    first = trainer.run_epoch()
+    trainer.set_lr(0.01)
+    trainer.set_noise_level(0.5)
+    second = trainer.run_epoch()
+    assert (first.lr, first.noise_level) == (1e-3, 0.2)
+    assert (second.lr, second.noise_level) == (0.01, 0.5)
+    assert second.identity_mse > 4 * first.identity_mse  # sigma 0.5 vs 0.2: variance 6.25x
+    assert trainer.optimizer_.param_groups[0]["lr"] == 0.01
+
+
+def test_bad_mid_run_values_are_rejected(tiny_config):
+    trainer = Trainer(tiny_config)
+    with pytest.raises(ValueError, match="'lr' parameter"):
+        trainer.set_lr(-1)
+    with pytest.raises(ValueError, match="'noise_level' parameter of NoiseConfig"):
+        trainer.set_noise_level(7)
+
+
+def test_early_stopping_stops_and_keeps_the_best_weights(tiny_config):
+    config = tiny_config.replace(epochs=200, patience=2, lr=0.05)
+    trainer = Trainer(config)
+    records = list(trainer.epochs())
+    assert len(records) < 200
+    assert trainer.stop_reason.startswith(f"Early stop at epoch {records[-1].epoch}")
+    best = min(r.test_mse for r in records)
+    trainer.model_.eval()
+    noisy, _, _ = trainer._evaluation_set()
+    reconstruction = trainer.model_(noisy).detach().numpy()
+    assert float(np.mean((reconstruction - trainer.dataset.X_test) ** 2)) == pytest.approx(best, rel=1e-5)
+
+
+def test_consumer_can_stop_by_breaking_and_continue_later(tiny_config):
+    trainer = Trainer(tiny_config.replace(epochs=5))
+    for record in trainer.epochs():
+        if record.epoch == 2:
+            break
+    assert [r.epoch for r in trainer.epochs()] == [3, 4, 5]
+    assert trainer.finished
+
+
+def test_digits_reports_psnr(digits_dataset):
+    config = RunConfig().replace(dataset="digits", hidden_dim=8, epochs=1)
+    record = next(Trainer(config, digits_dataset).epochs())
+    assert record.test_psnr == pytest.approx(10 * math.log10(1 / record.test_mse))
+
+
+def test_result_denoises_and_encodes(tiny_config, tiny_dataset):
+    trainer = Trainer(tiny_config, tiny_dataset)
+    list(trainer.epochs())
+    result = trainer.result()
+    assert result.denoise(tiny_dataset.X_test).shape == tiny_dataset.X_test.shape
+    assert result.encode(tiny_dataset.X_test).shape == (len(tiny_dataset.X_test), 3)
+    assert len(result.history) == 3
