@@ -1,0 +1,523 @@
+"""Tests for dae_core.io: round trips, describe(), and every way a model file is refused."""
+
+from __future__ import annotations
+
+import io as stdlib_io
+import json
+import pickle
+import struct
+import zipfile
+
+import numpy as np
+import pytest
+import safetensors.torch
+import torch
+
+from dae_core import ModelFileError, RunConfig, Trainer, io
+
+MAKE_ONE = "Make a model file with `python -m dae_core train --save model.dae` or `dae_core.io.save(trained, path)`."
+PICKLE_REFUSED = (
+    "is a pickle-based file (e.g. torch.save / .pt / .pkl). Pickle-based files are never loaded "
+    "because they can run code. " + MAKE_ONE
+)
+
+
+def _train(**changes):
+    config = RunConfig().replace(**{"epochs": 2, "n_samples": 100, **changes})
+    trainer = Trainer(config)
+    list(trainer.epochs())
+    return trainer.result(), trainer.dataset
+
+
+@pytest.fixture(scope="module")
+def trained_and_data():
+    return _train()
+
+
+@pytest.fixture(scope="module")
+def trained(trained_and_data):
+    return trained_and_data[0]
+
+
+@pytest.fixture(scope="module")
+def good(trained):
+    return io.to_bytes(trained)
+
+
+def _members(content: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(stdlib_io.BytesIO(content)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def _zip(members: dict[str, bytes] | list[tuple[str, bytes]]) -> bytes:
+    buffer = stdlib_io.BytesIO()
+    items = members.items() if isinstance(members, dict) else members
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in items:
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def _with_meta(content: bytes, edit) -> bytes:
+    """A copy of a model file whose meta.json went through ``edit(meta)``."""
+    members = _members(content)
+    meta = json.loads(members["meta.json"])
+    edit(meta)
+    members["meta.json"] = json.dumps(meta).encode()
+    return _zip(members)
+
+
+def _with_tensors(content: bytes, edit) -> bytes:
+    members = _members(content)
+    tensors = safetensors.torch.load(members["weights.safetensors"])
+    edit(tensors)
+    members["weights.safetensors"] = safetensors.torch.save(tensors)
+    return _zip(members)
+
+
+def _refusal(source) -> str:
+    with pytest.raises(ModelFileError) as info:
+        io.load(source)
+    return str(info.value)
+
+
+def _assert_same_model(loaded, original, X):
+    assert np.array_equal(loaded.denoise(X), original.denoise(X))  # exact: same float32 weights, same ops
+    assert np.array_equal(loaded.encode(X), original.encode(X))
+    assert loaded.config == original.config
+    assert loaded.feature_names == original.feature_names
+    assert loaded.image_shape == original.image_shape
+    assert loaded.history == original.history
+    assert loaded.stop_reason == original.stop_reason
+    assert loaded.scaler.kind == original.scaler.kind
+    assert np.array_equal(loaded.scaler.offset_, original.scaler.offset_)
+    assert np.array_equal(loaded.scaler.scale_, original.scaler.scale_)
+
+
+# --- round trips -------------------------------------------------------------------------------------
+
+
+def test_round_trip_through_bytes_reproduces_outputs(trained_and_data, good):
+    trained, dataset = trained_and_data
+    _assert_same_model(io.load(good), trained, dataset.X_test)
+
+
+def test_round_trip_through_a_path(trained_and_data, tmp_path):
+    trained, dataset = trained_and_data
+    path = tmp_path / "model.dae"
+    io.save(trained, path)
+    _assert_same_model(io.load(path), trained, dataset.X_test)
+    _assert_same_model(io.load(str(path)), trained, dataset.X_test)
+    assert [p.name for p in tmp_path.iterdir()] == ["model.dae"]  # the partial file was renamed away
+
+
+def test_round_trip_through_file_objects(trained_and_data, tmp_path):
+    trained, dataset = trained_and_data
+    buffer = stdlib_io.BytesIO()
+    io.save(trained, buffer)
+    buffer.seek(0)
+    _assert_same_model(io.load(buffer), trained, dataset.X_test)
+    with open(tmp_path / "model.dae", "wb") as handle:
+        io.save(trained, handle)
+    with open(tmp_path / "model.dae", "rb") as handle:
+        _assert_same_model(io.load(handle), trained, dataset.X_test)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"tied_weights": True},
+        {"hidden_layers": [16, 12]},
+        {"hidden_layers": [16], "tied_weights": True, "activation": "tanh"},
+    ],
+)
+def test_round_trip_of_other_architectures(changes):
+    trained, dataset = _train(**changes)
+    _assert_same_model(io.load(io.to_bytes(trained)), trained, dataset.X_test)
+
+
+def test_round_trip_keeps_digits_image_shape_and_range_scaler():
+    trained, dataset = _train(dataset="digits", epochs=1, hidden_dim=16)
+    loaded = io.load(io.to_bytes(trained))
+    _assert_same_model(loaded, trained, dataset.X_test[:50])
+    assert loaded.image_shape == (8, 8)
+    assert loaded.scaler.bounded
+    assert loaded.history[-1].test_psnr is not None
+
+
+def test_round_trip_keeps_a_stop_reason_and_an_empty_history(trained):
+    config = RunConfig().replace(n_samples=100, lr=1e6, optimizer="sgd")
+    trainer = Trainer(config)
+    list(trainer.epochs())
+    stopped = trainer.result()
+    assert stopped.stop_reason.startswith("Training stopped at epoch 1")
+    loaded = io.load(io.to_bytes(stopped))
+    assert loaded.stop_reason == stopped.stop_reason
+    assert loaded.history == []
+
+
+def test_the_same_model_always_gives_the_same_bytes(trained, good):
+    assert io.to_bytes(trained) == good
+    assert io.to_bytes(io.load(good)) == good
+
+
+def test_file_holds_exactly_the_two_documented_members(good):
+    members = _members(good)
+    assert sorted(members) == ["meta.json", "weights.safetensors"]
+    meta = json.loads(members["meta.json"])
+    assert meta["format"] == "dae-lab-model"
+    assert meta["version"] == 1
+    assert sorted(meta) == sorted(
+        ["format", "version", "config", "scaler", "feature_names", "image_shape", "history", "stop_reason"]
+    )
+    with zipfile.ZipFile(stdlib_io.BytesIO(good)) as archive:
+        assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_DEFLATED}
+
+
+def test_loading_never_unpickles(good, monkeypatch, tmp_path):
+    def refuse(*args, **kwargs):
+        raise AssertionError("a model file must never be unpickled")
+
+    for module, name in [(pickle, "load"), (pickle, "loads"), (pickle, "Unpickler"), (torch, "load"), (np, "load")]:
+        monkeypatch.setattr(module, name, refuse)
+    path = tmp_path / "model.dae"
+    path.write_bytes(good)
+    assert io.load(path).history
+    assert io.load(good).history
+
+
+def test_loading_leaves_torchs_global_random_stream_alone(good):
+    before = torch.random.get_rng_state()
+    io.load(good)
+    assert torch.equal(torch.random.get_rng_state(), before)
+
+
+# --- describe ----------------------------------------------------------------------------------------
+
+
+def test_describe_is_json_safe_and_matches_the_model(trained):
+    summary = io.describe(trained)
+    assert json.loads(json.dumps(summary, allow_nan=False)) == summary
+    assert summary["config"] == trained.config.to_dict()
+    assert summary["input_dim"] == 20
+    assert summary["hidden_dim"] == 8
+    assert summary["n_parameters"] == 20 * 8 + 8 + 8 * 20 + 20
+    assert summary["epochs"] == 2
+    last = trained.history[-1]
+    assert (summary["test_mse"], summary["identity_mse"], summary["pca_mse"]) == (
+        last.test_mse,
+        last.identity_mse,
+        last.pca_mse,
+    )
+    assert summary["stop_reason"] == ""
+    assert [(layer["name"], layer["weight_shape"], layer["activation"]) for layer in summary["layers"]] == [
+        ("encoder.0", [8, 20], "leaky_relu"),
+        ("decoder.0", [20, 8], "identity"),
+    ]
+
+
+def test_describe_tied_layers_and_no_history():
+    trained, _ = _train(hidden_layers=[12], tied_weights=True)
+    trained.history = []
+    summary = io.describe(trained)
+    assert summary["n_parameters"] == sum(p.numel() for p in trained.model.parameters())
+    assert [(layer["name"], layer["weight_shape"], layer["tied_to"]) for layer in summary["layers"]] == [
+        ("encoder.0", [12, 20], None),
+        ("encoder.1", [8, 12], None),
+        ("decoder.0", [12, 8], "encoder.1 (transposed)"),
+        ("decoder.1", [20, 12], "encoder.0 (transposed)"),
+    ]
+    assert summary["epochs"] == 0
+    assert summary["test_mse"] is None
+
+
+# --- refusals: not a model file ------------------------------------------------------------------------
+
+
+def test_missing_path_is_refused(tmp_path):
+    path = tmp_path / "absent.dae"
+    assert _refusal(path) == f"Model file '{path}' does not exist. Check the path. {MAKE_ONE}"
+
+
+def test_directory_is_refused(tmp_path):
+    assert _refusal(tmp_path) == (
+        f"Model file '{tmp_path}' is not a file (it is a directory or a device). Give the path of a .dae file."
+    )
+
+
+def test_empty_file_is_refused(tmp_path):
+    path = tmp_path / "empty.dae"
+    path.write_bytes(b"")
+    assert _refusal(path) == f"Model file '{path}' is empty (0 bytes): it was not written completely. {MAKE_ONE}"
+    assert _refusal(b"") == f"The model file is empty (0 bytes): it was not written completely. {MAKE_ONE}"
+
+
+def test_torch_save_file_is_refused(trained, tmp_path):
+    path = tmp_path / "model.pt"
+    torch.save(trained.model.state_dict(), path)  # a zip whose archive/data.pkl is a pickle
+    assert _refusal(path) == f"Model file '{path}' {PICKLE_REFUSED}"
+
+
+def test_legacy_torch_save_file_is_refused(trained):
+    buffer = stdlib_io.BytesIO()
+    torch.save(trained.model.state_dict(), buffer, _use_new_zipfile_serialization=False)  # a bare pickle stream
+    assert _refusal(buffer.getvalue()) == f"The model file {PICKLE_REFUSED}"
+
+
+def test_raw_pickle_file_is_refused(tmp_path):
+    path = tmp_path / "model.pkl"
+    path.write_bytes(pickle.dumps({"weights": [1.0, 2.0]}))
+    assert _refusal(path) == f"Model file '{path}' {PICKLE_REFUSED}"
+
+
+def test_zip_with_a_pickle_member_is_refused(good):
+    members = _members(good)
+    members["extra.pkl"] = pickle.dumps(1)
+    assert _refusal(_zip(members)) == f"The model file {PICKLE_REFUSED}"
+
+
+def test_garbage_bytes_are_refused():
+    expected = f"The model file is not a DAE model file (it is not a zip archive). {MAKE_ONE}"
+    assert _refusal(b"hello, this is not a model") == expected
+    assert _refusal(pickle.dumps([1], protocol=0)) == expected  # old text pickles: still never opened
+
+
+def test_truncated_zip_is_refused(good):
+    assert _refusal(good[: len(good) // 2]) == (
+        "The model file is a damaged or truncated zip archive (File is not a zip file). "
+        "Copy or download it again, or save the model again."
+    )
+
+
+def test_file_object_uses_its_name_in_messages(tmp_path):
+    path = tmp_path / "upload.dae"
+    path.write_bytes(b"not a zip")
+    with open(path, "rb") as handle:
+        assert _refusal(handle) == (
+            f"Model file '{path}' is not a DAE model file (it is not a zip archive). {MAKE_ONE}"
+        )
+
+
+def test_wrong_source_types_are_programming_errors(tmp_path):
+    with pytest.raises(TypeError, match=r"^load\(\) takes a path, bytes or a binary file object. Got int instead.$"):
+        io.load(3)
+    path = tmp_path / "model.dae"
+    path.write_bytes(b"x")
+    with open(path) as handle, pytest.raises(TypeError, match=r"binary mode"):
+        io.load(handle)
+
+
+# --- refusals: the archive -----------------------------------------------------------------------------
+
+
+def test_zip_with_wrong_members_is_refused(good):
+    members = _members(good)
+    wrong = _zip({"meta.json": members["meta.json"], "notes.txt": b"hi"})
+    assert _refusal(wrong) == (
+        "The model file must hold exactly the members 'meta.json' and 'weights.safetensors', but it holds "
+        "'meta.json', 'notes.txt' (missing 'weights.safetensors'; unexpected 'notes.txt'). "
+        f"It was not written by dae_core. {MAKE_ONE}"
+    )
+    assert _refusal(_zip({})) == (
+        "The model file must hold exactly the members 'meta.json' and 'weights.safetensors', but it holds "
+        f"nothing (missing 'meta.json', 'weights.safetensors'). It was not written by dae_core. {MAKE_ONE}"
+    )
+
+
+def test_zip_with_a_repeated_member_is_refused(good):
+    members = _members(good)
+    with pytest.warns(UserWarning, match="Duplicate name"):
+        twice = _zip([("meta.json", members["meta.json"]), *members.items()])
+    assert _refusal(twice) == (
+        "The model file must hold exactly the members 'meta.json' and 'weights.safetensors', but it holds "
+        "'meta.json', 'meta.json', 'weights.safetensors' (repeated 'meta.json'). "
+        f"It was not written by dae_core. {MAKE_ONE}"
+    )
+
+
+def _declare_size(content: bytes, member: str, size: int) -> bytes:
+    """Rewrite the uncompressed size that the central directory declares for ``member``."""
+    data = bytearray(content)
+    start = 0
+    while (start := data.find(b"PK\x01\x02", start)) >= 0:
+        name_length = struct.unpack("<H", data[start + 28 : start + 30])[0]
+        if data[start + 46 : start + 46 + name_length].decode() == member:
+            data[start + 24 : start + 28] = struct.pack("<I", size)
+            return bytes(data)
+        start += 4
+    raise AssertionError(f"{member} not found")
+
+
+def test_member_declaring_a_huge_size_is_refused_before_unpacking(good):
+    bomb = _declare_size(good, "weights.safetensors", 600 * 2**20)
+    assert _refusal(bomb) == (
+        "The model file unpacks to more than the 512 MB limit (member 'weights.safetensors' alone is 600 MB). "
+        f"It is not a DAE model file. {MAKE_ONE}"
+    )
+
+
+def test_member_lying_about_a_small_size_is_refused(good):
+    assert _refusal(_declare_size(good, "meta.json", 10)) == (
+        "Member 'meta.json' of the model file could not be unpacked (Bad CRC-32 for file 'meta.json'): "
+        "the file is damaged. Copy or download it again, or save the model again."
+    )
+
+
+# --- refusals: meta.json -------------------------------------------------------------------------------
+
+
+def test_meta_that_is_not_json_is_refused(good):
+    members = _members(good)
+    members["meta.json"] = b"{not json"
+    assert _refusal(_zip(members)) == (
+        "meta.json in the model file is not valid JSON (Expecting property name enclosed in double quotes "
+        "at line 1): the file is damaged. Save the model again."
+    )
+
+
+def test_meta_that_is_not_an_object_is_refused(good):
+    members = _members(good)
+    members["meta.json"] = b"[1, 2]"
+    assert _refusal(_zip(members)) == (
+        "meta.json in the model file must be a JSON object. Got list instead. Save the model again."
+    )
+
+
+def test_wrong_format_tag_is_refused(good):
+    wrong = _with_meta(good, lambda meta: meta.update(format="keras"))
+    assert _refusal(wrong) == (
+        f"meta.json in the model file has format 'keras'; a DAE model file has format 'dae-lab-model'. {MAKE_ONE}"
+    )
+
+
+def test_newer_format_version_is_refused(good):
+    wrong = _with_meta(good, lambda meta: meta.update(version=2))
+    assert _refusal(wrong) == (
+        "meta.json in the model file has format version 2; this dae_core reads version 1. "
+        "Load it with the dae_core that wrote it, or train and save the model again."
+    )
+
+
+def test_missing_and_unexpected_meta_keys_are_refused(good):
+    def edit(meta):
+        del meta["history"]
+        meta["extra"] = 1
+
+    assert _refusal(_with_meta(good, edit)) == (
+        "meta.json in the model file has wrong keys (missing 'history'; unexpected 'extra'). Save the model again."
+    )
+
+
+def test_invalid_config_is_refused_with_the_config_error(good):
+    wrong = _with_meta(good, lambda meta: meta["config"]["model"].update(hidden_dim=0, activation="swish"))
+    assert _refusal(wrong) == (
+        "The config in the model file is invalid: "
+        "The 'hidden_dim' parameter of ModelConfig must be an int in [1, 4096]. Got 0 instead.\n"
+        "The 'activation' parameter of ModelConfig must be one of 'relu', 'tanh', 'sigmoid', 'gelu', 'elu', "
+        "'leaky_relu', 'identity'. Got 'swish' instead. Save the model again."
+    )
+
+
+def test_scaler_of_the_wrong_length_is_refused(good):
+    def edit(meta):
+        meta["scaler"]["offset"] = meta["scaler"]["offset"][:5]
+        meta["scaler"]["scale"] = meta["scaler"]["scale"][:5]
+
+    assert _refusal(_with_meta(good, edit)) == (
+        "The scaler in the model file has 5 columns, but the model has 20 features. Save the model again."
+    )
+
+
+def test_malformed_scaler_is_refused(good):
+    wrong = _with_meta(good, lambda meta: meta["scaler"].update(kind="minmax"))
+    assert _refusal(wrong) == (
+        "The scaler in the model file is invalid (it must be an object with 'kind' ('standard' or 'range'), "
+        "'offset' and 'scale'). Save the model again."
+    )
+    wrong = _with_meta(good, lambda meta: meta["scaler"].pop("scale"))
+    assert _refusal(wrong) == "The scaler in the model file is invalid ('scale' is missing). Save the model again."
+
+
+def test_bad_feature_names_and_image_shape_are_refused(good):
+    wrong = _with_meta(good, lambda meta: meta.update(feature_names="x0"))
+    assert _refusal(wrong) == (
+        "'feature_names' in the model file must be a non-empty list of strings. Save the model again."
+    )
+    wrong = _with_meta(good, lambda meta: meta.update(image_shape=[4, 4]))
+    assert _refusal(wrong) == (
+        "'image_shape' in the model file must be null or [height, width] with height × width = 20 "
+        "(the number of features). Got [4, 4] instead. Save the model again."
+    )
+
+
+def test_bad_history_is_refused(good):
+    def lacking(meta):
+        del meta["history"][1]["test_mse"], meta["history"][1]["lr"]
+
+    def bad_value(meta):
+        meta["history"][0]["test_mse"] = "low"
+
+    cases = [
+        (lambda meta: meta.update(history={"epoch": 1}), "it must be a list of epoch records, not dict"),
+        (lambda meta: meta["history"].append(3), "entry 3 is int, not an object"),
+        (lacking, "entry 2 lacks 'test_mse', 'lr'"),
+        (bad_value, "entry 1 has test_mse='low', not a number"),
+    ]
+    for edit, detail in cases:
+        assert _refusal(_with_meta(good, edit)) == (
+            f"The training history in the model file is invalid ({detail}). Save the model again."
+        )
+
+
+# --- refusals: weights ---------------------------------------------------------------------------------
+
+
+def test_weights_that_are_not_safetensors_are_refused(good):
+    members = _members(good)
+    members["weights.safetensors"] = b"\x00" * 16
+    try:
+        safetensors.torch.load(b"\x00" * 16)
+    except Exception as exc:  # the library's own words, embedded in ours
+        reason = str(exc)
+    assert _refusal(_zip(members)) == (
+        f"'weights.safetensors' in the model file is not a valid safetensors file ({reason}). Save the model again."
+    )
+
+
+def test_weights_of_the_wrong_shape_are_refused(good):
+    wrong = _with_meta(good, lambda meta: meta["config"]["model"].update(hidden_dim=4))
+    assert _refusal(wrong) == (
+        "Tensor 'encoder.0.weight' in the model file has shape (8, 20), but the model its config describes "
+        "(input_dim=20, hidden_layers=[], hidden_dim=4, tied_weights=False) expects (4, 20). Save the model again."
+    )
+    wrong = _with_tensors(good, lambda tensors: tensors.update({"decoder.0.bias": torch.zeros(19)}))
+    assert _refusal(wrong) == (
+        "Tensor 'decoder.0.bias' in the model file has shape (19,), but the model its config describes "
+        "(input_dim=20, hidden_layers=[], hidden_dim=8, tied_weights=False) expects (20,). Save the model again."
+    )
+
+
+def test_weights_with_wrong_names_are_refused(good):
+    wrong = _with_meta(good, lambda meta: meta["config"]["model"].update(tied_weights=True))
+    assert _refusal(wrong) == (
+        "The weights in the model file do not match the model its config describes "
+        "(input_dim=20, hidden_layers=[], hidden_dim=8, tied_weights=True): missing 'decoder_bias.0'; "
+        "unexpected 'decoder.0.bias', 'decoder.0.weight'. Save the model again."
+    )
+
+
+def test_non_finite_weights_are_refused(good):
+    def poison(tensors):
+        tensors["encoder.0.weight"][0, :3] = torch.tensor([float("nan"), float("inf"), -float("inf")])
+
+    assert _refusal(_with_tensors(good, poison)) == (
+        "Tensor 'encoder.0.weight' in the model file holds 3 non-finite value(s) (NaN or infinity). "
+        "Train again with a lower learning rate and save the new model."
+    )
+
+
+def test_weights_of_another_dtype_are_refused(good):
+    wrong = _with_tensors(good, lambda tensors: tensors.update({"encoder.0.bias": tensors["encoder.0.bias"].double()}))
+    assert _refusal(wrong) == (
+        "Tensor 'encoder.0.bias' in the model file is float64; model files hold float32. Save the model again."
+    )
