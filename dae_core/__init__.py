@@ -13,6 +13,7 @@ from .training import EpochRecord, TrainedModel, Trainer, train
 __all__ = [
     "ConfigError",
     "DAEError",
+    "DAETransformer",
     "DataConfig",
     "DataError",
     "Dataset",
@@ -29,3 +30,12 @@ __all__ = [
     "load_dataset",
     "train",
 ]
+
+
+def __getattr__(name: str):
+    # DAETransformer pulls in scikit-learn (about 2 s); import it only when asked for.
+    if name == "DAETransformer":
+        from .estimator import DAETransformer
+
+        return DAETransformer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
