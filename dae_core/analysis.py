@@ -1,0 +1,248 @@
+"""Looking inside a trained DAE: reconstructions of noisy inputs, codes, 2-D projections, a linear probe
+and the reconstruction vector field.
+
+Everything here works on arrays in the *scaled* space of the training data and returns plain NumPy
+arrays or small dataclasses, so the dashboard, the command line and notebooks share it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import metrics
+from .config import NoiseConfig
+from .data import Dataset
+from .errors import ConfigError, DataError
+from .noise import corrupt_array
+from .training import TrainedModel
+
+PROJECTIONS = ("pca", "tsne")
+MAX_TSNE_ROWS = 5000  # Barnes-Hut t-SNE takes a few seconds per 1000 rows on 2 cores
+DEFAULT_PROJECTION_ROWS = 1000  # what the dashboard projects; see :func:`subsample`
+TSNE_ITERATIONS = 500  # half of scikit-learn's default: 2-3 s for 1000 digits codes, the same neighbourhoods
+
+
+@dataclass(frozen=True)
+class Reconstruction:
+    """Clean rows, the noisy inputs drawn from them, and the model's reconstructions of the noisy inputs."""
+
+    clean: np.ndarray  # (N, D) scaled
+    noisy: np.ndarray  # (N, D) what the model was fed
+    reconstructed: np.ndarray  # (N, D) model(noisy)
+    per_sample_mse: np.ndarray  # (N,) against the clean rows
+    per_sample_psnr: np.ndarray | None  # (N,) dB with data range 1; None unless the data lives in [0, 1]
+
+    @property
+    def mse(self) -> float:
+        """MSE over all entries of the reconstructions against the clean rows."""
+        return metrics.mse(self.clean, self.reconstructed)
+
+    @property
+    def identity_mse(self) -> float:
+        """MSE of the noisy inputs themselves: what doing nothing would score."""
+        return metrics.identity_mse(self.clean, self.noisy)
+
+    @property
+    def psnr(self) -> float | None:
+        """PSNR in dB over all entries, for [0, 1] data."""
+        return None if self.per_sample_psnr is None else metrics.psnr(self.clean, self.reconstructed)
+
+    @property
+    def noisy_per_sample_mse(self) -> np.ndarray:
+        """(N,) MSE of each noisy row against its clean row."""
+        return metrics.per_sample_mse(self.clean, self.noisy)
+
+    def worst_first(self) -> np.ndarray:
+        """Row indices sorted by reconstruction error, largest first (ties keep their order)."""
+        return np.argsort(-self.per_sample_mse, kind="stable")
+
+    def error_table(self) -> list[dict]:
+        """One plain dict per row, worst first: index, reconstruction MSE, noisy-input MSE and PSNR."""
+        noisy_mse = self.noisy_per_sample_mse
+        rows = []
+        for i in self.worst_first():
+            row = {"index": int(i), "mse": float(self.per_sample_mse[i]), "noisy_mse": float(noisy_mse[i])}
+            if self.per_sample_psnr is not None:
+                row["psnr_db"] = float(self.per_sample_psnr[i])
+            rows.append(row)
+        return rows
+
+
+def _check_rows(trained: TrainedModel, X: np.ndarray, what: str) -> np.ndarray:
+    X = np.asarray(X, dtype=np.float32)
+    expected = trained.model.input_dim
+    if X.ndim != 2 or X.shape[1] != expected:
+        shape = "x".join(str(s) for s in X.shape)
+        raise DataError(
+            f"The {what} must be a 2-D array with {expected} columns (the model's input width). "
+            f"Got shape ({shape}) instead. Pass rows scaled like the training data."
+        )
+    return X
+
+
+def reconstruct(
+    trained: TrainedModel,
+    X_clean_scaled: np.ndarray,
+    noise: str,
+    level: float,
+    seed: int = 0,
+    low: np.ndarray | None = None,
+    high: np.ndarray | None = None,
+    clip: bool | None = None,
+) -> Reconstruction:
+    """Corrupt clean rows with test-time noise (seeded) and reconstruct the *noisy* rows.
+
+    The model always sees the noisy input; reconstructing the clean input would hide whether it
+    denoises at all. ``clip`` defaults to whether the model's data lives in [0, 1]; ``low``/``high``
+    are the per-column ends for salt-and-pepper (default: 0 and 1 for [0, 1] data, else the rows' own).
+    """
+    NoiseConfig(noise, level)  # validates the pair, raising ConfigError in the config's wording
+    clean = _check_rows(trained, X_clean_scaled, "clean input")
+    bounded = trained.scaler.bounded
+    if clip is None:
+        clip = bounded
+    if bounded and low is None and high is None:
+        low, high = np.zeros(clean.shape[1], np.float32), np.ones(clean.shape[1], np.float32)
+    if len(clean) == 0:
+        noisy = clean.copy()
+    else:
+        noisy = corrupt_array(clean, noise, level, seed, low=low, high=high, clip=clip)
+    reconstructed = trained.denoise(noisy)  # the noisy input, never the clean one
+    per_sample_psnr = metrics.per_sample_psnr(clean, reconstructed) if bounded else None
+    return Reconstruction(
+        clean=clean,
+        noisy=noisy,
+        reconstructed=reconstructed,
+        per_sample_mse=metrics.per_sample_mse(clean, reconstructed),
+        per_sample_psnr=per_sample_psnr,
+    )
+
+
+def codes(trained: TrainedModel, X: np.ndarray) -> np.ndarray:
+    """(N, D) scaled rows to their (N, hidden_dim) codes."""
+    return trained.encode(_check_rows(trained, X, "input"))
+
+
+def subsample(n_rows: int, max_rows: int = DEFAULT_PROJECTION_ROWS, seed: int = 0) -> np.ndarray:
+    """Sorted indices of at most ``max_rows`` of ``n_rows`` rows, the same for the same seed.
+
+    Use it before :func:`project` with t-SNE: ``idx = subsample(len(z)); xy = project(z[idx], "tsne")``.
+    """
+    if n_rows <= max_rows:
+        return np.arange(n_rows)
+    return np.sort(np.random.default_rng(seed).choice(n_rows, size=max_rows, replace=False))
+
+
+def project(codes: np.ndarray, method: str = "pca", seed: int = 0) -> np.ndarray:
+    """(N, k) codes to (N, 2) coordinates by PCA or t-SNE, row for row.
+
+    PCA is scikit-learn's (its sign convention is deterministic); a 1-wide code gets a zero second
+    column. t-SNE uses perplexity min(30, (N - 1) / 3), fixed by ``seed``; subsample large inputs first.
+    """
+    method = method.lower()
+    if method not in PROJECTIONS:
+        raise ConfigError(f"The 'method' parameter of project must be one of 'pca', 'tsne'. Got {method!r} instead.")
+    Z = np.asarray(codes, dtype=np.float64)
+    if Z.ndim != 2:
+        raise DataError(f"The codes must be a 2-D array (rows x code units). Got {Z.ndim} dimension(s) instead.")
+    n, width = Z.shape
+    if n < 2 or width == 0:
+        return np.zeros((n, 2))
+    if method == "tsne" and n > MAX_TSNE_ROWS:
+        raise DataError(
+            f"t-SNE on {n} rows would take minutes; at most {MAX_TSNE_ROWS} are allowed. "
+            f"Pick rows with analysis.subsample(n_rows, {DEFAULT_PROJECTION_ROWS}) first."
+        )
+    if method == "pca" or n < 4:  # t-SNE needs a perplexity of at least 1, i.e. 4 rows
+        from sklearn.decomposition import PCA
+
+        components = min(2, n, width)
+        with np.errstate(invalid="ignore", divide="ignore"):  # constant codes: explained-variance ratio 0/0
+            projected = PCA(n_components=components, svd_solver="full").fit_transform(Z)
+    else:
+        from sklearn.manifold import TSNE
+
+        tsne = TSNE(
+            n_components=2,
+            perplexity=min(30.0, (n - 1) / 3),
+            init="pca" if width >= 2 else "random",  # PCA init needs 2 input columns
+            max_iter=TSNE_ITERATIONS,
+            random_state=seed,
+        )
+        projected = tsne.fit_transform(Z)
+    if projected.shape[1] < 2:
+        projected = np.hstack([projected, np.zeros((n, 2 - projected.shape[1]))])
+    return projected
+
+
+def probe(trained: TrainedModel, dataset: Dataset, seed: int = 0) -> dict | None:
+    """Linear-probe accuracy (logistic regression) on the codes versus on the raw scaled features.
+
+    Returns ``{"code_accuracy", "raw_accuracy", "chance_accuracy", "n_classes"}``, or None when the
+    dataset has no class labels (none at all, a single class, or a continuous target).
+    """
+    from sklearn.utils.multiclass import type_of_target
+
+    if dataset.y_train is None or dataset.y_test is None:
+        return None
+    if type_of_target(dataset.y_train) not in ("binary", "multiclass"):
+        return None
+    classes, counts = np.unique(dataset.y_test, return_counts=True)
+    n_classes = len(np.unique(dataset.y_train))
+    if n_classes < 2 or len(dataset.y_test) == 0:
+        return None
+    code_accuracy = metrics.linear_probe(
+        codes(trained, dataset.X_train), dataset.y_train, codes(trained, dataset.X_test), dataset.y_test, seed
+    )
+    raw_accuracy = metrics.linear_probe(dataset.X_train, dataset.y_train, dataset.X_test, dataset.y_test, seed)
+    return {
+        "code_accuracy": code_accuracy,
+        "raw_accuracy": raw_accuracy,
+        "chance_accuracy": float(counts.max() / counts.sum()),  # always guessing the commonest test class
+        "n_classes": int(n_classes),
+    }
+
+
+def grid(X_scaled: np.ndarray, grid_size: int = 21, margin: float = 0.5) -> np.ndarray:
+    """(grid_size², 2) points on a regular grid over the bounding box of 2-D rows, widened by ``margin``."""
+    if isinstance(grid_size, bool) or not isinstance(grid_size, (int, np.integer)) or not 2 <= grid_size <= 200:
+        raise ConfigError(
+            f"The 'grid_size' parameter of vector_field must be an int in [2, 200]. Got {grid_size!r} instead."
+        )
+    if not (isinstance(margin, (int, float)) and not isinstance(margin, bool) and 0 <= margin <= 100):
+        raise ConfigError(
+            f"The 'margin' parameter of vector_field must be a float in [0, 100]. Got {margin!r} instead."
+        )
+    X = np.asarray(X_scaled, dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != 2:
+        width = X.shape[1] if X.ndim == 2 else X.ndim
+        raise DataError(
+            f"The reconstruction vector field needs 2-D data, but the data has {width} features. "
+            f"Use the moons, circles or spiral dataset."
+        )
+    if len(X) == 0:
+        raise DataError("The reconstruction vector field needs at least one data point to place its grid.")
+    low, high = X.min(axis=0) - margin, X.max(axis=0) + margin
+    xs = np.linspace(low[0], high[0], grid_size)
+    ys = np.linspace(low[1], high[1], grid_size)
+    gx, gy = np.meshgrid(xs, ys)  # (grid_size, grid_size) each, x varying fastest
+    return np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.float32)
+
+
+def vector_field(
+    trained: TrainedModel, X_scaled: np.ndarray, grid_size: int = 21, margin: float = 0.5
+) -> tuple[np.ndarray, np.ndarray]:
+    """The reconstruction field r(x) − x on a grid over the data (+ ``margin`` in scaled units).
+
+    Returns ``(points, displacement)``, both (grid_size², 2). Arrows point where the DAE moves a
+    corrupted point, i.e. back towards the data manifold (Alain & Bengio, 2014).
+    """
+    points = grid(X_scaled, grid_size, margin)
+    if trained.model.input_dim != 2:
+        raise DataError(
+            f"The reconstruction vector field needs a model of 2-D data, but this model takes "
+            f"{trained.model.input_dim} features. Train on moons, circles or spiral."
+        )
+    return points, trained.denoise(points) - points

@@ -1,0 +1,338 @@
+"""Tests for dae_core.analysis: reconstructions from noisy inputs, codes, projections, probe, vector field."""
+
+import numpy as np
+import pytest
+from sklearn.decomposition import PCA
+
+from dae_core import RunConfig, Trainer, analysis, metrics
+from dae_core.config import NOISE_TYPES
+from dae_core.data import Dataset, Scaler, load_dataset
+from dae_core.errors import ConfigError, DataError
+from dae_core.noise import corrupt_array
+
+
+def _train(config: RunConfig, dataset=None):
+    trainer = Trainer(config, dataset)
+    list(trainer.epochs())
+    return trainer.result(), trainer.dataset
+
+
+@pytest.fixture(scope="module")
+def tabular():
+    """A few epochs on the seed's data, shrunk: (trained model, dataset)."""
+    return _train(RunConfig().replace(n_samples=200, n_features=8, hidden_dim=3, epochs=3))
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return _train(RunConfig().replace(dataset="digits", hidden_dim=16, epochs=8, batch_size=64, lr=3e-3))
+
+
+@pytest.fixture(scope="module")
+def moons():
+    return _train(RunConfig().replace(dataset="moons", n_samples=200, hidden_dim=4, hidden_layers=[16], epochs=3))
+
+
+# --- reconstruct -----------------------------------------------------------------------------------
+def test_reconstruct_feeds_the_noisy_input_to_the_model(tabular):
+    trained, dataset = tabular
+    clean = dataset.X_test
+    result = analysis.reconstruct(trained, clean, "gaussian", 0.5, seed=3)
+    np.testing.assert_array_equal(result.clean, clean)
+    np.testing.assert_array_equal(result.noisy, corrupt_array(clean, "gaussian", 0.5, 3))
+    np.testing.assert_allclose(result.reconstructed, trained.denoise(result.noisy), rtol=1e-6)
+    # The tensorflow #53357 mistake: reconstructing the clean input gives a different answer.
+    assert not np.allclose(result.reconstructed, trained.denoise(clean), atol=1e-3)
+
+
+def test_reconstruct_is_seeded(tabular):
+    trained, dataset = tabular
+    first = analysis.reconstruct(trained, dataset.X_test, "masking", 0.3, seed=1)
+    again = analysis.reconstruct(trained, dataset.X_test, "masking", 0.3, seed=1)
+    other = analysis.reconstruct(trained, dataset.X_test, "masking", 0.3, seed=2)
+    np.testing.assert_array_equal(first.noisy, again.noisy)
+    assert not np.array_equal(first.noisy, other.noisy)
+
+
+@pytest.mark.parametrize("noise", NOISE_TYPES)
+def test_reconstruct_reports_per_sample_errors_for_every_noise(tabular, noise):
+    trained, dataset = tabular
+    result = analysis.reconstruct(trained, dataset.X_test, noise, 0.3, seed=0)
+    n, width = dataset.X_test.shape
+    assert result.noisy.shape == result.reconstructed.shape == (n, width)
+    np.testing.assert_allclose(result.per_sample_mse, metrics.per_sample_mse(result.clean, result.reconstructed))
+    assert result.mse == pytest.approx(metrics.mse(result.clean, result.reconstructed))
+    assert result.identity_mse == pytest.approx(metrics.mse(result.clean, result.noisy))
+    assert result.per_sample_psnr is None and result.psnr is None  # standardized data has no fixed range
+
+
+def test_reconstruct_without_noise_leaves_the_input_clean(tabular):
+    trained, dataset = tabular
+    result = analysis.reconstruct(trained, dataset.X_test, "gaussian", 0.0)
+    np.testing.assert_array_equal(result.noisy, dataset.X_test)
+    assert result.identity_mse == 0.0
+
+
+def test_reconstruct_clips_bounded_data_and_reports_psnr(digits):
+    trained, dataset = digits
+    result = analysis.reconstruct(trained, dataset.X_test[:50], "gaussian", 0.5, seed=0)
+    assert result.noisy.min() >= 0.0 and result.noisy.max() <= 1.0
+    expected = 10 * np.log10(1.0 / metrics.per_sample_mse(result.clean, result.reconstructed))
+    np.testing.assert_allclose(result.per_sample_psnr, expected)
+    assert result.psnr == pytest.approx(metrics.psnr(result.clean, result.reconstructed))
+    unclipped = analysis.reconstruct(trained, dataset.X_test[:50], "gaussian", 0.5, seed=0, clip=False)
+    assert unclipped.noisy.min() < 0.0
+
+
+def test_salt_and_pepper_uses_the_unit_range_for_images(digits):
+    trained, dataset = digits
+    result = analysis.reconstruct(trained, dataset.X_test[:100], "salt_pepper", 0.5, seed=0)
+    changed = result.noisy != result.clean
+    assert set(np.unique(result.noisy[changed])) <= {0.0, 1.0}
+
+
+def test_error_table_is_worst_first(tabular):
+    trained, dataset = tabular
+    result = analysis.reconstruct(trained, dataset.X_test, "gaussian", 0.4, seed=0)
+    table = result.error_table()
+    errors = [row["mse"] for row in table]
+    assert errors == sorted(errors, reverse=True)
+    assert table[0]["index"] == int(np.argmax(result.per_sample_mse))
+    assert set(table[0]) == {"index", "mse", "noisy_mse"}
+    assert sorted(row["index"] for row in table) == list(range(len(dataset.X_test)))
+
+
+def test_reconstruct_handles_no_rows(tabular):
+    trained, dataset = tabular
+    result = analysis.reconstruct(trained, dataset.X_test[:0], "gaussian", 0.2)
+    assert result.reconstructed.shape == (0, dataset.n_features)
+    assert result.per_sample_mse.shape == (0,)
+
+
+def test_reconstruct_rejects_rows_of_the_wrong_width(tabular):
+    trained, _ = tabular
+    with pytest.raises(DataError) as error:
+        analysis.reconstruct(trained, np.zeros((4, 5)), "gaussian", 0.2)
+    assert str(error.value) == (
+        "The clean input must be a 2-D array with 8 columns (the model's input width). "
+        "Got shape (4x5) instead. Pass rows scaled like the training data."
+    )
+
+
+def test_reconstruct_rejects_a_bad_noise_level(tabular):
+    trained, dataset = tabular
+    with pytest.raises(ConfigError) as error:
+        analysis.reconstruct(trained, dataset.X_test, "masking", 1.5)
+    assert str(error.value) == (
+        "The 'noise_level' parameter of NoiseConfig must be a float in [0, 1]. Got 1.5 instead."
+    )
+
+
+# --- oracle: a linear autoencoder without noise finds the PCA subspace ------------------------------
+@pytest.fixture(scope="module")
+def low_rank():
+    """Rank-3 data in 10 columns plus a little isotropic noise, standardized."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 3)) @ rng.normal(size=(3, 10)) + 0.05 * rng.normal(size=(600, 10))
+    scaler = Scaler("standard").fit(X[:480])
+    names = [f"x{i}" for i in range(10)]
+    return Dataset("low_rank", scaler.transform(X[:480]), scaler.transform(X[480:]), None, None, scaler, names)
+
+
+def test_linear_autoencoder_without_noise_matches_pca(low_rank):
+    config = RunConfig().replace(
+        hidden_dim=3,
+        activation="identity",
+        output_activation="identity",
+        noise_level=0.0,
+        epochs=60,
+        batch_size=32,
+        lr=1e-2,
+    )
+    trained, _ = _train(config, low_rank)
+    result = analysis.reconstruct(trained, low_rank.X_test, "gaussian", 0.0)
+    pca_mse = metrics.pca_mse(low_rank.X_train, low_rank.X_test, low_rank.X_test, 3)
+    assert 0.9 * pca_mse <= result.mse <= 1.25 * pca_mse  # measured: 1.15x after 60 epochs, 23x after 5
+    # Same subspace: the projector onto the decoder's columns equals PCA's.
+    decoder = trained.model.decoder[0].weight.detach().numpy().astype(np.float64)  # (10, 3)
+    q, _ = np.linalg.qr(decoder)
+    components = PCA(3).fit(low_rank.X_train).components_  # (3, 10)
+    assert np.linalg.norm(q @ q.T - components.T @ components) < 0.1  # measured: 0.01; 0.38 after 5 epochs
+
+
+def test_identity_activation_model_is_linear(low_rank):
+    """Guards the oracle above: with identity activations the DAE is an affine map."""
+    config = RunConfig().replace(hidden_dim=3, activation="identity", output_activation="identity", epochs=1)
+    trained, _ = _train(config, low_rank)
+    a, b = low_rank.X_test[:1], low_rank.X_test[1:2]
+    mid = trained.denoise((a + b) / 2)
+    np.testing.assert_allclose(mid, (trained.denoise(a) + trained.denoise(b)) / 2, atol=1e-5)
+
+
+# --- codes and projections -------------------------------------------------------------------------
+def test_codes_have_the_code_width(tabular):
+    trained, dataset = tabular
+    z = analysis.codes(trained, dataset.X_test)
+    assert z.shape == (len(dataset.X_test), 3)
+    np.testing.assert_array_equal(z, trained.encode(dataset.X_test))
+
+
+def test_pca_projection_agrees_with_sklearn_up_to_sign():
+    codes = np.random.default_rng(0).normal(size=(80, 6)) * np.arange(1, 7)
+    projected = analysis.project(codes, "pca")
+    reference = PCA(2).fit_transform(codes)
+    assert projected.shape == (80, 2)
+    for column in range(2):
+        a, b = projected[:, column], reference[:, column]
+        assert np.allclose(a, b, atol=1e-8) or np.allclose(a, -b, atol=1e-8)
+
+
+def test_pca_projection_of_a_one_wide_code_gets_a_zero_column():
+    codes = np.arange(10.0)[:, None]
+    projected = analysis.project(codes, "pca")
+    assert projected.shape == (10, 2)
+    np.testing.assert_array_equal(projected[:, 1], 0.0)
+    np.testing.assert_allclose(np.abs(projected[:, 0]), np.abs(codes[:, 0] - 4.5))
+
+
+@pytest.mark.parametrize("method", ["pca", "tsne"])
+@pytest.mark.parametrize("n_rows", [0, 1, 3])
+def test_projection_of_very_few_rows(method, n_rows):
+    assert analysis.project(np.ones((n_rows, 4)), method).shape == (n_rows, 2)
+
+
+def test_tsne_is_seeded_and_keeps_clusters_apart():
+    rng = np.random.default_rng(0)
+    codes = np.vstack([rng.normal(0, 1, (40, 5)), rng.normal(12, 1, (40, 5))])
+    first = analysis.project(codes, "tsne", seed=0)
+    np.testing.assert_array_equal(first, analysis.project(codes, "tsne", seed=0))
+    # Every point's nearest neighbour in the projection comes from its own cluster.
+    distances = np.linalg.norm(first[:, None] - first[None], axis=2)
+    np.fill_diagonal(distances, np.inf)
+    nearest = distances.argmin(axis=1)
+    assert np.all((nearest < 40) == (np.arange(80) < 40))
+
+
+def test_tsne_handles_a_one_wide_code():
+    codes = np.concatenate([np.zeros(20), np.full(20, 5.0)])[:, None] + np.linspace(0, 0.1, 40)[:, None]
+    assert analysis.project(codes, "tsne").shape == (40, 2)
+
+
+def test_project_rejects_an_unknown_method():
+    with pytest.raises(ConfigError) as error:
+        analysis.project(np.zeros((5, 2)), "umap")
+    assert str(error.value) == "The 'method' parameter of project must be one of 'pca', 'tsne'. Got 'umap' instead."
+
+
+def test_tsne_refuses_too_many_rows():
+    with pytest.raises(DataError) as error:
+        analysis.project(np.zeros((analysis.MAX_TSNE_ROWS + 1, 2)), "tsne")
+    assert str(error.value) == (
+        "t-SNE on 5001 rows would take minutes; at most 5000 are allowed. "
+        "Pick rows with analysis.subsample(n_rows, 1000) first."
+    )
+
+
+def test_subsample_is_deterministic_sorted_and_unique():
+    picked = analysis.subsample(5000, 1000, seed=3)
+    assert len(picked) == 1000 == len(np.unique(picked))
+    assert np.all(np.diff(picked) > 0) and picked.max() < 5000
+    np.testing.assert_array_equal(picked, analysis.subsample(5000, 1000, seed=3))
+    assert not np.array_equal(picked, analysis.subsample(5000, 1000, seed=4))
+    np.testing.assert_array_equal(analysis.subsample(7, 1000), np.arange(7))
+
+
+# --- linear probe ----------------------------------------------------------------------------------
+def test_probe_on_digits_codes_beats_chance(digits):
+    trained, dataset = digits
+    result = analysis.probe(trained, dataset)
+    assert result["n_classes"] == 10
+    assert result["chance_accuracy"] < 0.15
+    assert result["code_accuracy"] > 0.6
+    assert result["raw_accuracy"] > 0.9
+
+
+def test_probe_matches_the_metric_on_codes(tabular):
+    trained, dataset = tabular
+    result = analysis.probe(trained, dataset)
+    expected = metrics.linear_probe(
+        trained.encode(dataset.X_train), dataset.y_train, trained.encode(dataset.X_test), dataset.y_test
+    )
+    assert result["code_accuracy"] == expected
+    assert result["n_classes"] == 2
+
+
+def test_probe_without_class_labels_is_none(tabular):
+    trained, dataset = tabular
+    unlabelled = Dataset("t", dataset.X_train, dataset.X_test, None, None, dataset.scaler, dataset.feature_names)
+    assert analysis.probe(trained, unlabelled) is None
+    rng = np.random.default_rng(0)
+    continuous = Dataset(
+        "t",
+        dataset.X_train,
+        dataset.X_test,
+        rng.normal(size=len(dataset.X_train)),
+        rng.normal(size=len(dataset.X_test)),
+        dataset.scaler,
+        dataset.feature_names,
+    )
+    assert analysis.probe(trained, continuous) is None
+    one_class = Dataset(
+        "t",
+        dataset.X_train,
+        dataset.X_test,
+        np.zeros(len(dataset.X_train), int),
+        np.zeros(len(dataset.X_test), int),
+        dataset.scaler,
+        dataset.feature_names,
+    )
+    assert analysis.probe(trained, one_class) is None
+
+
+# --- vector field ----------------------------------------------------------------------------------
+def test_vector_field_is_the_displacement_on_a_grid_over_the_data(moons):
+    trained, dataset = moons
+    points, displacement = analysis.vector_field(trained, dataset.X_train, grid_size=5, margin=0.5)
+    assert points.shape == displacement.shape == (25, 2)
+    np.testing.assert_allclose(points.min(axis=0), dataset.X_train.min(axis=0) - 0.5, rtol=1e-6)
+    np.testing.assert_allclose(points.max(axis=0), dataset.X_train.max(axis=0) + 0.5, rtol=1e-6)
+    assert len(np.unique(points[:, 0])) == 5 and len(np.unique(points[:, 1])) == 5
+    np.testing.assert_allclose(displacement, trained.denoise(points) - points, atol=1e-6)
+
+
+def test_vector_field_needs_2d_data(tabular):
+    trained, dataset = tabular
+    with pytest.raises(DataError) as error:
+        analysis.vector_field(trained, dataset.X_train)
+    assert str(error.value) == (
+        "The reconstruction vector field needs 2-D data, but the data has 8 features. "
+        "Use the moons, circles or spiral dataset."
+    )
+    with pytest.raises(DataError) as error:
+        analysis.vector_field(trained, dataset.X_train[:, :2])
+    assert str(error.value) == (
+        "The reconstruction vector field needs a model of 2-D data, but this model takes 8 features. "
+        "Train on moons, circles or spiral."
+    )
+
+
+def test_vector_field_rejects_a_bad_grid(moons):
+    trained, dataset = moons
+    with pytest.raises(ConfigError) as error:
+        analysis.vector_field(trained, dataset.X_train, grid_size=1)
+    assert str(error.value) == "The 'grid_size' parameter of vector_field must be an int in [2, 200]. Got 1 instead."
+    with pytest.raises(ConfigError) as error:
+        analysis.vector_field(trained, dataset.X_train, margin=-1.0)
+    assert str(error.value) == "The 'margin' parameter of vector_field must be a float in [0, 100]. Got -1.0 instead."
+    with pytest.raises(DataError) as error:
+        analysis.vector_field(trained, dataset.X_train[:0])
+    assert str(error.value) == "The reconstruction vector field needs at least one data point to place its grid."
+
+
+def test_vector_field_works_on_every_manifold_dataset():
+    for name in ("circles", "spiral"):
+        config = RunConfig().replace(dataset=name, n_samples=100, hidden_dim=2, epochs=1)
+        dataset = load_dataset(config.data)
+        trained, _ = _train(config, dataset)
+        points, displacement = analysis.vector_field(trained, dataset.X_train, grid_size=4)
+        assert points.shape == (16, 2) and np.isfinite(displacement).all()
