@@ -1,0 +1,348 @@
+"""Tests for dae_core.figures: every builder returns a styled Figure with the expected series and shapes."""
+
+import json
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from dae_core import figures
+from dae_core.errors import ConfigError, DataError
+from dae_core.training import EpochRecord
+
+
+def _history(n_epochs: int, noise_change_at: int | None = None) -> list[EpochRecord]:
+    records = []
+    for epoch in range(1, n_epochs + 1):
+        late = noise_change_at is not None and epoch > noise_change_at
+        records.append(
+            EpochRecord(
+                epoch=epoch,
+                train_loss=1.0 / epoch,
+                test_mse=0.5 + 1.0 / epoch,
+                identity_mse=0.16 if late else 0.04,
+                pca_mse=0.6 if late else 0.51,
+                seconds=0.01,
+                samples_per_second=8e4,
+                lr=1e-3,
+                noise_level=0.4 if late else 0.2,
+            )
+        )
+    return records
+
+
+def _rows(n: int, width: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).uniform(size=(n, width))
+
+
+def _titles(fig: go.Figure) -> tuple[str, str, str]:
+    layout = fig.layout
+    return layout.title.text, layout.xaxis.title.text, layout.yaxis.title.text
+
+
+def _messages(fig: go.Figure) -> list[str]:
+    return [a.text for a in fig.layout.annotations]
+
+
+# --- style ------------------------------------------------------------------------------------------
+def test_style_applies_the_template_and_titles():
+    fig = figures.style(go.Figure(go.Bar(x=[1], y=[2])), "Title", "epoch", "MSE (scaled units²)")
+    assert _titles(fig) == ("Title", "epoch", "MSE (scaled units²)")
+    assert fig.layout.template.layout.colorway == figures.PALETTE
+
+
+def test_every_builder_shares_the_template():
+    built = [
+        figures.loss_curves(_history(3)),
+        figures.runs_overlay([("a", _history(3))]),
+        figures.sample_comparison(_rows(1, 4)[0], None, _rows(1, 4)[0], list("abcd")),
+        figures.samples_heatmap(_rows(3, 4), _rows(3, 4), _rows(3, 4), list("abcd")),
+        figures.image_grid(_rows(2, 4), _rows(2, 4), _rows(2, 4), (2, 2)),
+        figures.scatter_arrows(_rows(5, 2), _rows(5, 2), _rows(5, 2)),
+        figures.vector_field(_rows(4, 2), _rows(4, 2)),
+        figures.latent_scatter(_rows(5, 2)),
+        figures.filter_tiles(_rows(3, 4), (2, 2)),
+        figures.filter_heatmap(_rows(3, 4), list("abcd")),
+    ]
+    for fig in built:
+        assert fig.layout.template.layout.colorway == figures.PALETTE
+        assert fig.layout.title.text
+        json.loads(fig.to_json())  # serializable, NaN gaps included
+
+
+# --- loss curves ------------------------------------------------------------------------------------
+def test_loss_curves_draw_both_losses_and_both_baselines():
+    history = _history(40)
+    fig = figures.loss_curves(history, title="Training")
+    assert [trace.name for trace in fig.data] == [
+        "train loss",
+        "test MSE (vs clean)",
+        "identity baseline",
+        "PCA baseline",
+    ]
+    assert _titles(fig) == ("Training", "epoch", "MSE (scaled units²)")
+    np.testing.assert_array_equal(fig.data[0].x, np.arange(1, 41))
+    np.testing.assert_allclose(fig.data[1].y, [r.test_mse for r in history])
+    assert [trace.line.dash for trace in fig.data] == ["solid", "solid", "dash", "dash"]
+    assert fig.layout.yaxis.type == "linear"
+    assert not fig.layout.shapes
+
+
+def test_loss_curves_baselines_follow_a_noise_change_as_steps():
+    fig = figures.loss_curves(_history(10, noise_change_at=5), events=[(5, "noise_level 0.2 → 0.4")])
+    identity = fig.data[2]
+    assert identity.line.shape == "hv"
+    np.testing.assert_allclose(identity.y, [0.04] * 5 + [0.16] * 5)
+    (line,) = fig.layout.shapes
+    assert (line.x0, line.x1, line.line.dash) == (5.5, 5.5, "dot")
+    assert _messages(fig) == ["noise_level 0.2 → 0.4"]
+
+
+def test_loss_curves_accept_dicts_and_log_scale():
+    history = _history(5)
+    from_dicts = figures.loss_curves([r.to_dict() for r in history], log_y=True)
+    from_records = figures.loss_curves(history, log_y=True)
+    assert from_dicts.layout.yaxis.type == "log"
+    assert "log scale" in from_dicts.layout.yaxis.title.text
+    for a, b in zip(from_dicts.data, from_records.data):
+        np.testing.assert_array_equal(a.y, b.y)
+
+
+def test_loss_curves_of_one_epoch_show_markers():
+    fig = figures.loss_curves(_history(1))
+    assert all(trace.mode == "lines+markers" for trace in fig.data)
+
+
+def test_loss_curves_without_epochs_show_empty_axes_and_a_note():
+    fig = figures.loss_curves([], events=[(3, "lr 0.001 → 0.01")])
+    assert len(fig.data) == 0
+    assert _messages(fig) == ["No epochs yet."]
+    assert _titles(fig) == ("Loss", "epoch", "MSE (scaled units²)")
+
+
+def test_loss_curves_keep_only_the_latest_events():
+    events = [(i, f"lr change {i}") for i in range(30)]
+    fig = figures.loss_curves(_history(40), events=events)
+    assert len(fig.layout.shapes) == 20
+    assert _messages(fig)[-1] == "lr change 29"
+
+
+# --- runs overlay -----------------------------------------------------------------------------------
+def test_runs_overlay_draws_one_line_per_run():
+    fig = figures.runs_overlay([("small", _history(5)), ("large", [r.to_dict() for r in _history(8)])])
+    assert [trace.name for trace in fig.data] == ["small", "large"]
+    assert len(fig.data[1].x) == 8
+    assert _titles(fig) == ("Test MSE vs clean per run", "epoch", "test MSE vs clean (scaled units²)")
+    psnr = figures.runs_overlay([("a", _history(3))], metric="test_psnr")
+    assert psnr.layout.yaxis.title.text == "test PSNR (dB)"
+    assert np.isnan(psnr.data[0].y).all()  # standardized runs have no PSNR: drawn as gaps
+
+
+def test_runs_overlay_without_runs_and_with_a_bad_metric():
+    assert _messages(figures.runs_overlay([])) == ["No runs selected."]
+    with pytest.raises(ConfigError) as error:
+        figures.runs_overlay([("a", _history(3))], metric="accuracy")
+    assert str(error.value).startswith("The 'metric' parameter of runs_overlay must be one of 'test_mse', 'train_loss'")
+    assert str(error.value).endswith("Got 'accuracy' instead.")
+
+
+# --- the seed's plot --------------------------------------------------------------------------------
+def test_sample_comparison_is_the_seed_plot_plus_the_noisy_input():
+    clean, noisy, reconstructed = _rows(3, 5)
+    names = ["age", "income", "height", "weight", "score"]
+    fig = figures.sample_comparison(clean, noisy, reconstructed, names, title="Test sample 0")
+    assert [trace.name for trace in fig.data] == ["original", "noisy input", "reconstructed"]
+    assert list(fig.data[0].x) == names
+    np.testing.assert_allclose(fig.data[2].y, reconstructed)
+    assert _titles(fig) == ("Test sample 0", "feature", "value (standardized)")
+    without_noisy = figures.sample_comparison(clean, None, reconstructed, names)
+    assert [trace.name for trace in without_noisy.data] == ["original", "reconstructed"]
+
+
+def test_sample_comparison_falls_back_to_indices_and_handles_empty_rows():
+    fig = figures.sample_comparison(np.zeros(3), np.zeros(3), np.zeros(3), ["only", "two"])
+    assert list(fig.data[0].x) == ["0", "1", "2"]
+    assert _messages(figures.sample_comparison([], [], [], [])) == ["No sample to show."]
+
+
+# --- tiling and heatmaps ----------------------------------------------------------------------------
+def test_tile_places_each_tile_and_leaves_nan_gaps():
+    tiles = np.arange(2 * 3 * 4 * 5, dtype=float).reshape(2, 3, 4, 5)
+    out = figures.tile(tiles, gap=1)
+    assert out.shape == (2 * 5 - 1, 3 * 6 - 1)
+    for r in range(2):
+        for c in range(3):
+            np.testing.assert_array_equal(out[r * 5 : r * 5 + 4, c * 6 : c * 6 + 5], tiles[r, c])
+    assert np.isnan(out[4]).all() and np.isnan(out[:, 5]).all()
+    assert np.isnan(out).sum() == out.size - tiles.size
+
+
+def test_samples_heatmap_is_one_heatmap_of_four_panels():
+    clean, noisy, reconstructed = _rows(6, 4, 0), _rows(6, 4, 1), _rows(6, 4, 2)
+    fig = figures.samples_heatmap(
+        clean, noisy, reconstructed, ["a", "b", "c", "d"], row_labels=[10, 11, 12, 13, 14, 15]
+    )
+    (heatmap,) = fig.data
+    z = np.asarray(heatmap.z, dtype=float)
+    assert z.shape == (6, 4 * 5 - 1)
+    for panel, expected in enumerate([clean, noisy, reconstructed, reconstructed - clean]):
+        np.testing.assert_allclose(z[:, panel * 5 : panel * 5 + 4], expected)
+    assert heatmap.zmid == 0 and heatmap.zmin == -heatmap.zmax
+    assert list(heatmap.y) == ["10", "11", "12", "13", "14", "15"]
+    assert heatmap.x[5] == "noisy · a" and heatmap.x[4].strip() == ""
+    assert list(fig.layout.xaxis.ticktext) == ["clean", "noisy", "reconstructed", "residual (rec. − clean)"]
+    assert _titles(fig)[2] == "sample"
+
+
+def test_samples_heatmap_caps_rows_and_handles_empty_input():
+    rows = _rows(80, 3)
+    fig = figures.samples_heatmap(rows, rows, rows, ["a", "b", "c"], max_rows=50)
+    assert np.asarray(fig.data[0].z).shape[0] == 50
+    assert _messages(figures.samples_heatmap(np.zeros((0, 3)), np.zeros((0, 3)), np.zeros((0, 3)), list("abc"))) == [
+        "No samples to show."
+    ]
+    duplicate_labels = figures.samples_heatmap(rows[:2], rows[:2], rows[:2], list("abc"), row_labels=[1, 1])
+    assert list(duplicate_labels.data[0].y) == ["0: 1", "1: 1"]
+
+
+def test_image_grid_places_every_image_where_image_origin_says():
+    n, shape = 11, (8, 8)
+    clean, noisy, reconstructed = _rows(n, 64, 0), _rows(n, 64, 1), _rows(n, 64, 2)
+    psnr = np.linspace(10, 20, n)
+    fig = figures.image_grid(clean, noisy, reconstructed, shape, psnr=psnr, labels=range(100, 111), rows_per_block=8)
+    (heatmap,) = fig.data
+    z = np.asarray(heatmap.z, dtype=float)
+    panels = [clean, noisy, reconstructed, np.abs(reconstructed - clean)]
+    for i in range(n):
+        for panel in range(4):
+            top, left = figures.image_origin(i, panel, shape, rows_per_block=8)
+            np.testing.assert_allclose(z[top : top + 8, left : left + 8], panels[panel][i].reshape(8, 8), rtol=1e-6)
+    assert np.isnan(z).sum() == z.size - n * 4 * 64  # everything else is gap or label space
+    assert heatmap.colorscale is not None and (heatmap.zmin, heatmap.zmax) == (0, 1)
+    assert _messages(fig)[0] == "#100<br>10.0 dB" and _messages(fig)[-1] == "#110<br>20.0 dB"
+    assert list(fig.layout.xaxis.ticktext) == ["original", "noisy", "recon.", "|error|"] * 2
+    assert fig.layout.yaxis.scaleanchor == "x"  # square pixels
+    assert fig.layout.yaxis.showticklabels is False
+
+
+def test_image_grid_without_psnr_and_empty_and_wrong_shape():
+    rows = _rows(2, 4)
+    assert _messages(figures.image_grid(rows, rows, rows, (2, 2))) == ["#0", "#1"]
+    assert _messages(figures.image_grid(np.zeros((0, 4)), np.zeros((0, 4)), np.zeros((0, 4)), (2, 2))) == [
+        "No images to show."
+    ]
+    with pytest.raises(DataError) as error:
+        figures.image_grid(rows, rows, rows, (3, 3))
+    assert str(error.value) == "clean must be a (N, 9) array. Got shape (2, 4) instead."
+
+
+# --- 2-D data ---------------------------------------------------------------------------------------
+def test_scatter_arrows_has_three_series_and_arrows_from_noisy_to_reconstructed():
+    clean, noisy, reconstructed = _rows(30, 2, 0), _rows(30, 2, 1), _rows(30, 2, 2)
+    fig = figures.scatter_arrows(clean, noisy, reconstructed, max_arrows=10)
+    names = [trace.name for trace in fig.data]
+    assert names == ["noisy → reconstructed", "clean", "noisy input", "reconstructed"]
+    arrows = fig.data[0]
+    assert len(arrows.x) == 30  # (tail, head, break) for the first 10 rows only
+    np.testing.assert_allclose(arrows.x[0::3], noisy[:10, 0])
+    np.testing.assert_allclose(arrows.y[1::3], reconstructed[:10, 1])
+    assert np.isnan(arrows.x[2::3]).all()
+    assert arrows.marker.angleref == "previous"
+    np.testing.assert_allclose(fig.data[1].x, clean[:, 0])
+    assert fig.layout.yaxis.scaleanchor == "x"
+    assert _titles(fig)[1:] == ("x (standardized)", "y (standardized)")
+
+
+def test_scatter_arrows_empty_and_not_2d():
+    empty = np.zeros((0, 2))
+    assert _messages(figures.scatter_arrows(empty, empty, empty)) == ["No points to show."]
+    with pytest.raises(DataError) as error:
+        figures.scatter_arrows(_rows(3, 3), _rows(3, 3), _rows(3, 3))
+    assert str(error.value) == "clean must be a (N, 2) array. Got shape (3, 3) instead."
+
+
+def test_vector_field_draws_scaled_arrows_on_the_grid():
+    xs, ys = np.meshgrid(np.linspace(0, 1, 3), np.linspace(0, 1, 3))
+    points = np.stack([xs.ravel(), ys.ravel()], axis=1)  # spacing 0.5
+    displacement = -(points - 0.5)  # everything pulled to the centre, at most 0.5 long per axis
+    data = _rows(7, 2)
+    fig = figures.vector_field(points, displacement, data)
+    assert [trace.name for trace in fig.data][:2] == ["data", fig.data[1].name]
+    assert fig.data[1].name.startswith("r(x) − x (×")
+    arrows = fig.data[1]
+    heads = np.stack([arrows.x[1::3], arrows.y[1::3]], axis=1)
+    scale = (heads - points)[0, 0] / displacement[0, 0]
+    np.testing.assert_allclose(heads, points + scale * displacement)
+    assert np.percentile(np.linalg.norm(heads - points, axis=1), 95) == pytest.approx(0.45)
+    true_size = figures.vector_field(points, displacement, scale=1.0)
+    assert [trace.name for trace in true_size.data][0] == "r(x) − x"
+    assert true_size.layout.yaxis.scaleanchor == "x"
+
+
+def test_vector_field_checks_its_inputs():
+    assert _messages(figures.vector_field(np.zeros((0, 2)), np.zeros((0, 2)))) == ["No grid to show."]
+    with pytest.raises(DataError) as error:
+        figures.vector_field(np.zeros((4, 2)), np.zeros((3, 2)))
+    assert str(error.value) == "vector_field needs one displacement per point. Got 4 points and 3 displacements."
+
+
+# --- latent space -----------------------------------------------------------------------------------
+def test_latent_scatter_gives_each_class_a_named_series():
+    projection = _rows(30, 2)
+    labels = np.repeat([0, 1, 2], 10)
+    hover = [f"test #{i}" for i in range(30)]
+    fig = figures.latent_scatter(projection, labels, hover, method="t-SNE")
+    assert [trace.name for trace in fig.data] == ["0", "1", "2"]
+    assert sum(len(trace.x) for trace in fig.data) == 30
+    assert list(fig.data[1].text) == hover[10:20]
+    assert len({trace.marker.color for trace in fig.data}) == 3
+    assert _titles(fig) == (
+        "Latent space: t-SNE of the codes",
+        "t-SNE 1 (arbitrary units)",
+        "t-SNE 2 (arbitrary units)",
+    )
+
+
+def test_latent_scatter_with_continuous_or_no_labels():
+    projection = _rows(30, 2)
+    continuous = figures.latent_scatter(projection, np.linspace(0, 1, 30))
+    assert len(continuous.data) == 1 and continuous.data[0].marker.showscale
+    unlabelled = figures.latent_scatter(projection)
+    assert [trace.name for trace in unlabelled.data] == ["codes"]
+    assert _messages(figures.latent_scatter(np.zeros((0, 2)))) == ["No codes to show."]
+
+
+# --- filters ----------------------------------------------------------------------------------------
+def test_filter_tiles_show_each_unit_as_a_normalized_tile():
+    weights = np.random.default_rng(0).normal(size=(10, 64))
+    fig = figures.filter_tiles(weights, (8, 8))
+    (heatmap,) = fig.data
+    z = np.asarray(heatmap.z, dtype=float)
+    assert z.shape == (3 * 9 - 1, 4 * 9 - 1)  # 10 units in a 4-wide grid, 3 rows
+    for unit in range(10):
+        r, c = divmod(unit, 4)
+        expected = weights[unit] / np.abs(weights[unit]).max()
+        np.testing.assert_allclose(z[r * 9 : r * 9 + 8, c * 9 : c * 9 + 8], expected.reshape(8, 8))
+        assert np.asarray(heatmap.customdata)[r * 9, c * 9] == unit
+    assert np.isnan(z[18:, 18:]).all()  # the two empty tiles after unit 9
+    assert (heatmap.zmid, heatmap.zmin, heatmap.zmax) == (0, -1, 1)
+    raw = figures.filter_tiles(weights, (8, 8), normalize=False)
+    assert raw.data[0].zmax == pytest.approx(np.abs(weights).max())
+
+
+def test_filter_tiles_check_the_image_width():
+    with pytest.raises(DataError) as error:
+        figures.filter_tiles(np.zeros((4, 20)), (8, 8))
+    assert str(error.value) == "weights must be a (N, 64) array. Got shape (4, 20) instead."
+    assert _messages(figures.filter_tiles(np.zeros((0, 64)), (8, 8))) == ["No weights to show."]
+
+
+def test_filter_heatmap_is_units_by_features():
+    weights = np.random.default_rng(0).normal(size=(3, 4))
+    fig = figures.filter_heatmap(weights, ["a", "b", "c", "d"])
+    (heatmap,) = fig.data
+    np.testing.assert_allclose(heatmap.z, weights)
+    assert list(heatmap.x) == ["a", "b", "c", "d"] and list(heatmap.y) == ["unit 0", "unit 1", "unit 2"]
+    assert heatmap.zmid == 0 and heatmap.zmax == pytest.approx(np.abs(weights).max())
+    assert _titles(fig) == ("Encoder first-layer weights", "input feature", "hidden unit")
+    assert _messages(figures.filter_heatmap(np.zeros((0, 4)), list("abcd"))) == ["No weights to show."]
