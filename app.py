@@ -1,0 +1,14 @@
+"""Denoising Autoencoder Lab: the entry point. Run it with ``streamlit run app.py``.
+
+It only routes: every page sets itself up (state, sidebar) through ``pages.layout.page``. Training runs in a
+background job kept in the session, so moving a control or switching pages never stops it.
+"""
+
+import streamlit as st
+
+from pages.common import PAGES
+
+page = st.navigation(
+    [st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, title, icon, _) in enumerate(PAGES)]
+)
+page.run()

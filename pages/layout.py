@@ -1,0 +1,152 @@
+"""The frame of every page: page setup, session state, the sidebar (run, model import, export, share), the intro.
+
+Each page calls :func:`page` first, so a page works the same whether ``app.py`` routed to it or Streamlit ran
+the file on its own (Streamlit runs files in a folder named ``pages/`` directly in some cases, e.g. in tests).
+"""
+
+import streamlit as st
+import torch
+
+from dae_core import io as model_io
+from dae_core import share
+from pages import common
+
+ss = st.session_state
+SIDEBAR_POLL_SECONDS = 1.0  # keeps a run alive (reading counts as watching) while you look at other pages
+
+
+def run_status() -> None:
+    job = ss.job
+    if job is None:
+        st.caption("No run yet: press **Train** on the Train page.")
+        return
+    snapshot = job.snapshot()
+    if snapshot.finished and ss.job_serial not in ss.archived:
+        common.archive_job()
+        st.rerun()  # the other pages now show the final model
+    fraction = min(1.0, snapshot.epoch / snapshot.total_epochs)
+    st.progress(fraction, text=f"Run {ss.job_name}: epoch {snapshot.epoch}/{snapshot.total_epochs}, {snapshot.status}")
+
+
+def model_ui() -> None:
+    st.subheader("Model")
+    upload = st.file_uploader(
+        "Import a model file",
+        key="model_file",
+        help="A .dae file saved here or by `python -m dae_core train --save`. It is checked and never unpickled.",
+    )
+    if upload is not None:
+        error = common.load_uploaded_model(upload.name, upload.getvalue())
+        if error:
+            st.error(error)
+    choices = [name for name, present in (("job", ss.job is not None), ("upload", ss.uploaded)) if present]
+    if len(choices) == 2:
+        ss.show_choice = ss.show
+        st.radio(
+            "Show on the pages",
+            choices,
+            format_func={"job": "the trained run", "upload": f"the file {ss.uploaded['name']}"}.get,
+            key="show_choice",
+            on_change=lambda: setattr(ss, "show", ss.show_choice),
+        )
+    if ss.uploaded:
+        summary = ss.uploaded["summary"]
+        with st.expander(f"Inspect {ss.uploaded['name']}"):
+            st.markdown(
+                f"**{summary['input_dim']} → {' → '.join(str(w) for w in summary['hidden_layers'])}"
+                f"{' → ' if summary['hidden_layers'] else ''}{summary['hidden_dim']}** (code), mirrored back  \n"
+                f"{summary['n_parameters']:,} parameters · {summary['epochs']} epochs · "
+                f"dataset {summary['config']['data']['dataset']}  \n"
+                f"test MSE {_number(summary['test_mse'])} · identity {_number(summary['identity_mse'])} · "
+                f"PCA {_number(summary['pca_mse'])}"
+            )
+            st.json(summary, expanded=False)
+
+
+def _number(value) -> str:
+    return "—" if value is None else f"{value:.4f}"
+
+
+def export_ui() -> None:
+    shown = common.shown_model()
+    with st.expander("Export"):
+        if shown is None:
+            st.caption("Train or import a model to download it.")
+            config = ss.config
+        else:
+            trained = shown.trained
+            config = trained.config
+            st.caption(f"Downloads of {shown.label}.")
+            st.download_button(
+                "Model file (.dae)",
+                data=lambda: model_io.to_bytes(trained),
+                file_name="model.dae",
+                mime="application/zip",
+                key="download_model",
+                on_click="ignore",
+                width="stretch",
+            )
+            st.download_button(
+                "Config (JSON)",
+                data=config.to_json(),
+                file_name="config.json",
+                mime="application/json",
+                key="download_config",
+                on_click="ignore",
+                width="stretch",
+            )
+            st.download_button(
+                "History (CSV)",
+                data=common.history_csv(trained.history),
+                file_name="history.csv",
+                mime="text/csv",
+                key="download_history",
+                on_click="ignore",
+                width="stretch",
+            )
+        st.caption("The same run from the command line:")
+        st.code(share.to_cli_command(config), language="bash", wrap_lines=True)
+
+
+def share_ui() -> None:
+    with st.expander("Share these settings"):
+        st.caption("The address bar always holds the current settings. This link restores them:")
+        st.code(common.share_url(), language=None, wrap_lines=True)
+
+
+def sidebar_ui(poll: bool, with_settings: bool = True) -> None:
+    """``poll``: refresh the run status while it trains (the Train page polls on its own)."""
+    with st.sidebar:
+        if poll and common.live_job() is not None:
+            st.fragment(run_every=SIDEBAR_POLL_SECONDS)(run_status)()
+        else:
+            run_status()
+        model_ui()
+        if with_settings:
+            settings_sidebar()
+
+
+def settings_sidebar() -> None:
+    """The sidebar's last part, which shows the current settings: export's command and the share link."""
+    with st.sidebar:
+        export_ui()
+        share_ui()
+
+
+def page(title: str, what: str, try_this: str, *, polls_job: bool = False, changes_settings: bool = False) -> None:
+    """Set up the page and open it with two lines: what you are looking at, and what to try.
+
+    ``polls_job``: the page polls the training job itself, so the sidebar need not.
+    ``changes_settings``: the page draws the settings widgets, so it calls :func:`settings_sidebar` after them.
+    """
+    torch.set_num_threads(1)  # small models train 1.3-3x faster on one thread; sessions do not fight over cores
+    st.set_page_config(page_title=f"{title} · DAE Lab", page_icon=":material/blur_on:", layout="wide")
+    common.warm_up()
+    common.init_state()
+    common.archive_job()
+    common.sync_link()
+    sidebar_ui(poll=not polls_job, with_settings=not changes_settings)
+    st.title(title)
+    st.markdown(f"{what}  \n**Try:** {try_this}")
+    for message in st.session_state.link_messages:
+        st.warning(message)
