@@ -1,0 +1,163 @@
+"""Train: the settings, the run buttons and the live loss chart of the session's background training job."""
+
+import streamlit as st
+
+from dae_core import figures
+from dae_core.job import FINAL_STATES, PAUSED, QUEUED
+from pages import common, layout
+
+ss = st.session_state
+BUTTONS = ("Train", "Pause", "Resume", "Step", "Stop", "Reset")
+
+
+def click(label: str) -> None:
+    ss.clicked = label
+
+
+def perform(action: str, config) -> bool:
+    """Run a button's action; False if it could not start (the reason is shown)."""
+    job = ss.job
+    if action == "Train":
+        return common.start_job(config) is not None
+    if action == "Step":
+        if common.live_job() is None:
+            job = common.start_job(config, paused=True)
+        if job is not None:
+            job.step()
+        return job is not None
+    if action == "Reset":
+        common.discard_job()
+    elif job is not None:
+        {"Pause": job.pause, "Resume": job.resume, "Stop": job.stop}[action]()
+    return True
+
+
+def controls_ui(config) -> None:
+    action = ss.pop("clicked", None)
+    if action and perform(action, config):
+        st.rerun()  # redraw everything, the sidebar and these buttons included, from the new state
+    job = ss.job
+    status = job.status if job else None
+    alive = status is not None and status not in FINAL_STATES
+    invalid = not ss.get("settings_valid", True)
+    disabled = {
+        "Train": invalid,
+        "Pause": not alive or status == PAUSED,
+        "Resume": status != PAUSED,
+        "Step": status == QUEUED or (invalid and not alive),
+        "Stop": not alive,
+        "Reset": job is None,
+    }
+    helps = {
+        "Train": "Start a fresh run with these settings (a running one is stopped and kept in Experiments).",
+        "Pause": "Hold after the current epoch.",
+        "Resume": "Continue a paused run.",
+        "Step": "Train exactly one more epoch, then hold.",
+        "Stop": "End the run; its model stays on the other pages.",
+        "Reset": "Stop and clear the current run, keeping the settings.",
+    }
+    row = st.container(horizontal=True, gap="small")  # wraps onto two lines on a narrow screen
+    for label in BUTTONS:
+        row.button(
+            label,
+            key=f"btn_{label.lower()}",
+            type="primary" if label == "Train" else "secondary",
+            disabled=disabled[label],
+            help=helps[label],
+            on_click=click,
+            args=(label,),
+        )
+    if alive and config.replace(lr=job.config.train.lr, noise_level=job.config.noise.noise_level) != job.config:
+        st.caption("Changed settings apply when you press **Train**; lr and noise level reach this run at once.")
+
+
+def status_ui(snapshot) -> None:
+    if snapshot.status == QUEUED:
+        st.warning("Queued: every training slot on this server is busy. The run starts when one frees up.")
+    elif snapshot.status == "failed":
+        st.error(snapshot.reason)
+    elif snapshot.status == "stopped":
+        st.warning(f"Run stopped: {snapshot.reason}.")
+    elif snapshot.status == "done":
+        st.success(f"Done: {snapshot.reason}.")
+    elif snapshot.status == PAUSED:
+        st.info("Paused. **Resume** continues, **Step** trains one epoch.")
+
+
+def progress_ui(snapshot) -> None:
+    last = snapshot.history[-1] if snapshot.history else None
+    parts = [f"Epoch {snapshot.epoch}/{snapshot.total_epochs}", f"{snapshot.elapsed_seconds:.1f} s elapsed"]
+    if snapshot.eta_seconds is not None and not snapshot.finished:
+        parts.append(f"ETA {snapshot.eta_seconds:.0f} s")
+    if last:
+        parts.append(f"{last.samples_per_second:,.0f} samples/s")
+    parts.append(snapshot.status)
+    st.progress(min(1.0, snapshot.epoch / snapshot.total_epochs), text=" · ".join(parts))
+
+
+def metrics_ui(snapshot, bounded: bool) -> None:
+    history = snapshot.history
+    numbers = common.summary_numbers(history[-1] if history else None)
+    before = common.summary_numbers(history[-2] if len(history) > 1 else None)["test_mse"]
+    row = st.container(horizontal=True, gap="medium")  # cards wrap, two to a line on a narrow screen
+    cards = [row.container(width=150) for _ in range(4 if bounded else 3)]
+    test_mse = numbers["test_mse"]
+    cards[0].metric(
+        "Test MSE",
+        "—" if test_mse is None else f"{test_mse:.4f}",
+        delta=None if before is None else f"{test_mse - before:+.4f}",
+        delta_color="inverse",
+        help="Mean squared error of the reconstructions of noisy test rows, against the clean rows.",
+    )
+    gain = numbers["gain_over_identity"]
+    cards[1].metric(
+        "Gain over identity",
+        "—" if gain is None else f"{gain:.0%}",
+        help="How much lower the test MSE is than returning the noisy input unchanged.",
+    )
+    ratio = numbers["ratio_to_pca"]
+    cards[2].metric(
+        "Ratio to PCA",
+        "—" if ratio is None else f"{ratio:.2f}×",
+        help="Test MSE divided by PCA's with as many components as the code; below 1 beats PCA.",
+    )
+    if bounded:
+        psnr = numbers["test_psnr"]
+        cards[3].metric("PSNR", "—" if psnr is None else f"{psnr:.1f} dB", help="Peak signal-to-noise ratio.")
+
+
+def live_frame() -> None:
+    job = ss.job
+    if job is None:
+        return
+    snapshot = job.snapshot()
+    if snapshot.status != ss.get("drawn_status"):
+        common.archive_job()
+        st.rerun()  # a full rerun redraws the buttons and starts or ends the polling
+    status_ui(snapshot)
+    progress_ui(snapshot)
+    metrics_ui(snapshot, job.dataset is not None and job.dataset.bounded)
+    figure = figures.loss_curves(snapshot.history, events=snapshot.events, title=f"Loss of run {ss.job_name}")
+    st.plotly_chart(figure, key="loss")
+
+
+layout.page(
+    "Train",
+    "Choose data, model, noise and training settings, then watch a denoising autoencoder learn: train loss, "
+    "test MSE against the clean data, and the identity and PCA baselines it has to beat.",
+    "press **Train**; while it runs, change the learning rate or noise level (the chart marks the change), "
+    "then **Pause**, **Step** one epoch and **Resume**.",
+    polls_job=True,
+    changes_settings=True,
+)
+live, settings = st.columns([3, 2], gap="large")  # a narrow screen stacks them: the chart comes first
+with settings:
+    config = common.config_ui(ss.config)
+layout.settings_sidebar()  # after the widgets, so the link and the command show the settings just chosen
+with live:
+    controls_ui(config)
+    if ss.job is None:
+        st.plotly_chart(figures.loss_curves([], title="Loss"), key="loss")
+    else:
+        ss.drawn_status = ss.job.status
+        st.fragment(run_every=None if ss.drawn_status in FINAL_STATES else common.POLL_SECONDS)(live_frame)()
