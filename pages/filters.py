@@ -1,0 +1,50 @@
+"""Filters: the encoder's first-layer weights, one filter per hidden unit, redrawn live while a run trains."""
+
+import streamlit as st
+
+from dae_core import figures
+from pages import common, layout
+
+ss = st.session_state
+FIRST_LAYER = "encoder.0.weight"  # (units, input features) in the model's state dict
+MAX_TILES, MAX_ROWS = 64, 128  # units drawn as image tiles, or as heatmap rows
+
+layout.page(
+    "Filters",
+    "Each unit of the first encoder layer weighs every input feature; its row of weights is what the unit looks "
+    "for. For digits each unit is drawn as an 8×8 image (red: positive, blue: negative weight).",
+    "train on digits with masking noise and watch the filters turn from speckle into strokes; compare with "
+    "Gaussian noise.",
+)
+shown = common.require_model(redrawn_live=True)
+normalize = st.toggle(
+    "Scale each filter to its own range", value=True, key="filters_normalize", help="Keeps weak units visible."
+)
+
+
+def weights_now():
+    """(epoch, (units, features) weights): live from the job while it trains, else from the model on show."""
+    if shown.live and ss.job is not None:
+        epoch, state = ss.job.weights()
+        if state is not None:
+            return epoch, state[FIRST_LAYER].numpy()
+    return len(shown.trained.history), shown.trained.model.first_layer_weights.detach().numpy()
+
+
+def draw() -> None:
+    epoch, weights = weights_now()
+    dataset = shown.dataset
+    title = f"Encoder filters after epoch {epoch}"
+    if dataset.image_shape:
+        figure = figures.filter_tiles(
+            weights, dataset.image_shape, max_units=MAX_TILES, normalize=normalize, title=title
+        )
+    else:
+        figure = figures.filter_heatmap(weights, dataset.feature_names, max_units=MAX_ROWS, title=title)
+    st.plotly_chart(figure, key="filters")
+    limit = MAX_TILES if dataset.image_shape else MAX_ROWS
+    if len(weights) > limit:
+        st.caption(f"The first {limit} of {len(weights)} units.")
+
+
+st.fragment(run_every=common.POLL_SECONDS if shown.live else None)(draw)()

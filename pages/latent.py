@@ -1,0 +1,61 @@
+"""Latent space: the codes of the test samples projected to 2-D, and how linearly separable their classes are."""
+
+import numpy as np
+import streamlit as st
+
+from dae_core import analysis, figures
+from pages import common, layout
+
+layout.page(
+    "Latent space",
+    "Every dot is one test sample's code (the bottleneck of the autoencoder), projected to two dimensions and "
+    "coloured by its label. A linear probe says how much class information the codes keep compared with the raw input.",
+    "switch between PCA and t-SNE; train with a larger code size or another noise type and compare the probe.",
+)
+shown = common.require_model()
+trained, dataset = shown.trained, shown.dataset
+
+method = st.radio(
+    "Projection",
+    ["PCA", "t-SNE"],
+    horizontal=True,
+    key="latent_method",
+    help="PCA is linear and fast; t-SNE keeps neighbours together and takes a few seconds.",
+)
+rows = analysis.subsample(len(dataset.X_test))
+codes = common.memo(("codes", shown.token), lambda: analysis.codes(trained, dataset.X_test[rows]))
+with st.spinner(f"Projecting {len(rows)} codes with {method}…"):
+    projection = common.memo(
+        ("projection", shown.token, method),
+        lambda: analysis.project(codes, method.lower().replace("-", ""), seed=0),
+    )
+labels = None if dataset.y_test is None else dataset.y_test[rows]
+hover = [
+    f"test sample {i}" + ("" if labels is None else f", label {label}")
+    for i, label in zip(rows, labels if labels is not None else np.zeros(len(rows)))
+]
+figure = figures.latent_scatter(projection, labels=labels, hover=hover, method=method)
+st.plotly_chart(figure, key="latent")
+
+st.subheader("Linear probe")
+probe = common.memo(("probe", shown.token), lambda: analysis.probe(trained, dataset))
+if probe is None:
+    st.caption("No labels in this dataset, so there is nothing to probe.")
+else:
+    cards = st.columns(3)
+    cards[0].metric(
+        f"Accuracy on the codes ({trained.config.model.hidden_dim} dims)",
+        f"{probe['code_accuracy']:.1%}",
+        help="Logistic regression trained on the training codes, scored on the test codes.",
+    )
+    cards[1].metric(
+        f"Accuracy on the raw input ({dataset.n_features} dims)",
+        f"{probe['raw_accuracy']:.1%}",
+        help="The same probe on the scaled input features.",
+    )
+    cards[2].metric(
+        "Chance",
+        f"{probe['chance_accuracy']:.1%}",
+        help=f"Always guessing the commonest of the {probe['n_classes']} classes.",
+    )
+    st.caption("A code that keeps the accuracy of the raw input with far fewer dimensions has kept what matters.")

@@ -1,0 +1,122 @@
+"""Reconstructions: what the model makes of noisy test samples, under a test-time noise of your choice."""
+
+import pandas as pd
+import streamlit as st
+
+from dae_core import analysis, figures, metrics
+from dae_core.config import MAX_GAUSSIAN_SIGMA, NOISE_TYPES
+from pages import common, layout
+
+ss = st.session_state
+SHOWN_IMAGES = 8  # the chosen digit and the next worst ones
+HEATMAP_ROWS = 30
+
+layout.page(
+    "Reconstructions",
+    "Held-out test samples: the clean original, the noisy version the model is fed, and its reconstruction. "
+    "The noise here is chosen at test time, independently of the noise the model was trained with.",
+    "raise the test noise level or change its type and see where the model breaks down; click a row of the "
+    "error table to look at that sample.",
+)
+shown = common.require_model()
+trained, dataset = shown.trained, shown.dataset
+
+ss.setdefault("test_noise", trained.config.noise.noise)
+ss.setdefault("test_noise_level", float(trained.config.noise.noise_level))
+left, middle, right = st.columns([2, 3, 1])
+noise = left.selectbox(
+    "Test noise type", NOISE_TYPES, format_func=common.NOISE_LABELS.get, key="test_noise", help="Used only here."
+)
+high = MAX_GAUSSIAN_SIGMA if noise == "gaussian" else 1.0
+ss.test_noise_level = min(ss.test_noise_level, high)
+level = middle.slider(
+    "Test noise level", 0.0, high, step=0.05, key="test_noise_level", help="σ for Gaussian, else the fraction hit."
+)
+seed = right.number_input("Noise seed", 0, 10_000, value=0, key="test_noise_seed", help="Draw other noise.")
+
+rec = common.memo(
+    ("reconstruct", shown.token, noise, level, seed),
+    lambda: analysis.reconstruct(
+        trained, dataset.X_test, noise, level, seed, low=dataset.low, high=dataset.high, clip=dataset.bounded
+    ),
+)
+k = trained.config.model.hidden_dim
+pca_mse = common.memo(
+    ("pca", shown.token[:2], noise, level, seed),
+    lambda: metrics.pca_mse(dataset.X_train, rec.noisy, rec.clean, k),
+)
+cards = st.columns(4 if rec.psnr is not None else 3)
+cards[0].metric("Test MSE", f"{rec.mse:.4f}", help="Reconstructions against the clean samples, at this test noise.")
+cards[1].metric("Identity baseline", f"{rec.identity_mse:.4f}", help="MSE of the noisy input itself.")
+cards[2].metric(f"PCA-{k} baseline", f"{pca_mse:.4f}", help=f"PCA with {k} components on the same noisy input.")
+if rec.psnr is not None:
+    cards[3].metric("PSNR", f"{rec.psnr:.1f} dB", help="Peak signal-to-noise ratio of the reconstructions.")
+
+figure_area = st.container()
+st.subheader("Error per test sample, worst first")
+table = pd.DataFrame(rec.error_table())
+if dataset.y_test is not None:
+    table.insert(1, "label", dataset.y_test[table["index"].to_numpy()])
+table = table.rename(
+    columns={
+        "index": "test sample",
+        "mse": "reconstruction MSE",
+        "noisy_mse": "noisy-input MSE",
+        "psnr_db": "PSNR (dB)",
+    }
+)
+picked = st.dataframe(
+    table,
+    on_select="rerun",
+    selection_mode="single-row",
+    key=f"error_table_{abs(hash((shown.token, noise, level, seed)))}",  # a new table starts unselected
+    hide_index=True,
+    height=280,
+    column_config={
+        "reconstruction MSE": st.column_config.NumberColumn(format="%.4f"),
+        "noisy-input MSE": st.column_config.NumberColumn(format="%.4f"),
+        "PSNR (dB)": st.column_config.NumberColumn(format="%.1f"),
+    },
+).selection.rows
+order = table["test sample"].tolist()
+chosen = order[picked[0]] if picked else order[0]
+
+with figure_area:
+    if dataset.image_shape:
+        rows = [chosen, *[i for i in order if i != chosen][: SHOWN_IMAGES - 1]]
+        figure = figures.image_grid(
+            rec.clean[rows],
+            rec.noisy[rows],
+            rec.reconstructed[rows],
+            dataset.image_shape,
+            psnr=rec.per_sample_psnr[rows],
+            labels=rows,
+            pixel_size=10,
+            title=f"Test digit {chosen} first, then the worst: original | noisy | reconstructed | residual",
+        )
+        st.plotly_chart(figure, key="reconstruction")
+    elif dataset.n_features == 2:
+        points, displacement = common.memo(
+            ("field", shown.token), lambda: analysis.vector_field(trained, dataset.X_train)
+        )
+        scatter, field = st.columns(2)
+        scatter.plotly_chart(figures.scatter_arrows(rec.clean, rec.noisy, rec.reconstructed), key="reconstruction")
+        field.plotly_chart(figures.vector_field(points, displacement, data=dataset.X_train), key="vector_field")
+        clean, noisy, rebuilt = (
+            f"({a[chosen, 0]:.2f}, {a[chosen, 1]:.2f})" for a in (rec.clean, rec.noisy, rec.reconstructed)
+        )
+        st.caption(f"Test sample {chosen}: clean {clean}, noisy {noisy}, reconstructed {rebuilt}.")
+    else:
+        figure = figures.sample_comparison(
+            rec.clean[chosen],
+            rec.noisy[chosen],
+            rec.reconstructed[chosen],
+            dataset.feature_names,
+            title=f"Test sample {chosen}: original, noisy and reconstructed",
+        )
+        st.plotly_chart(figure, key="reconstruction")
+        worst = order[:HEATMAP_ROWS]
+        heatmap = figures.samples_heatmap(
+            rec.clean[worst], rec.noisy[worst], rec.reconstructed[worst], dataset.feature_names, row_labels=worst
+        )
+        st.plotly_chart(heatmap, key="heatmap")
