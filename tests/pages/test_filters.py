@@ -1,0 +1,33 @@
+"""Filters: encoder weights as image tiles for digits and as a heatmap for tables."""
+
+import json
+
+import pytest
+from app_driver import has_element, train, wait_for
+
+
+def test_without_a_model_it_says_what_to_do(app):
+    app.switch_page("pages/filters.py").run()
+    assert not app.exception
+    assert app.info[0].value == "Train a model on the Train page first, or upload one in the sidebar."
+
+
+@pytest.mark.parametrize("settings", [{"dataset": "digits", "epochs": 1}, {"dataset": "synthetic"}])
+def test_filters_are_drawn_for_the_trained_model(app, settings):
+    train(app, **settings)
+    app.switch_page("pages/filters.py").run()
+    assert not app.exception and not app.error
+    assert has_element(app, "filters")
+    title = json.loads(app.get_by_key("filters").proto.spec)["layout"]["title"]["text"]
+    assert title == f"Encoder filters after epoch {settings.get('epochs', 3)}"
+
+
+def test_filters_follow_a_run_while_it_trains(app):
+    app.switch_page("pages/train.py").run()
+    app.number_input(key="w_epochs").set_value(10_000).run()
+    app.button(key="btn_train").click().run()
+    job = app.session_state.job
+    wait_for(lambda: job.snapshot().epoch >= 2)
+    app.switch_page("pages/filters.py").run()
+    assert has_element(app, "filters")
+    assert app.session_state.job.status == "running"  # switching pages did not stop training

@@ -1,0 +1,28 @@
+"""Latent space: the projected codes coloured by label, and the linear probe against the raw input."""
+
+from app_driver import has_element, train
+
+
+def test_without_a_model_it_says_what_to_do(app):
+    app.switch_page("pages/latent.py").run()
+    assert not app.exception
+    assert app.info[0].value == "Train a model on the Train page first, or upload one in the sidebar."
+
+
+def test_codes_are_projected_with_pca_and_probed(app):
+    train(app, dataset="moons")
+    app.switch_page("pages/latent.py").run()
+    assert not app.exception and not app.error
+    assert app.radio(key="latent_method").value == "PCA"
+    assert has_element(app, "latent")
+    cards = {metric.label: metric.value for metric in app.metric}
+    assert set(cards) == {"Accuracy on the codes (8 dims)", "Accuracy on the raw input (2 dims)", "Chance"}
+    assert all(value.endswith("%") for value in cards.values())
+
+
+def test_tsne_projection_draws_too(app):
+    train(app, dataset="moons", n_samples=100)
+    app.switch_page("pages/latent.py").run()
+    app.radio(key="latent_method").set_value("t-SNE").run()
+    assert not app.exception and not app.error
+    assert has_element(app, "latent")

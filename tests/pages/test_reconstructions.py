@@ -1,0 +1,78 @@
+"""Reconstructions: the right figure for each kind of data, test-time noise, and the per-sample error table."""
+
+import json
+
+import numpy as np
+import pytest
+from app_driver import has_element, train
+
+from dae_core import analysis
+
+
+def open_reconstructions(app, **settings):
+    train(app, **settings)
+    app.switch_page("pages/reconstructions.py").run()
+    assert not app.exception and not app.error
+    return app
+
+
+def test_without_a_model_it_says_what_to_do(app):
+    app.switch_page("pages/reconstructions.py").run()
+    assert not app.exception
+    assert app.info[0].value == "Train a model on the Train page first, or upload one in the sidebar."
+    assert not has_element(app, "reconstruction")
+
+
+@pytest.mark.parametrize(
+    ("settings", "charts"),
+    [
+        ({"dataset": "synthetic"}, {"reconstruction", "heatmap"}),
+        ({"dataset": "digits", "epochs": 1}, {"reconstruction"}),
+        ({"dataset": "moons"}, {"reconstruction", "vector_field"}),
+    ],
+    ids=["tabular", "digits", "2-D"],
+)
+def test_each_kind_of_data_gets_its_figures(app, settings, charts):
+    open_reconstructions(app, **settings)
+    assert {key for key in ("reconstruction", "heatmap", "vector_field") if has_element(app, key)} == charts
+    table = app.dataframe[0].value
+    errors = table["reconstruction MSE"].to_numpy()
+    assert np.all(errors[:-1] >= errors[1:])  # worst first
+
+
+def test_the_model_is_fed_the_noisy_input_and_the_numbers_match(app):
+    open_reconstructions(app)
+    job = app.session_state.job
+    trained, dataset = job.trained_model(), job.dataset
+    expected = analysis.reconstruct(trained, dataset.X_test, "gaussian", 0.2, 0, low=dataset.low, high=dataset.high)
+    cards = {metric.label: metric.value for metric in app.metric}
+    assert float(cards["Test MSE"]) == pytest.approx(expected.mse, abs=1e-4)
+    assert float(cards["Identity baseline"]) == pytest.approx(expected.identity_mse, abs=1e-4)
+    assert expected.mse != pytest.approx(analysis.reconstruct(trained, dataset.X_test, "gaussian", 0.0).mse)
+
+
+def test_test_time_noise_is_independent_of_training_and_redraws_at_once(app):
+    open_reconstructions(app)
+    before = float(app.metric[0].value)
+    app.slider(key="test_noise_level").set_value(1.0).run()
+    louder = float(app.metric[0].value)
+    assert louder > before
+    app.selectbox(key="test_noise").set_value("masking").run()
+    assert not app.exception
+    assert app.session_state.config.noise.noise == "gaussian"  # training settings untouched
+    assert app.session_state.test_noise_level == 1.0
+
+
+def test_choosing_a_row_shows_that_sample(app):
+    open_reconstructions(app)
+    table = app.dataframe[0]
+    worst = int(table.value["test sample"].iloc[0])
+    assert f"Test sample {worst}:" in _title(app)
+    third = int(table.value["test sample"].iloc[2])
+    app.session_state[table.key] = {"selection": {"rows": [2], "columns": [], "cells": []}}
+    app.run()
+    assert f"Test sample {third}:" in _title(app)
+
+
+def _title(app) -> str:
+    return json.loads(app.get_by_key("reconstruction").proto.spec)["layout"]["title"]["text"]

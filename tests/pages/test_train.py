@@ -1,0 +1,195 @@
+"""Train: the controls build the config, the buttons drive the background job, and the chart follows it."""
+
+import time
+
+from app_driver import has_element, open_app, set_settings, stop_job, train, wait_for
+
+from dae_core import RunConfig
+from dae_core.job import PAUSED, RUNNING
+
+
+def test_train_page_loads_with_controls_and_an_empty_chart(app):
+    app.switch_page("pages/train.py").run()
+    assert not app.exception
+    labels = [button.label for button in app.button]
+    assert labels[:6] == ["Train", "Pause", "Resume", "Step", "Stop", "Reset"]
+    disabled = {button.label: button.disabled for button in app.button}
+    assert disabled == {
+        "Train": False,
+        "Pause": True,
+        "Resume": True,
+        "Step": False,
+        "Stop": True,
+        "Reset": True,
+        "Default settings": False,
+    }
+    assert has_element(app, "loss")
+
+
+def test_every_control_changes_the_config(app):
+    app.switch_page("pages/train.py").run()
+    settings = {
+        "dataset": "synthetic",
+        "n_samples": 300,
+        "n_features": 12,
+        "hidden_dim": 4,
+        "hidden_layers": "32,16",
+        "activation": "tanh",
+        "noise": "masking",
+        "noise_level": 0.4,
+        "loss": "huber",
+        "optimizer": "sgd",
+        "lr": 0.05,
+        "batch_size": 0,
+        "epochs": 7,
+        "seed": 5,
+    }
+    set_settings(app, **settings)
+    assert not app.exception and not app.error
+    expected = RunConfig().replace(**{**settings, "hidden_layers": [32, 16]})
+    assert app.session_state.config == expected
+    assert app.query_params["hidden_layers"] == "32,16"  # the address bar mirrors the settings
+
+
+def test_dataset_choice_shows_only_its_own_controls(app):
+    app.switch_page("pages/train.py").run()
+    keys = lambda: {widget.key for widget in app.number_input}  # noqa: E731
+    assert {"w_n_samples", "w_n_features"} <= keys()
+    set_settings(app, dataset="moons")
+    assert "w_n_samples" in keys() and "w_n_features" not in keys()
+    set_settings(app, dataset="digits")
+    assert "w_n_samples" not in keys()
+    set_settings(app, dataset="csv")
+    assert app.file_uploader(key="w_csv_file") is not None
+    assert "Upload a CSV table" in app.info[0].value
+
+
+def test_bad_hidden_layers_show_an_error_and_keep_the_settings(app):
+    app.switch_page("pages/train.py").run()
+    set_settings(app, hidden_dim=5)
+    set_settings(app, hidden_layers="64,x")
+    assert not app.exception
+    assert app.error[0].value.startswith("The 'hidden_layers' parameter must be a list of ints. Got '64,x' instead.")
+    assert app.session_state.config == RunConfig().replace(hidden_dim=5)
+    assert app.button(key="btn_train").disabled
+
+
+def test_switching_to_masking_clamps_a_large_gaussian_level(app):
+    app.switch_page("pages/train.py").run()
+    set_settings(app, noise_level=2.5)
+    set_settings(app, noise="masking")
+    assert not app.exception
+    assert app.session_state.config.noise == RunConfig().replace(noise="masking", noise_level=1.0).noise
+
+
+def test_a_tiny_run_goes_through_the_job_to_the_end(app):
+    train(app)
+    snapshot = app.session_state.job.snapshot()
+    assert snapshot.status == "done" and snapshot.epoch == 3
+    assert app.success[0].value == "Done: finished 3 epochs."
+    assert app.main.get("progress")[0].proto.text.startswith("Epoch 3/3")
+    cards = {metric.label: metric.value for metric in app.metric}
+    assert set(cards) == {"Test MSE", "Gain over identity", "Ratio to PCA"}  # PSNR only for images
+    assert float(cards["Test MSE"]) == round(snapshot.history[-1].test_mse, 4)
+    assert has_element(app, "loss")
+    assert [run["epochs"] for run in app.session_state.runs] == [3]  # kept for Experiments
+
+
+def test_images_get_a_psnr_card(app):
+    train(app, dataset="digits", epochs=1)
+    assert "PSNR" in {metric.label for metric in app.metric}
+
+
+def test_pause_holds_step_adds_one_epoch_and_resume_continues(app):
+    app.switch_page("pages/train.py").run()
+    set_settings(app, n_samples=200, epochs=10_000)
+    app.button(key="btn_train").click().run()
+    job = app.session_state.job
+    app.button(key="btn_pause").click().run()
+    wait_for(lambda: job.status == PAUSED)
+    held = job.snapshot().epoch
+    time.sleep(0.2)
+    assert job.snapshot().epoch == held
+    app.run()
+    assert app.button(key="btn_resume").disabled is False and app.button(key="btn_pause").disabled is True
+
+    app.button(key="btn_step").click().run()
+    wait_for(lambda: job.snapshot().epoch == held + 1 and job.status == PAUSED)
+    app.run()  # in the browser the polling chart triggers this rerun when the status changes
+    app.button(key="btn_resume").click().run()
+    wait_for(lambda: job.snapshot().epoch > held + 2)
+    assert job.status == RUNNING
+    app.button(key="btn_stop").click().run()
+    wait_for(lambda: job.status == "stopped")
+    app.run()
+    assert "Run stopped: stopped by the user." in [w.value for w in app.warning]
+
+
+def test_lr_and_noise_changes_reach_a_running_job_and_are_marked(app):
+    app.switch_page("pages/train.py").run()
+    set_settings(app, n_samples=200, epochs=10_000)
+    app.button(key="btn_train").click().run()
+    job = app.session_state.job
+    set_settings(app, lr=0.01, noise_level=0.3)
+    wait_for(lambda: len(job.snapshot().events) == 2)
+    assert sorted(text for _, text in job.snapshot().events) == ["lr 0.001 → 0.01", "noise_level 0.2 → 0.3"]
+    assert job.config.train.lr == 0.001  # the run's own config is untouched; the change is an event
+    stop_job(app)
+
+
+def test_step_without_a_run_trains_exactly_one_epoch(app):
+    app.switch_page("pages/train.py").run()
+    set_settings(app, n_samples=200, epochs=50)
+    app.button(key="btn_step").click().run()
+    job = app.session_state.job
+    wait_for(lambda: job.status == PAUSED and job.snapshot().epoch == 1)
+
+
+def test_reset_keeps_the_run_in_experiments_and_clears_the_chart(app):
+    train(app)
+    app.button(key="btn_reset").click().run()
+    assert app.session_state.job is None
+    assert len(app.session_state.runs) == 1
+    assert app.button(key="btn_reset").disabled
+
+
+def test_training_again_keeps_the_earlier_run(app):
+    train(app)
+    train(app, hidden_dim=2)
+    assert [run["config"]["model"]["hidden_dim"] for run in app.session_state.runs] == [8, 2]
+
+
+def test_csv_upload_trains_on_the_table():
+    app = open_app()
+    try:
+        app.switch_page("pages/train.py").run()
+        set_settings(app, dataset="csv")
+        rows = "\n".join(f"{i},{i * 2 % 7},{i % 3},{i % 2}" for i in range(40))
+        app.file_uploader(key="w_csv_file").set_value(("table.csv", f"a,b,c,label\n{rows}\n".encode(), "text/csv"))
+        app.run()
+        app.selectbox(key="w_label_column").set_value("label").run()
+        assert not app.error
+        assert "table.csv: 40 rows × 3 features" in [caption.value for caption in app.caption]
+        config = app.session_state.config
+        assert (config.data.dataset, config.data.csv_path, config.data.label_column) == ("csv", "table.csv", "label")
+        set_settings(app, epochs=2)
+        app.button(key="btn_train").click().run()
+        assert app.session_state.job.join(timeout=60)
+        assert app.session_state.job.snapshot().status == "done"
+    finally:
+        stop_job(app)
+
+
+def test_bad_csv_upload_shows_what_to_fix(app):
+    app.switch_page("pages/train.py").run()
+    set_settings(app, dataset="csv")
+    rows = "\n".join(f"{i},x{i}" for i in range(20))
+    app.file_uploader(key="w_csv_file").set_value(("bad.csv", f"a,name\n{rows}\n".encode(), "text/csv"))
+    app.run()
+    assert not app.exception
+    assert app.error[0].value == (
+        "Column(s) 'name' are not numeric. Remove them, or name one as the label column, and upload again."
+    )
+    app.button(key="btn_train").click().run()
+    assert app.session_state.job is None
+    assert "not numeric" in app.error[-1].value
