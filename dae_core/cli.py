@@ -123,6 +123,8 @@ def build_parser() -> Parser:
         help="train a DAE and report test MSE against the identity and PCA baselines",
         description="Train a denoising autoencoder. With no flags: the seed tutorial's 1000x20 synthetic data, "
         "code size 8, Gaussian noise 0.2, Adam lr 1e-3, 50 epochs.",
+        epilog="Exit status: 0 when training ends (early stopping included); 1 when it stops on a non-finite loss "
+        "(the model restored to its last finite weights is still reported, and saved with --save); 2 on bad input.",
         allow_abbrev=False,
     )
     train_cmd.prog = "python -m dae_core train"
@@ -140,13 +142,14 @@ def build_parser() -> Parser:
         "--hidden-layers",
         type=_widths,
         metavar="W1,W2",
-        help="encoder widths between input and code, comma-separated; '' for none (default none)",
+        help="encoder widths between input and code, comma-separated; '' for none "
+        f"(default {','.join(map(str, d.model.hidden_layers)) or 'none'})",
     )
     model.add_argument("--activation", choices=ACTIVATIONS, help=f"hidden activation (default {d.model.activation})")
     model.add_argument(
         "--output-activation",
         choices=OUTPUT_ACTIVATIONS,
-        help="auto: sigmoid for [0,1] data, identity for standardized data (default auto)",
+        help=f"auto: sigmoid for [0,1] data, identity for standardized data (default {d.model.output_activation})",
     )
     model.add_argument("--tied-weights", action="store_true", default=None, help="decoder reuses encoder weights")
 
@@ -164,12 +167,19 @@ def build_parser() -> Parser:
     training.add_argument("--loss", choices=LOSSES, help=f"reconstruction loss (default {d.train.loss})")
     training.add_argument("--optimizer", choices=OPTIMIZERS, help=f"optimizer (default {d.train.optimizer})")
     training.add_argument("--lr", type=_float, metavar="X", help=f"learning rate (default {d.train.lr:g})")
-    training.add_argument("--weight-decay", type=_float, metavar="X", help="L2 penalty (default 0)")
+    training.add_argument(
+        "--weight-decay", type=_float, metavar="X", help=f"L2 penalty (default {d.train.weight_decay:g})"
+    )
     training.add_argument(
         "--batch-size", type=_int, metavar="N", help=f"rows per step, 0 for full batch (default {d.train.batch_size})"
     )
     training.add_argument("--epochs", type=_int, metavar="N", help=f"passes over the data (default {d.train.epochs})")
-    training.add_argument("--patience", type=_int, metavar="N", help="early stopping patience in epochs, 0 for off")
+    training.add_argument(
+        "--patience",
+        type=_int,
+        metavar="N",
+        help=f"epochs without test improvement before stopping, 0 for off (default {d.train.patience})",
+    )
     training.add_argument(
         "--seed", type=_int, metavar="N", help=f"init, batch order and noise seed (default {d.train.seed})"
     )
@@ -335,8 +345,13 @@ def run_train(args: argparse.Namespace) -> int:
             "saved": args.save,
             "config": config.to_dict(),
         }
-        print(json.dumps(summary), flush=True)
+        print(json.dumps(_json_safe(summary)), flush=True)
     return EXIT_TRAINING_FAILED if failed else EXIT_OK
+
+
+def _json_safe(summary: dict) -> dict:
+    """Strict JSON has no NaN or Infinity: a diverged run's non-finite numbers become null."""
+    return {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in summary.items()}
 
 
 def write_plot(trainer: Trainer, trained: TrainedModel, final: dict, path: str) -> None:

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from dae_core import RunConfig, io
-from dae_core.cli import baseline_line, build_parser, config_from_args, main
+from dae_core.cli import _json_safe, baseline_line, build_parser, config_from_args, main
 
 TINY = ["--epochs", "3", "--n-samples", "200"]
 EPOCH_LINE = re.compile(r"^Epoch \[(\d+)/(\d+)\], Loss: \d+\.\d{4}$")
@@ -111,6 +111,16 @@ def test_non_finite_loss_reports_the_restored_model_and_exits_1(capsys):
     summary = json.loads(out[-1])
     assert summary["epochs"] == 0 and summary["stop_reason"] == err[0]
     assert out[0] == f"Test MSE: {summary['test_mse']:.4f}" and summary["test_mse"] < 10  # initial, finite weights
+
+
+def test_json_summary_turns_non_finite_numbers_into_null():
+    summary = _json_safe({"test_mse": float("inf"), "pca_mse": 0.5, "train_loss": float("nan"), "epochs": 3})
+    assert json.loads(json.dumps(summary, allow_nan=False)) == {
+        "test_mse": None,
+        "pca_mse": 0.5,
+        "train_loss": None,
+        "epochs": 3,
+    }
 
 
 def test_save_then_inspect(capsys, tmp_path):
