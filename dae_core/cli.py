@@ -8,6 +8,7 @@ that stops on a non-finite loss still reports the restored model, then exits wit
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
 import html
 import json
@@ -243,25 +244,6 @@ def _one_line(error: Exception) -> str:
     return " ".join(parts)
 
 
-def _final_evaluation(trainer: Trainer) -> dict:
-    """Test MSE of the model as it ends (best or last finite weights), with both baselines."""
-    noisy, identity, pca = trainer._evaluation_set()  # fixed noisy test inputs, shared with every epoch record
-    model = trainer.model_
-    model.eval()
-    with torch.no_grad():
-        reconstruction = model(noisy)
-        test_mse = torch.mean((reconstruction - trainer.X_test) ** 2).item()
-    psnr = (10 * math.log10(1.0 / test_mse) if test_mse > 0 else None) if trainer.dataset.bounded else None
-    return {
-        "test_mse": test_mse,
-        "identity_mse": identity,
-        "pca_mse": pca,
-        "test_psnr": psnr,
-        "noisy": noisy.cpu().numpy(),
-        "reconstructed": reconstruction.cpu().numpy(),
-    }
-
-
 def baseline_line(test_mse: float, identity_mse: float, pca_mse: float, code_size: int) -> str:
     """One factual sentence: both baselines, the model's ratio to each, and which it beats."""
     pca_name = f"PCA-{code_size}"
@@ -316,7 +298,7 @@ def run_train(args: argparse.Namespace) -> int:
     if trainer.stop_reason:
         print(trainer.stop_reason, file=sys.stderr if failed else sys.stdout, flush=True)
 
-    final = _final_evaluation(trainer)
+    final = dataclasses.asdict(trainer.evaluate())  # the weights it ends with: best, last or restored
     print(f"Test MSE: {final['test_mse']:.4f}")
     print(baseline_line(final["test_mse"], final["identity_mse"], final["pca_mse"], config.model.hidden_dim))
     trained = trainer.result()

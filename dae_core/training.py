@@ -51,6 +51,18 @@ class EpochRecord:
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
+@dataclass(frozen=True)
+class Evaluation:
+    """The model scored on the fixed noisy test inputs, with both baselines and the arrays behind them."""
+
+    test_mse: float
+    identity_mse: float
+    pca_mse: float
+    test_psnr: float | None  # dB, only for data in [0, 1]
+    noisy: np.ndarray  # (N_test, D) the inputs the model saw
+    reconstructed: np.ndarray  # (N_test, D) its outputs
+
+
 StopRule = Callable[["Trainer", EpochRecord], tuple[bool, str]]
 
 
@@ -223,26 +235,32 @@ class Trainer:
             return None
         self._last_finite = self.state_copy()
 
-        noisy_test, identity, pca = self._evaluation_set()
-        with torch.no_grad():
-            model.eval()
-            reconstruction = model(noisy_test)
-            test_mse = F.mse_loss(reconstruction, self.X_test).item()
+        evaluation = self.evaluate()
         seconds = time.perf_counter() - start
         record = EpochRecord(
             epoch=self.epoch,
             train_loss=train_loss,
-            test_mse=test_mse,
-            identity_mse=identity,
-            pca_mse=pca,
+            test_mse=evaluation.test_mse,
+            identity_mse=evaluation.identity_mse,
+            pca_mse=evaluation.pca_mse,
             seconds=seconds,
             samples_per_second=n / seconds if seconds > 0 else 0.0,
             lr=self.lr,
             noise_level=self.noise_level,
-            test_psnr=(10 * math.log10(1.0 / test_mse) if test_mse > 0 else None) if self.dataset.bounded else None,
+            test_psnr=evaluation.test_psnr,
         )
         self.history.append(record)
         return record
+
+    @torch.no_grad()
+    def evaluate(self) -> Evaluation:
+        """Score the model as it is now on the fixed noisy test inputs of the current noise level."""
+        noisy, identity, pca = self._evaluation_set()
+        self.model_.eval()
+        reconstruction = self.model_(noisy)
+        test_mse = F.mse_loss(reconstruction, self.X_test).item()
+        psnr = (10 * math.log10(1.0 / test_mse) if test_mse > 0 else None) if self.dataset.bounded else None
+        return Evaluation(test_mse, identity, pca, psnr, noisy.cpu().numpy(), reconstruction.cpu().numpy())
 
     def _weights_finite(self) -> bool:
         return all(bool(torch.isfinite(p).all()) for p in self.model_.parameters())
