@@ -80,6 +80,11 @@ def set_config(config: RunConfig, *, from_widgets: bool = False) -> None:
     sync_link()
 
 
+def dismiss_link_messages() -> None:
+    """Any change to the settings answers the notes about a link's bad values (a widget callback)."""
+    st.session_state.link_messages = []
+
+
 def sync_link() -> None:
     """Mirror the current settings in the address bar, so the URL is a shareable link."""
     wanted = share.to_query(st.session_state.config)
@@ -184,7 +189,12 @@ def config_ui(current: RunConfig) -> RunConfig:
         ss.setdefault(key, value)
     st.subheader("Data")
     dataset = st.selectbox(
-        "Dataset", DATASETS, format_func=DATASET_LABELS.get, key="w_dataset", help="What the autoencoder learns."
+        "Dataset",
+        DATASETS,
+        format_func=DATASET_LABELS.get,
+        key="w_dataset",
+        on_change=dismiss_link_messages,
+        help="What the autoencoder learns.",
     )
     values = {"dataset": dataset, "label_column": "", "csv_path": ""}
     if dataset == "csv":
@@ -192,23 +202,44 @@ def config_ui(current: RunConfig) -> RunConfig:
     elif dataset != "digits":
         left, right = st.columns(2)
         values["n_samples"] = left.number_input(
-            "Samples", 50, 100_000, step=50, key="w_n_samples", help="Rows generated; 20% are held out for testing."
+            "Samples",
+            50,
+            100_000,
+            step=50,
+            key="w_n_samples",
+            on_change=dismiss_link_messages,
+            help="Rows generated; 20% are held out for testing.",
         )
         if dataset == "synthetic":
             values["n_features"] = right.number_input(
-                "Features", 2, 1000, key="w_n_features", help="Columns of the synthetic table (the seed used 20)."
+                "Features",
+                2,
+                1000,
+                key="w_n_features",
+                on_change=dismiss_link_messages,
+                help="Columns of the synthetic table (the seed used 20).",
             )
     st.subheader("Model")
     left, right = st.columns(2)
     values["hidden_dim"] = left.number_input(
-        "Code size", 1, 1024, key="w_hidden_dim", help="hidden_dim: width of the bottleneck code, 1 to 1024."
+        "Code size",
+        1,
+        1024,
+        key="w_hidden_dim",
+        on_change=dismiss_link_messages,
+        help="hidden_dim: width of the bottleneck code, 1 to 1024.",
     )
     values["activation"] = right.selectbox(
-        "Activation", ACTIVATIONS, key="w_activation", help="Non-linearity after every hidden layer."
+        "Activation",
+        ACTIVATIONS,
+        key="w_activation",
+        on_change=dismiss_link_messages,
+        help="Non-linearity after every hidden layer.",
     )
     layers_text = st.text_input(
         "Hidden layers",
         key="w_hidden_layers",
+        on_change=dismiss_link_messages,
         placeholder="none, e.g. 128,64",
         help="Encoder widths between the input and the code, comma-separated; the decoder mirrors them. "
         "Empty for none; up to 8 layers of 1 to 4096 units.",
@@ -220,6 +251,7 @@ def config_ui(current: RunConfig) -> RunConfig:
         NOISE_TYPES,
         format_func=NOISE_LABELS.get,
         key="w_noise",
+        on_change=dismiss_link_messages,
         help="Gaussian adds N(0, σ²); masking zeroes a fraction of entries; salt and pepper sets a fraction "
         "to each column's low or high end.",
     )
@@ -231,14 +263,23 @@ def config_ui(current: RunConfig) -> RunConfig:
         high,
         step=0.05,
         key="w_noise_level",
+        on_change=dismiss_link_messages,
         help="σ in scaled units for Gaussian (0 to 3), otherwise the fraction of entries hit (0 to 1). "
         "Can be changed while training.",
     )
     values["noise"] = noise
     st.subheader("Training")
     left, right = st.columns(2)  # one row per pair, so a narrow screen stacks them in reading order
-    values["loss"] = left.selectbox("Loss", LOSSES, key="w_loss", help="Reconstruction loss against the clean input.")
-    values["optimizer"] = right.selectbox("Optimizer", OPTIMIZERS, key="w_optimizer", help="sgd uses momentum 0.9.")
+    values["loss"] = left.selectbox(
+        "Loss",
+        LOSSES,
+        key="w_loss",
+        on_change=dismiss_link_messages,
+        help="Reconstruction loss against the clean input.",
+    )
+    values["optimizer"] = right.selectbox(
+        "Optimizer", OPTIMIZERS, key="w_optimizer", on_change=dismiss_link_messages, help="sgd uses momentum 0.9."
+    )
     left, right = st.columns(2)
     values["lr"] = left.number_input(
         "Learning rate",
@@ -247,15 +288,28 @@ def config_ui(current: RunConfig) -> RunConfig:
         step=1e-4,
         format="%g",
         key="w_lr",
+        on_change=dismiss_link_messages,
         help="Step size, 1e-6 to 10. Can be changed while training.",
     )
     values["batch_size"] = right.number_input(
-        "Batch size", 0, 100_000, key="w_batch_size", help="Rows per step; 0 trains on the full batch."
+        "Batch size",
+        0,
+        100_000,
+        key="w_batch_size",
+        on_change=dismiss_link_messages,
+        help="Rows per step; 0 trains on the full batch.",
     )
     left, right = st.columns(2)
-    values["epochs"] = left.number_input("Epochs", 1, 10_000, key="w_epochs", help="Passes over the training rows.")
+    values["epochs"] = left.number_input(
+        "Epochs", 1, 10_000, key="w_epochs", on_change=dismiss_link_messages, help="Passes over the training rows."
+    )
     values["seed"] = right.number_input(
-        "Seed", 0, 2**31 - 1, key="w_seed", help="Model initialisation, batch order and noise draws."
+        "Seed",
+        0,
+        2**31 - 1,
+        key="w_seed",
+        on_change=dismiss_link_messages,
+        help="Model initialisation, batch order and noise draws.",
     )
     st.button(
         "Default settings",
@@ -281,7 +335,11 @@ def config_ui(current: RunConfig) -> RunConfig:
 def _csv_ui() -> dict:
     ss = st.session_state
     upload = st.file_uploader(
-        "CSV table", type=["csv"], key="w_csv_file", help="Numeric columns, one row per sample, up to 50 MB."
+        "CSV table",
+        type=["csv"],
+        key="w_csv_file",
+        on_change=dismiss_link_messages,
+        help="Numeric columns, one row per sample, up to 50 MB.",
     )
     if upload is not None:
         remember_csv(upload.name, upload.getvalue())
@@ -299,6 +357,7 @@ def _csv_ui() -> dict:
         "Label column",
         ["(none)", *columns],
         key="w_label_column",
+        on_change=dismiss_link_messages,
         help="Optional: a column of class labels, kept out of the features and used to colour the codes.",
     )
     values = {"csv_path": ss.csv["name"], "label_column": "" if label == "(none)" else label}
