@@ -99,6 +99,12 @@ def share_url() -> str:
     return f"{base}?{query}" if query else base or "(the defaults: no parameters)"
 
 
+def metric_row(count: int, width: int = 140) -> list:
+    """``count`` slots for ``st.metric`` cards, side by side, wrapping onto more lines on a narrow screen."""
+    row = st.container(horizontal=True, gap="medium")
+    return [row.container(width=width) for _ in range(count)]
+
+
 def memo(key: tuple, compute):
     """A small per-session cache for results derived from one model (keys include the model's token)."""
     cache = st.session_state.memo
@@ -454,12 +460,16 @@ def archive_job(force: bool = False) -> None:
 
 
 def summary_numbers(record: EpochRecord | None) -> dict:
-    """The headline numbers of one epoch: test MSE, gain over the identity, ratio to PCA, PSNR."""
+    """The headline numbers of one epoch: test MSE, gain over the identity, ratio to PCA, PSNR.
+
+    Both baselines are ratios: the gain is identity MSE ÷ test MSE (above 1× beats doing nothing), the ratio
+    to PCA is test MSE ÷ PCA MSE (below 1× beats PCA).
+    """
     if record is None:
         return {"test_mse": None, "gain_over_identity": None, "ratio_to_pca": None, "test_psnr": None}
     return {
         "test_mse": record.test_mse,
-        "gain_over_identity": 1 - record.test_mse / record.identity_mse if record.identity_mse else None,
+        "gain_over_identity": record.identity_mse / record.test_mse if record.test_mse else None,
         "ratio_to_pca": record.test_mse / record.pca_mse if record.pca_mse else None,
         "test_psnr": record.test_psnr,
     }

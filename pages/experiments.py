@@ -14,7 +14,7 @@ COLUMNS = {  # run record key -> column shown
     "status": st.column_config.TextColumn("status"),
     "epochs": st.column_config.NumberColumn("epochs", format="%d"),
     "test_mse": st.column_config.NumberColumn("test MSE", format="%.4f"),
-    "gain_over_identity": st.column_config.NumberColumn("gain over identity", format="percent"),
+    "gain_over_identity": st.column_config.NumberColumn("gain over identity", format="%.2f×"),
     "ratio_to_pca": st.column_config.NumberColumn("ratio to PCA", format="%.2f×"),
     "test_psnr": st.column_config.NumberColumn("PSNR (dB)", format="%.1f"),
     "identity_mse": st.column_config.NumberColumn("identity MSE", format="%.4f"),
@@ -34,10 +34,10 @@ if not ss.runs:
     st.stop()
 
 ss.setdefault("runs_table_version", 0)
-table = pd.DataFrame([{key: run[key] for key in COLUMNS} for run in ss.runs])
+table = pd.DataFrame([{key: run[key] for key in COLUMNS} for run in ss.runs]).dropna(axis=1, how="all")  # PSNR
 picked = st.dataframe(
     table,
-    column_config=COLUMNS,
+    column_config={key: column for key, column in COLUMNS.items() if key in table},
     on_select="rerun",
     selection_mode="multi-row",
     key=f"runs_table_{ss.runs_table_version}",  # a new version after a delete starts unselected

@@ -19,12 +19,17 @@ ARROW = {"xref": "x", "yref": "y", "axref": "x", "ayref": "y", "text": "", "show
 ARROW |= {"arrowsize": 1.2, "arrowwidth": 1.6, "arrowcolor": GREY}
 
 
+def box_width(label: str) -> float:
+    """Half the width of a box, in axis units, that fits ``label`` at 14 px."""
+    return 0.2 + 0.045 * len(label)
+
+
 def diagram() -> go.Figure:
     """One training step as boxes and arrows, top to bottom; the clean input also feeds the loss (dashed)."""
     figure = go.Figure()
     for i, (label, fill) in enumerate(STEPS):
         y = 4 - i
-        width = 0.2 + 0.045 * len(label)
+        width = box_width(label)
         figure.add_shape(
             type="rect", x0=-width, x1=width, y0=y - 0.28, y1=y + 0.28, fillcolor=fill, line={"color": "#64748b"}
         )
@@ -33,10 +38,13 @@ def diagram() -> go.Figure:
         top = 4 - i
         figure.add_annotation(x=0, y=top - 0.7, ax=0, ay=top - 0.3, **ARROW)
         figure.add_annotation(x=0.08, y=top - 0.5, text=verb, showarrow=False, xanchor="left", font={"color": GREY})
+    start, end = box_width(STEPS[0][0]) + 0.03, box_width(STEPS[-1][0]) + 0.04
     figure.add_shape(
-        type="path", path="M 0.45,4 C 1.6,4 1.6,0 0.75,0.05", line={"color": GREY, "dash": "dash", "width": 1.6}
+        type="path",
+        path=f"M {start},4 C 1.6,4 1.6,0 {end + 0.2},0.03",
+        line={"color": GREY, "dash": "dash", "width": 1.6},
     )
-    figure.add_annotation(x=0.72, y=0.05, ax=1.0, ay=0.1, **ARROW)
+    figure.add_annotation(x=end, y=0, ax=end + 0.22, ay=0.03, **ARROW)
     figure.add_annotation(x=1.36, y=2, text="target", showarrow=False, xanchor="left", font={"color": GREY})
     hidden = {"visible": False, "fixedrange": True}
     figure.update_layout(

@@ -37,19 +37,19 @@ hover = [
 figure = figures.latent_scatter(projection, labels=labels, hover=hover, method=method)
 st.plotly_chart(figure, key="latent")
 
-st.subheader("Linear probe")
+st.subheader("Linear-probe accuracy")
 probe = common.memo(("probe", shown.token), lambda: analysis.probe(trained, dataset))
 if probe is None:
     st.caption("No labels in this dataset, so there is nothing to probe.")
 else:
-    cards = st.columns(3)
+    cards = common.metric_row(3, width=170)
     cards[0].metric(
-        f"Accuracy on the codes ({trained.config.model.hidden_dim} dims)",
+        f"Codes ({trained.config.model.hidden_dim} dims)",
         f"{probe['code_accuracy']:.1%}",
         help="Logistic regression trained on the training codes, scored on the test codes.",
     )
     cards[1].metric(
-        f"Accuracy on the raw input ({dataset.n_features} dims)",
+        f"Raw input ({dataset.n_features} dims)",
         f"{probe['raw_accuracy']:.1%}",
         help="The same probe on the scaled input features.",
     )

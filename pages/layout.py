@@ -114,10 +114,9 @@ def share_ui() -> None:
         st.code(common.share_url(), language=None, wrap_lines=True)
 
 
-def sidebar_ui(poll: bool, with_settings: bool = True) -> None:
-    """``poll``: refresh the run status while it trains (the Train page polls on its own)."""
+def sidebar_ui(with_settings: bool = True) -> None:
     with st.sidebar:
-        if poll and common.live_job() is not None:
+        if common.live_job() is not None:
             st.fragment(run_every=SIDEBAR_POLL_SECONDS)(run_status)()
         else:
             run_status()
@@ -133,10 +132,9 @@ def settings_sidebar() -> None:
         share_ui()
 
 
-def page(title: str, what: str, try_this: str, *, polls_job: bool = False, changes_settings: bool = False) -> None:
+def page(title: str, what: str, try_this: str, *, changes_settings: bool = False) -> None:
     """Set up the page and open it with two lines: what you are looking at, and what to try.
 
-    ``polls_job``: the page polls the training job itself, so the sidebar need not.
     ``changes_settings``: the page draws the settings widgets, so it calls :func:`settings_sidebar` after them.
     """
     torch.set_num_threads(1)  # small models train 1.3-3x faster on one thread; sessions do not fight over cores
@@ -145,7 +143,7 @@ def page(title: str, what: str, try_this: str, *, polls_job: bool = False, chang
     common.init_state()
     common.archive_job()
     common.sync_link()
-    sidebar_ui(poll=not polls_job, with_settings=not changes_settings)
+    sidebar_ui(with_settings=not changes_settings)
     st.title(title)
     st.markdown(f"{what}  \n**Try:** {try_this}")
     for message in st.session_state.link_messages:

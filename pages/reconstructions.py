@@ -45,7 +45,7 @@ pca_mse = common.memo(
     ("pca", shown.token[:2], noise, level, seed),
     lambda: metrics.pca_mse(dataset.X_train, rec.noisy, rec.clean, k),
 )
-cards = st.columns(4 if rec.psnr is not None else 3)
+cards = common.metric_row(4 if rec.psnr is not None else 3)
 cards[0].metric("Test MSE", f"{rec.mse:.4f}", help="Reconstructions against the clean samples, at this test noise.")
 cards[1].metric("Identity baseline", f"{rec.identity_mse:.4f}", help="MSE of the noisy input itself.")
 cards[2].metric(f"PCA-{k} baseline", f"{pca_mse:.4f}", help=f"PCA with {k} components on the same noisy input.")
@@ -117,6 +117,11 @@ with figure_area:
         st.plotly_chart(figure, key="reconstruction")
         worst = order[:HEATMAP_ROWS]
         heatmap = figures.samples_heatmap(
-            rec.clean[worst], rec.noisy[worst], rec.reconstructed[worst], dataset.feature_names, row_labels=worst
+            rec.clean[worst],
+            rec.noisy[worst],
+            rec.reconstructed[worst],
+            dataset.feature_names,
+            row_labels=worst,
+            title=f"The {len(worst)} worst test samples: clean | noisy | reconstructed | residual",
         )
         st.plotly_chart(heatmap, key="heatmap")

@@ -99,8 +99,7 @@ def metrics_ui(snapshot, bounded: bool) -> None:
     history = snapshot.history
     numbers = common.summary_numbers(history[-1] if history else None)
     before = common.summary_numbers(history[-2] if len(history) > 1 else None)["test_mse"]
-    row = st.container(horizontal=True, gap="medium")  # cards wrap, two to a line on a narrow screen
-    cards = [row.container(width=150) for _ in range(4 if bounded else 3)]
+    cards = common.metric_row(4 if bounded else 3)
     test_mse = numbers["test_mse"]
     cards[0].metric(
         "Test MSE",
@@ -112,14 +111,15 @@ def metrics_ui(snapshot, bounded: bool) -> None:
     gain = numbers["gain_over_identity"]
     cards[1].metric(
         "Gain over identity",
-        "—" if gain is None else f"{gain:.0%}",
-        help="How much lower the test MSE is than returning the noisy input unchanged.",
+        "—" if gain is None else f"{gain:.2f}×",
+        help="Identity MSE ÷ test MSE: how many times closer to the clean data than the noisy input itself. "
+        "Below 1× the model is worse than doing nothing.",
     )
     ratio = numbers["ratio_to_pca"]
     cards[2].metric(
         "Ratio to PCA",
         "—" if ratio is None else f"{ratio:.2f}×",
-        help="Test MSE divided by PCA's with as many components as the code; below 1 beats PCA.",
+        help="Test MSE ÷ PCA's, with as many components as the code. Below 1× the model beats PCA.",
     )
     if bounded:
         psnr = numbers["test_psnr"]
@@ -147,7 +147,6 @@ layout.page(
     "test MSE against the clean data, and the identity and PCA baselines it has to beat.",
     "press **Train**; while it runs, change the learning rate or noise level (the chart marks the change), "
     "then **Pause**, **Step** one epoch and **Resume**.",
-    polls_job=True,
     changes_settings=True,
 )
 live, settings = st.columns([3, 2], gap="large")  # a narrow screen stacks them: the chart comes first

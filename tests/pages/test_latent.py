@@ -16,7 +16,7 @@ def test_codes_are_projected_with_pca_and_probed(app):
     assert app.radio(key="latent_method").value == "PCA"
     assert has_element(app, "latent")
     cards = {metric.label: metric.value for metric in app.metric}
-    assert set(cards) == {"Accuracy on the codes (8 dims)", "Accuracy on the raw input (2 dims)", "Chance"}
+    assert set(cards) == {"Codes (8 dims)", "Raw input (2 dims)", "Chance"}
     assert all(value.endswith("%") for value in cards.values())
 
 
