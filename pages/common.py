@@ -435,6 +435,24 @@ def start_job(config: RunConfig, *, paused: bool = False) -> TrainingJob | None:
     return ss.job
 
 
+def run_action(action: str, config: RunConfig) -> bool:
+    """What a run button does (Train, Pause, Resume, Step, Stop, Reset); False if a run could not start."""
+    job = st.session_state.job
+    if action == "Train":
+        return start_job(config) is not None
+    if action == "Step":
+        if live_job() is None:
+            job = start_job(config, paused=True)
+        if job is not None:
+            job.step()
+        return job is not None
+    if action == "Reset":
+        discard_job()
+    elif job is not None:
+        {"Pause": job.pause, "Resume": job.resume, "Stop": job.stop}[action]()
+    return True
+
+
 def discard_job() -> None:
     """Stop the current job and keep what it did in Experiments; the Train page then starts afresh."""
     ss = st.session_state

@@ -7,34 +7,20 @@ from dae_core.job import FINAL_STATES, PAUSED, QUEUED
 from pages import common, layout
 
 ss = st.session_state
-BUTTONS = ("Train", "Pause", "Resume", "Step", "Stop", "Reset")
-
-
-def click(label: str) -> None:
-    ss.clicked = label
-
-
-def perform(action: str, config) -> bool:
-    """Run a button's action; False if it could not start (the reason is shown)."""
-    job = ss.job
-    if action == "Train":
-        return common.start_job(config) is not None
-    if action == "Step":
-        if common.live_job() is None:
-            job = common.start_job(config, paused=True)
-        if job is not None:
-            job.step()
-        return job is not None
-    if action == "Reset":
-        common.discard_job()
-    elif job is not None:
-        {"Pause": job.pause, "Resume": job.resume, "Stop": job.stop}[action]()
-    return True
+BUTTONS = {  # label: what it does
+    "Train": "Start a fresh run with these settings (a running one is stopped and kept in Experiments).",
+    "Pause": "Hold after the current epoch.",
+    "Resume": "Continue a paused run.",
+    "Step": "Train exactly one more epoch, then hold.",
+    "Stop": "End the run; its model stays on the other pages.",
+    "Reset": "Stop and clear the current run, keeping the settings.",
+}
+LIVE_SETTINGS = ("lr", "noise_level")  # reach a running job; every other change waits for Train
 
 
 def controls_ui(config) -> None:
     action = ss.pop("clicked", None)
-    if action and perform(action, config):
+    if action and common.run_action(action, config):
         st.rerun()  # redraw everything, the sidebar and these buttons included, from the new state
     job = ss.job
     status = job.status if job else None
@@ -48,40 +34,36 @@ def controls_ui(config) -> None:
         "Stop": not alive,
         "Reset": job is None,
     }
-    helps = {
-        "Train": "Start a fresh run with these settings (a running one is stopped and kept in Experiments).",
-        "Pause": "Hold after the current epoch.",
-        "Resume": "Continue a paused run.",
-        "Step": "Train exactly one more epoch, then hold.",
-        "Stop": "End the run; its model stays on the other pages.",
-        "Reset": "Stop and clear the current run, keeping the settings.",
-    }
     row = st.container(horizontal=True, gap="small")  # wraps onto two lines on a narrow screen
-    for label in BUTTONS:
+    for label, help_text in BUTTONS.items():
         row.button(
             label,
             key=f"btn_{label.lower()}",
             type="primary" if label == "Train" else "secondary",
             disabled=disabled[label],
-            help=helps[label],
-            on_click=click,
-            args=(label,),
+            help=help_text,
+            on_click=ss.__setitem__,
+            args=("clicked", label),  # acted on before the buttons are drawn, so they show the new state
         )
-    if alive and config.replace(lr=job.config.train.lr, noise_level=job.config.noise.noise_level) != job.config:
+    if alive and drop_live(config.to_flat()) != drop_live(job.config.to_flat()):
         st.caption("Changed settings apply when you press **Train**; lr and noise level reach this run at once.")
 
 
+def drop_live(flat: dict) -> dict:
+    return {name: value for name, value in flat.items() if name not in LIVE_SETTINGS}
+
+
 def status_ui(snapshot) -> None:
-    if snapshot.status == QUEUED:
-        st.warning("Queued: every training slot on this server is busy. The run starts when one frees up.")
-    elif snapshot.status == "failed":
-        st.error(snapshot.reason)
-    elif snapshot.status == "stopped":
-        st.warning(f"Run stopped: {snapshot.reason}.")
-    elif snapshot.status == "done":
-        st.success(f"Done: {snapshot.reason}.")
-    elif snapshot.status == PAUSED:
-        st.info("Paused. **Resume** continues, **Step** trains one epoch.")
+    notes = {  # status: (how, what); running needs no note
+        QUEUED: (st.warning, "Queued: every training slot on this server is busy. The run starts when one frees up."),
+        PAUSED: (st.info, "Paused. **Resume** continues, **Step** trains one epoch."),
+        "done": (st.success, "Done: {}."),
+        "stopped": (st.warning, "Run stopped: {}."),
+        "failed": (st.error, "{}"),
+    }
+    if snapshot.status in notes:
+        show, text = notes[snapshot.status]
+        show(text.format(snapshot.reason))
 
 
 def progress_ui(snapshot) -> None:
