@@ -193,3 +193,14 @@ def test_bad_csv_upload_shows_what_to_fix(app):
     app.button(key="btn_train").click().run()
     assert app.session_state.job is None
     assert "not numeric" in app.error[-1].value
+
+
+def test_other_changes_during_a_run_wait_for_train(app):
+    app.switch_page("pages/train.py").run()
+    set_settings(app, n_samples=200, epochs=10_000, noise_level=2.0)
+    app.button(key="btn_train").click().run()
+    set_settings(app, noise="masking")  # the level is clamped to 1.0, which the running Gaussian job never sees
+    assert not app.exception
+    assert "Changed settings apply when you press **Train**" in app.main.caption[0].value
+    assert app.session_state.job.config.noise.noise == "gaussian"
+    stop_job(app)
