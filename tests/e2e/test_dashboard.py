@@ -1,0 +1,319 @@
+"""The dashboard in a real browser: every page opens, training is live and controllable, links restore settings.
+
+The tests drive ``streamlit run app.py`` through headless Chromium, as a user would: they type into the widgets,
+press the buttons and read the Plotly figures the browser actually drew. They save a screenshot of every page to
+``tests/e2e/screenshots/`` and the measured timings to ``screenshots/timings.json``; no test asserts a time.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+# (url path of the st.Page, screenshot name, the key of the chart it shows once a model is trained)
+PAGES = [
+    ("/", "home", None),
+    ("/train", "train", "loss"),
+    ("/reconstructions", "reconstructions", "reconstruction"),
+    ("/latent", "latent", "latent"),
+    ("/filters", "filters", "filters"),
+    ("/experiments", "experiments", "runs_overlay"),
+]
+ANALYSIS_PAGES = PAGES[2:]
+SMALL_RUN = "n_samples=300&epochs=30"  # a tabular run that ends in a second or two
+LIVE_RUN_EPOCHS = 3000  # long enough to watch, pause and resume; the test stops it
+POLL = 0.15  # seconds between two reads of the page
+
+# JS: the traces of the Plotly chart drawn by st.plotly_chart(key=...): [{name, type, points}], or null before it is drawn.
+TRACES_JS = """key => {
+    const chart = document.querySelector(`.st-key-${key} .js-plotly-plot`);
+    if (!chart || !chart._fullData) return null;  // _fullData: numpy arrays arrive base64-packed in .data
+    const length = a => (a && a.length) || 0;
+    return chart._fullData.map(t => ({name: t.name || "", type: t.type,
+                                      points: length(t.x) || length(t.z) || length(t.y),
+                                      y: Array.from(t.y || []).slice(0, 50)}));
+}"""
+# JS: elements of the main area that stick out on the right, outside any container that scrolls or clips them.
+OVERFLOW_JS = """() => {
+    const clipped = el => {
+        for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+            if (p.matches('[data-testid="stMain"]')) return false;
+            if (['auto', 'scroll', 'hidden', 'clip'].includes(getComputedStyle(p).overflowX)) return true;
+        }
+        return false;
+    };
+    const out = [];
+    for (const el of document.querySelectorAll('[data-testid="stMain"] *')) {
+        const r = el.getBoundingClientRect();
+        if (r.width > 0 && r.height > 0 && r.right > innerWidth + 1 && !clipped(el))
+            out.push(`${el.dataset.testid || el.tagName.toLowerCase()} (right edge ${Math.round(r.right)} px): `
+                     + (el.innerText || '').slice(0, 60));
+    }
+    return {pageWidth: document.documentElement.scrollWidth, innerWidth, sticksOut: out.slice(0, 10)};
+}"""
+
+
+# --- reading the page -------------------------------------------------------------------------------
+def traces(page, key: str):
+    return page.evaluate(TRACES_JS, key)
+
+
+def chart_points(page, key: str = "loss") -> int:
+    """Points in the first trace of the chart: for the loss chart, the epochs drawn so far."""
+    drawn = traces(page, key)
+    return drawn[0]["points"] if drawn else 0
+
+
+def progress_text(page) -> str:
+    """The run's progress bar in the main area ("Epoch N/M · … · running"), or "" when there is none."""
+    bar = page.locator('[data-testid="stMain"] [data-testid="stProgress"]')
+    try:
+        return bar.first.inner_text(timeout=1000) if bar.count() else ""
+    except Exception:  # playwright's Error (not imported here, so a missing playwright still skips): redrawn meanwhile
+        return ""
+
+
+def wait_until(condition, seconds: float, what, *, describe=lambda: ""):
+    """Poll ``condition`` until it returns something truthy; ``describe`` says what the page shows on a timeout."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(POLL)
+    raise AssertionError(f"Gave up after {seconds:.0f} s waiting for {what}. {describe()}")
+
+
+def wait_for_status(page, status: str, seconds: float = 30) -> str:
+    return wait_until(
+        lambda: (text := progress_text(page)) and re.search(rf"\b{status}\b", text) and text,
+        seconds,
+        f"the progress bar to say '{status}'",
+        describe=lambda: f"It says {progress_text(page)!r}.",
+    )
+
+
+def check_fits(page, where: str) -> None:
+    layout = page.evaluate(OVERFLOW_JS)
+    assert layout["pageWidth"] <= layout["innerWidth"] + 1, f"{where}: the page scrolls sideways: {layout}"
+    assert not layout["sticksOut"], f"{where}: content sticks out on the right: {layout['sticksOut']}"
+
+
+def button(page, key: str):
+    return page.locator(f".st-key-{key} button:visible")  # each button also has a hidden twin for measuring
+
+
+def set_number(app, page, key: str, value: int, query: str) -> None:
+    """Type into a number input and wait until the new setting reached the address bar (the shareable link)."""
+    field = page.locator(f".st-key-{key} input")
+    field.fill(str(value))
+    field.press("Enter")
+    page.wait_for_function("q => location.search.includes(q)", arg=query)
+    app.wait_idle(page)
+
+
+def go_to(page, path: str) -> None:
+    """Click the sidebar's link to ``path``, as a user switches pages (the session and its run stay)."""
+    page.locator(f'[data-testid="stSidebarNav"] a[href$="{path}"]').click()
+    wait_for_path(page, path)
+
+
+def wait_for_path(page, path: str) -> None:
+    # location, not page.url: Playwright's page.url can lag behind Streamlit's history.pushState
+    page.wait_for_function("path => location.pathname === path", arg=path)
+
+
+def wait_for_chart(page, key: str, seconds: float = 30) -> list:
+    return wait_until(
+        lambda: (drawn := traces(page, key)) and drawn[0]["points"] > 0 and drawn, seconds, f"chart {key}"
+    )
+
+
+def train_small(app, page, query: str = SMALL_RUN) -> None:
+    """Open Train with a link to a small run, press Train and wait until it is done."""
+    app.open(page, f"/train?{query}")
+    button(page, "btn_train").click()
+    wait_for_status(page, "done", seconds=60)
+    app.wait_idle(page)
+
+
+# --- the tests --------------------------------------------------------------------------------------
+def test_home_is_interactive_and_train_with_defaults_shows_a_live_chart(app, timings):
+    page = app.new_page()
+    cold = app.server.page_loads == 0  # the server's first session imports torch and the pages
+    started = time.monotonic()
+    app.open(page, "/")
+    button(page, "btn_train_defaults").wait_for(state="visible")
+    timings["home_interactive_first_load" if cold else "home_interactive"] = round(time.monotonic() - started, 2)
+    if cold:
+        timings["server_ready_to_home_interactive"] = round(time.monotonic() - app.server.ready_at, 2)
+        started = time.monotonic()
+        app.open(page, "/")
+        button(page, "btn_train_defaults").wait_for(state="visible")
+        timings["home_interactive"] = round(time.monotonic() - started, 2)
+
+    started = time.monotonic()
+    button(page, "btn_train_defaults").click()
+    wait_for_path(page, "/train")
+    wait_for_chart(page, "loss")
+    timings["train_with_defaults_click_to_first_chart"] = round(time.monotonic() - started, 2)
+    app.assert_no_exception(page)
+    assert "Train" in page.locator("h1").first.inner_text()
+
+
+@pytest.mark.parametrize("path, name, _", PAGES, ids=[name for _, name, _ in PAGES])
+def test_page_opens_without_exception_and_fits_wide_and_narrow(app, path, name, _):
+    page = app.new_page()
+    app.open(page, path)
+    assert page.locator("h1").count(), f"{path} has no title"
+    app.screenshot(page, f"{name}-1280", whole=path in ("/", "/train"))  # the others are short without a model
+    check_fits(page, f"{path} at 1280 px")
+
+    page.set_viewport_size(app.NARROW)
+    page.wait_for_timeout(500)  # the layout and the charts follow the new width
+    app.assert_no_exception(page)
+    app.screenshot(page, f"{name}-480")
+    check_fits(page, f"{path} at 480 px")
+
+
+def test_training_is_live_and_pause_holds_and_resume_continues(app):
+    page = app.new_page()
+    app.open(page, "/train")
+    set_number(app, page, "w_n_samples", 300, "n_samples=300")
+    set_number(app, page, "w_epochs", LIVE_RUN_EPOCHS, f"epochs={LIVE_RUN_EPOCHS}")
+
+    button(page, "btn_train").click()
+    seen = []  # epochs drawn in the chart while the progress bar said "running"
+    deadline = time.monotonic() + 30
+    while len(set(seen)) < 4 and time.monotonic() < deadline:
+        points, text = chart_points(page), progress_text(page)
+        if points and "running" in text:
+            seen.append(points)
+        time.sleep(POLL)
+    distinct = sorted(set(seen))
+    assert len(distinct) >= 2, (
+        f"The live chart was not redrawn during training: epochs drawn {distinct} in {len(seen)} reads"
+    )
+    assert seen == sorted(seen), f"The epochs drawn went backwards: {seen}"
+    app.screenshot(page, "train-mid-training-1280", whole=True)
+
+    button(page, "btn_pause").click()
+    wait_for_status(page, "paused")
+    page.wait_for_timeout(700)  # one more poll of the chart after the job settled
+    held = chart_points(page)
+    page.wait_for_timeout(2000)
+    assert chart_points(page) == held, f"Paused at epoch {held}, but the chart went on to {chart_points(page)}"
+    assert f"Epoch {held}/{LIVE_RUN_EPOCHS}" in progress_text(page)
+    app.assert_no_exception(page)
+
+    button(page, "btn_resume").click()
+    wait_for_status(page, "running")
+    wait_until(lambda: chart_points(page) > held + 1, 15, f"the chart to go on past epoch {held} after Resume")
+
+    button(page, "btn_stop").click()
+    wait_for_status(page, "stopped")
+    app.assert_no_exception(page)
+    stopped_at = chart_points(page)
+    assert 0 < stopped_at < LIVE_RUN_EPOCHS
+
+
+def test_analysis_pages_show_the_trained_tabular_model(app, timings):
+    page = app.new_page()
+    train_small(app, page)
+    app.screenshot(page, "train-done-1280", whole=True)
+
+    started = time.monotonic()
+    go_to(page, "/reconstructions")
+    drawn = wait_for_chart(page, "reconstruction")
+    timings["page_switch_to_reconstructions_first"] = round(time.monotonic() - started, 2)
+    app.wait_idle(page)
+    names = [trace["name"].lower() for trace in drawn]
+    for series in ("original", "noisy", "reconstructed"):
+        assert any(series in name for name in names), f"No '{series}' series in the reconstruction chart: {names}"
+    by_name = {trace["name"].lower(): trace for trace in drawn}
+    noisy = next(trace for name, trace in by_name.items() if "noisy" in name)
+    rebuilt = next(trace for name, trace in by_name.items() if "reconstructed" in name)
+    assert noisy["points"] == rebuilt["points"] == 20, "one point per feature of the default synthetic table"
+    assert noisy["y"] != rebuilt["y"], "the reconstruction is the noisy input unchanged"
+    assert traces(page, "heatmap"), "no heatmap of many samples"
+
+    for path, name, key in ANALYSIS_PAGES:
+        if path != "/reconstructions":
+            go_to(page, path)
+            wait_for_chart(page, key)
+        app.wait_idle(page)
+        app.screenshot(page, f"{name}-tabular-1280", whole=True)
+        check_fits(page, f"{path} with a model at 1280 px")
+        page.set_viewport_size(app.NARROW)
+        page.wait_for_timeout(500)
+        app.screenshot(page, f"{name}-tabular-480", whole=True)
+        check_fits(page, f"{path} with a model at 480 px")
+        page.set_viewport_size(app.WIDE)
+
+    started = time.monotonic()
+    go_to(page, "/reconstructions")
+    wait_for_chart(page, "reconstruction")
+    timings["page_switch_to_reconstructions"] = round(time.monotonic() - started, 2)
+    app.wait_idle(page)
+
+    page.emulate_media(color_scheme="dark")  # the theme follows the system setting by default
+    page.wait_for_timeout(500)
+    app.screenshot(page, "reconstructions-tabular-dark-1280")
+    go_to(page, "/train")
+    wait_for_chart(page, "loss")
+    app.wait_idle(page)
+    app.screenshot(page, "train-done-dark-1280")
+
+
+def test_digits_reconstructions_and_filters_show_images(app):
+    page = app.new_page()
+    train_small(app, page, "dataset=digits&epochs=5")
+    go_to(page, "/reconstructions")
+    drawn = wait_for_chart(page, "reconstruction")
+    app.wait_idle(page)
+    assert any(trace["type"] in ("heatmap", "image") for trace in drawn), f"no image in the digits grid: {drawn}"
+    app.screenshot(page, "reconstructions-digits-1280", whole=True)
+    go_to(page, "/filters")
+    drawn = wait_for_chart(page, "filters")
+    app.wait_idle(page)
+    assert any(trace["type"] in ("heatmap", "image") for trace in drawn), f"no filter tiles: {drawn}"
+    app.screenshot(page, "filters-digits-1280", whole=True)
+    go_to(page, "/latent")
+    wait_for_chart(page, "latent")
+    app.wait_idle(page)
+    app.screenshot(page, "latent-digits-1280", whole=True)
+
+
+@pytest.mark.parametrize("path", ["/", "/train"])
+def test_shared_link_restores_the_settings(app, path):
+    page = app.new_page()
+    app.open(page, f"{path}?hidden_dim=5&noise=masking&noise_level=0.3")
+    if path == "/":
+        go_to(page, "/train")
+        app.wait_idle(page)
+    assert page.locator(".st-key-w_hidden_dim input").input_value() == "5"
+    assert page.locator('.st-key-w_noise input[role="combobox"]').input_value() == "masking"
+    assert page.locator('.st-key-w_noise_level [data-testid="stSliderThumbValue"]').inner_text() == "0.30"
+    query = page.evaluate("location.search")
+    assert "hidden_dim=5" in query and "noise=masking" in query, f"the address bar lost the settings: {query}"
+
+
+def test_bad_link_value_shows_a_message_and_the_app_still_works(app):
+    page = app.new_page()
+    app.open(page, "/train?hidden_dim=abc&epochs=7")
+    warnings = page.locator('[data-testid="stMain"] [data-testid="stAlert"]')
+    messages = " ".join(warnings.all_inner_texts())
+    assert "hidden_dim=abc" in messages, f"no message about the bad value; alerts: {messages!r}"
+    assert page.locator(".st-key-w_hidden_dim input").input_value() == "8", "the default code size"
+    assert page.locator(".st-key-w_epochs input").input_value() == "7", "the good parameter is kept"
+    app.screenshot(page, "train-bad-link-1280")
+
+    set_number(app, page, "w_hidden_dim", 6, "hidden_dim=6")
+    assert "hidden_dim=abc" not in " ".join(warnings.all_inner_texts())
+    button(page, "btn_train").click()
+    wait_for_status(page, "done")
+    app.assert_no_exception(page)
