@@ -54,7 +54,7 @@ def test_link_values_that_clash_fall_back_to_defaults():
 def test_the_share_box_shows_the_link(app):
     app.switch_page("pages/train.py").run()
     app.number_input(key="w_hidden_dim").set_value(5).run()
-    assert "?hidden_dim=5" in app.sidebar.code[-1].value
+    assert "?hidden_dim=5" in app.sidebar.markdown[-1].value
 
 
 def trained_model_bytes(**changes) -> bytes:
@@ -111,7 +111,7 @@ def test_export_offers_the_model_config_history_and_command(app):
     labels = {button.label for button in app.sidebar.get("download_button")}
     assert labels == {"Model file (.dae)", "Config (JSON)", "History (CSV)"}
     config = app.session_state.job.config
-    assert to_cli_command(config) in [code.value for code in app.sidebar.code]
+    assert f"`{to_cli_command(config)}`" in [text.value for text in app.sidebar.markdown]
 
 
 def test_a_model_that_never_trained_an_epoch_shows_nothing_yet():
