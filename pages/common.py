@@ -99,10 +99,10 @@ def share_url() -> str:
     return f"{base}?{query}" if query else base or "(the defaults: no parameters)"
 
 
-def metric_row(count: int, width: int = 140) -> list:
+def metric_row(count: int) -> list:
     """``count`` slots for ``st.metric`` cards, side by side, wrapping onto more lines on a narrow screen."""
     row = st.container(horizontal=True, gap="medium")
-    return [row.container(width=width) for _ in range(count)]
+    return [row.container(width="content") for _ in range(count)]
 
 
 def memo(key: tuple, compute):

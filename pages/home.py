@@ -45,12 +45,12 @@ def diagram() -> go.Figure:
         line={"color": GREY, "dash": "dash", "width": 1.6},
     )
     figure.add_annotation(x=end, y=0, ax=end + 0.22, ay=0.03, **ARROW)
-    figure.add_annotation(x=1.36, y=2, text="target", showarrow=False, xanchor="left", font={"color": GREY})
+    figure.add_annotation(x=1.45, y=2, text="target", showarrow=False, xanchor="left", font={"color": GREY})
     hidden = {"visible": False, "fixedrange": True}
     figure.update_layout(
         height=360, margin={"l": 0, "r": 0, "t": 0, "b": 0}, showlegend=False, dragmode=False, hovermode=False
     )
-    figure.update_xaxes(range=[-1.3, 1.9], **hidden)
+    figure.update_xaxes(range=[-1.3, 2.1], **hidden)
     figure.update_yaxes(range=[-0.45, 4.45], **hidden)
     return figure
 
@@ -87,7 +87,7 @@ with picture:
     st.caption("One training step: corrupt, encode, decode, and compare with the clean input.")
 
 st.subheader("The pages")
-columns = st.columns(2)
-for i, (path, title, icon, description) in enumerate(common.PAGES[1:]):
-    with columns[i % 2]:
-        st.page_link(path, label=f"**{title}**: {description}", icon=icon)
+links = common.PAGES[1:]
+for row in range(0, len(links), 2):  # one row per pair, so a narrow screen keeps the order
+    for column, (path, title, icon, description) in zip(st.columns(2), links[row : row + 2]):
+        column.page_link(path, label=f"**{title}**: {description}", icon=icon)

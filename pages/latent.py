@@ -42,7 +42,7 @@ probe = common.memo(("probe", shown.token), lambda: analysis.probe(trained, data
 if probe is None:
     st.caption("No labels in this dataset, so there is nothing to probe.")
 else:
-    cards = common.metric_row(3, width=170)
+    cards = common.metric_row(3)
     cards[0].metric(
         f"Codes ({trained.config.model.hidden_dim} dims)",
         f"{probe['code_accuracy']:.1%}",

@@ -118,9 +118,9 @@ def live_frame() -> None:
         st.rerun()  # a full rerun redraws the buttons and starts or ends the polling
     status_ui(snapshot)
     progress_ui(snapshot)
-    metrics_ui(snapshot, job.dataset is not None and job.dataset.bounded)
     figure = figures.loss_curves(snapshot.history, events=snapshot.events, title=f"Loss of run {ss.job_name}")
     st.plotly_chart(figure, key="loss")
+    metrics_ui(snapshot, job.dataset is not None and job.dataset.bounded)
 
 
 layout.page(
@@ -131,7 +131,7 @@ layout.page(
     "then **Pause**, **Step** one epoch and **Resume**.",
     changes_settings=True,
 )
-live, settings = st.columns([3, 2], gap="large")  # a narrow screen stacks them: the chart comes first
+live, settings = st.columns([5, 3], gap="large")  # a narrow screen stacks them: the chart comes first
 with settings:
     config = common.config_ui(ss.config)
 layout.settings_sidebar()  # after the widgets, so the link and the command show the settings just chosen

@@ -204,3 +204,18 @@ def test_other_changes_during_a_run_wait_for_train(app):
     assert "Changed settings apply when you press **Train**" in app.main.caption[0].value
     assert app.session_state.job.config.noise.noise == "gaussian"
     stop_job(app)
+
+
+def test_a_run_waiting_for_a_free_slot_says_it_is_queued(app, monkeypatch):
+    import dae_core.job
+
+    busy = dae_core.job.SlotPool(1)
+    assert busy.acquire(timeout=1)  # another session holds the only slot
+    monkeypatch.setattr(dae_core.job, "DEFAULT_SLOTS", busy)
+    app.switch_page("pages/train.py").run()
+    app.button(key="btn_train").click().run()
+    assert app.session_state.job.status == "queued"
+    assert app.warning[0].value.startswith("Queued: every training slot on this server is busy.")
+    assert app.button(key="btn_stop").disabled is False
+    app.button(key="btn_stop").click().run()
+    wait_for(lambda: app.session_state.job.status == "stopped")
