@@ -6,9 +6,10 @@ background job kept in the session, so moving a control or switching pages never
 
 import streamlit as st
 
-from pages.common import PAGES
+from pages.common import PAGES, warm_up
 
 page = st.navigation(
     [st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, title, icon, _) in enumerate(PAGES)]
 )
 page.run()
+warm_up()  # once per server, after the first page is out, so it does not slow that page down

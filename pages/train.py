@@ -11,7 +11,7 @@ BUTTONS = {  # label: what it does
     "Train": "Start a fresh run with these settings (a running one is stopped and kept in Experiments).",
     "Pause": "Hold after the current epoch.",
     "Resume": "Continue a paused run.",
-    "Step": "Train exactly one more epoch, then hold.",
+    "Step": "Train exactly one more epoch, then hold (starts a new, paused run if none is going).",
     "Stop": "End the run; its model stays on the other pages.",
     "Reset": "Stop and clear the current run, keeping the settings.",
 }
