@@ -4,8 +4,6 @@ Each page calls :func:`page` first, so a page works the same whether ``app.py`` 
 the file on its own (Streamlit runs files in a folder named ``pages/`` directly in some cases, e.g. in tests).
 """
 
-import os
-
 import streamlit as st
 import torch
 
@@ -139,30 +137,11 @@ def settings_sidebar() -> None:
         share_ui()
 
 
-def leave_legacy_pages_mode() -> None:
-    """Make sure app.py's navigation is in charge, even when the server's first visitor opens a page's URL.
-
-    Streamlit treats a folder named ``pages/`` as old-style pages until ``st.navigation`` has run once in the
-    server: a first request for ``/train`` would run ``pages/train.py`` alone, with every file of the folder
-    (``common``, ``layout``, ...) listed as a page. Switching that mode off and rerunning runs ``app.py``.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    ctx = get_script_run_ctx()
-    if not PagesManager.uses_pages_directory or ctx is None:
-        return
-    script = ctx.pages_manager.get_pages().get(ctx.page_script_hash, {}).get("script_path", "")
-    PagesManager.uses_pages_directory = False
-    st.switch_page(os.path.relpath(script, os.path.dirname(ctx.main_script_path)) if script else "app.py")
-
-
 def page(title: str, what: str, try_this: str, *, changes_settings: bool = False) -> None:
     """Set up the page and open it with two lines: what you are looking at, and what to try.
 
     ``changes_settings``: the page draws the settings widgets, so it calls :func:`settings_sidebar` after them.
     """
-    leave_legacy_pages_mode()
     torch.set_num_threads(1)  # small models train 1.3-3x faster on one thread; sessions do not fight over cores
     st.set_page_config(page_title=f"{title} · DAE Lab", page_icon=":material/blur_on:", layout="wide")
     common.init_state()
