@@ -140,6 +140,7 @@ def dataset_for(data: DataConfig) -> Dataset:
     if data.dataset == "csv" and csv is None:
         raise DataError("The 'csv' dataset needs a table: upload a CSV file in the Data settings on the Train page.")
     data = dataclasses.replace(data, csv_path="")
+    warm_up().join()  # it is paying the same one-off import costs; on 2 cores, wait rather than race it
     return _cached_dataset(data, csv["digest"] if csv else "", csv["data"] if csv else None)
 
 
