@@ -137,11 +137,28 @@ def settings_sidebar() -> None:
         share_ui()
 
 
+def leave_legacy_pages_mode() -> None:
+    """Put app.py's navigation in charge, even when a server's first visitor opens a page's own URL.
+
+    Streamlit treats a folder named ``pages/`` as old-style pages until ``st.navigation`` has run once in the
+    server process: a first request for ``/train`` would run ``pages/train.py`` alone, with every file of the
+    folder (``common``, ``layout``, ...) listed as a page. Switching that mode off and rerunning runs ``app.py``.
+    ``AppTest`` resets the mode before every run and drives pages its own way, so it is left alone.
+    """
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory and type(Runtime.instance()) is Runtime:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def page(title: str, what: str, try_this: str, *, changes_settings: bool = False) -> None:
     """Set up the page and open it with two lines: what you are looking at, and what to try.
 
     ``changes_settings``: the page draws the settings widgets, so it calls :func:`settings_sidebar` after them.
     """
+    leave_legacy_pages_mode()
     torch.set_num_threads(1)  # small models train 1.3-3x faster on one thread; sessions do not fight over cores
     st.set_page_config(page_title=f"{title} · DAE Lab", page_icon=":material/blur_on:", layout="wide")
     common.init_state()

@@ -7,6 +7,7 @@ skipping them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -73,11 +74,11 @@ class Server:
         return self.log.read_text(errors="replace")[-4000:]
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory) -> Server:
+@contextlib.contextmanager
+def running_server(log: Path):
+    """Start ``streamlit run app.py`` on a free port, wait for its health check, and stop it afterwards."""
     port = free_port()
     url = f"http://localhost:{port}"
-    log = tmp_path_factory.mktemp("streamlit") / "server.log"
     command = [
         sys.executable,
         "-m",
@@ -115,6 +116,12 @@ def server(tmp_path_factory) -> Server:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory) -> Server:
+    with running_server(tmp_path_factory.mktemp("streamlit") / "server.log") as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
@@ -199,6 +206,15 @@ def app(server, browser):
     opened = App(server, browser)
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def fresh_app(browser, tmp_path):
+    """The app on a server of its own that nobody has visited yet."""
+    with running_server(tmp_path / "server.log") as fresh:
+        opened = App(fresh, browser)
+        yield opened
+        opened.close()
 
 
 @pytest.fixture(scope="session")

@@ -317,3 +317,11 @@ def test_bad_link_value_shows_a_message_and_the_app_still_works(app):
     button(page, "btn_train").click()
     wait_for_status(page, "done")
     app.assert_no_exception(page)
+
+
+def test_a_fresh_servers_first_visit_to_a_page_link_gets_the_apps_navigation(fresh_app):
+    """Streamlit lists every file of a ``pages/`` folder until ``st.navigation`` has run once in the server."""
+    page = fresh_app.open(fresh_app.new_page(), "/train?hidden_dim=5")
+    nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+    assert "Latent space" in nav and "common" not in nav and "layout" not in nav, nav
+    assert page.locator(".st-key-w_hidden_dim input").input_value() == "5"
