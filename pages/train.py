@@ -117,8 +117,9 @@ def live_frame() -> None:
         common.archive_job()
         st.rerun()  # a full rerun redraws the buttons and starts or ends the polling
     status_ui(snapshot)
+    st.caption(f"Run {ss.job_name}")
     progress_ui(snapshot)
-    figure = figures.loss_curves(snapshot.history, events=snapshot.events, title=f"Loss of run {ss.job_name}")
+    figure = figures.loss_curves(snapshot.history, events=snapshot.events, title=f"Loss of run #{ss.job_serial}")
     st.plotly_chart(figure, key="loss")
     metrics_ui(snapshot, job.dataset is not None and job.dataset.bounded)
 
