@@ -4,11 +4,24 @@ It never imports streamlit, so everything the dashboard shows can be computed fr
 a test or the command line (``python -m dae_core``).
 """
 
+import importlib
+
 from .config import DataConfig, ModelConfig, NoiseConfig, RunConfig, TrainConfig
-from .data import Dataset, Scaler, load_dataset
 from .errors import ConfigError, DAEError, DataError, ModelFileError
-from .model import DenoisingAutoencoder
-from .training import EpochRecord, TrainedModel, Trainer, train
+
+# Names whose modules import torch or scikit-learn (1-2 s): imported on first use, so that a page or a tool
+# that only needs the config does not pay for them.
+_LAZY = {
+    "Dataset": "data",
+    "Scaler": "data",
+    "load_dataset": "data",
+    "DenoisingAutoencoder": "model",
+    "EpochRecord": "training",
+    "TrainedModel": "training",
+    "Trainer": "training",
+    "train": "training",
+    "DAETransformer": "estimator",
+}
 
 __all__ = [
     "ConfigError",
@@ -33,9 +46,8 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    # DAETransformer pulls in scikit-learn (about 2 s); import it only when asked for.
-    if name == "DAETransformer":
-        from .estimator import DAETransformer
-
-        return DAETransformer
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value

@@ -12,11 +12,14 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .config import RunConfig
-from .data import Dataset
 from .errors import DAEError
-from .training import EpochRecord, TrainedModel, Trainer
+
+if TYPE_CHECKING:  # the thread imports torch when it starts, so importing this module stays cheap
+    from .data import Dataset
+    from .training import EpochRecord, TrainedModel, Trainer
 
 QUEUED, RUNNING, PAUSED, DONE, STOPPED, FAILED = "queued", "running", "paused", "done", "stopped", "failed"
 FINAL_STATES = (DONE, STOPPED, FAILED)
@@ -190,6 +193,7 @@ class TrainingJob:
         if trainer is None or state is None:
             return None
         from .model import DenoisingAutoencoder
+        from .training import TrainedModel
 
         model = DenoisingAutoencoder.from_config(self.config.model, trainer.dataset.n_features, trainer.dataset.bounded)
         model.load_state_dict(state)
@@ -235,6 +239,8 @@ class TrainingJob:
             self._slots.release()
 
     def _train(self) -> None:
+        from .training import Trainer
+
         with self._lock:
             self._started_at = time.monotonic()
             self._status, self._reason = RUNNING, "loading data"

@@ -5,9 +5,7 @@ the file on its own (Streamlit runs files in a folder named ``pages/`` directly 
 """
 
 import streamlit as st
-import torch
 
-from dae_core import io as model_io
 from dae_core import share
 from pages import common
 
@@ -67,6 +65,12 @@ def _number(value) -> str:
     return "—" if value is None else f"{value:.4f}"
 
 
+def model_bytes(trained) -> bytes:
+    from dae_core import io as model_io  # imports torch: only when someone downloads
+
+    return model_io.to_bytes(trained)
+
+
 def export_ui() -> None:
     shown = common.shown_model()
     with st.expander("Export"):
@@ -79,7 +83,7 @@ def export_ui() -> None:
             st.caption(f"Downloads of {shown.label}.")
             st.download_button(
                 "Model file (.dae)",
-                data=lambda: model_io.to_bytes(trained),
+                data=lambda: model_bytes(trained),
                 file_name="model.dae",
                 mime="application/zip",
                 key="download_model",
@@ -159,7 +163,6 @@ def page(title: str, what: str, try_this: str, *, changes_settings: bool = False
     ``changes_settings``: the page draws the settings widgets, so it calls :func:`settings_sidebar` after them.
     """
     leave_legacy_pages_mode()
-    torch.set_num_threads(1)  # small models train 1.3-3x faster on one thread; sessions do not fight over cores
     st.set_page_config(page_title=f"{title} · DAE Lab", page_icon=":material/blur_on:", layout="wide")
     common.init_state()
     common.archive_job()
