@@ -18,12 +18,13 @@ import re
 import sys
 import time
 from collections.abc import Sequence
-
-import torch
+from typing import TYPE_CHECKING
 
 from .config import ACTIVATIONS, DATASETS, DEVICES, LOSSES, NOISE_TYPES, OPTIMIZERS, OUTPUT_ACTIVATIONS, RunConfig
 from .errors import DAEError
-from .training import TrainedModel, Trainer
+
+if TYPE_CHECKING:  # torch loads only when a command trains: the dashboard imports the flag table below
+    from .training import TrainedModel, Trainer
 
 EXIT_OK, EXIT_TRAINING_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 PRINT_EVERY = 10  # the seed printed the loss every 10 epochs
@@ -279,6 +280,10 @@ def run_train(args: argparse.Namespace) -> int:
         raise UsageError(f"--plot writes an HTML page; give a path ending in .html, not {args.plot!r}.")
     if args.threads is not None and not 1 <= args.threads <= 256:
         raise UsageError(f"--threads must be an int in [1, 256]. Got {args.threads} instead.")
+    import torch
+
+    from .training import Trainer
+
     torch.set_num_threads(args.threads or 1)  # one thread is 1.3-3x faster for these small models
 
     trainer = Trainer(config)

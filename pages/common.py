@@ -10,10 +10,10 @@ import dataclasses
 import hashlib
 import io
 import threading
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import pandas as pd
 import streamlit as st
 
 from dae_core import DataConfig, RunConfig, share
@@ -30,6 +30,7 @@ IDLE_TIMEOUT_SECONDS = 120.0  # pages poll the job while it runs, so a closed ta
 MAX_WALL_SECONDS = 900.0  # one run on the shared demo trains for at most 15 minutes
 POLL_SECONDS = 0.5  # the live chart redraws twice a second
 MAX_PARAMETERS = 5_000_000  # ~80 MB with Adam's state: keeps one run on a shared server affordable
+WARM_UP_DELAY_SECONDS = 0.5  # after the first page is out, before the one-off imports
 MEMO_SIZE = 24  # derived results (reconstructions, projections, probes) kept per session
 
 # (file, title, icon, what it shows): navigation and the Home page's map both read this list.
@@ -119,12 +120,16 @@ def memo(key: tuple, compute):
 
 
 def _warm_up() -> None:
+    # Importing torch holds the interpreter lock for about a second: wait until the first page is drawn.
+    time.sleep(WARM_UP_DELAY_SECONDS)
     import torch
 
+    from dae_core import figures
     from dae_core.training import Trainer
 
     torch.set_num_threads(1)  # small models train 1.3-3x faster on one thread; sessions do not fight over cores
-    Trainer(RunConfig().replace(n_samples=100, n_features=4, hidden_dim=2, epochs=1)).run_epoch()
+    record = Trainer(RunConfig().replace(n_samples=100, n_features=4, hidden_dim=2, epochs=1)).run_epoch()
+    figures.loss_curves([record])  # plotly's figure machinery, first used by Train's live chart
 
 
 @st.cache_resource(show_spinner=False)
@@ -134,6 +139,24 @@ def warm_up() -> threading.Thread:
     thread = threading.Thread(target=_warm_up, name="dae-warm-up", daemon=True)
     thread.start()
     return thread
+
+
+@st.fragment(run_every=1.0)
+def preload_charts() -> None:
+    """A second after the page is out, draw an invisible Plotly chart, and keep it drawn.
+
+    The browser fetches and parses Plotly's code (about 1.5 s on a small machine) the first time a chart is
+    drawn. Doing that while someone reads Home, rather than in their page load, lets Train draw its live chart
+    as soon as it opens.
+    """
+    if not st.session_state.get("charts_preloaded"):
+        st.session_state.charts_preloaded = True
+        return
+    import plotly.graph_objects as go
+
+    hidden = {"visible": False}
+    blank = go.Figure(layout={"height": 10, "margin": dict.fromkeys("lrtb", 0), "xaxis": hidden, "yaxis": hidden})
+    st.plotly_chart(blank, key="preload_charts", config={"staticPlot": True, "displayModeBar": False})
 
 
 # --- data ------------------------------------------------------------------------------------------
@@ -159,6 +182,8 @@ def dataset_for(data: DataConfig) -> Dataset:
 
 def csv_columns(data: bytes) -> list[str]:
     """Column names of an uploaded table, for the label-column choice; raises DataError if it cannot be read."""
+    import pandas as pd
+
     try:
         return [str(c) for c in pd.read_csv(io.BytesIO(data), nrows=0).columns]
     except (UnicodeDecodeError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
@@ -627,6 +652,8 @@ def load_uploaded_model(name: str, data: bytes) -> str | None:
 
 
 def history_csv(history) -> str:
+    import pandas as pd  # 0.3-0.5 s to import: not on the first page a visitor sees
+
     return pd.DataFrame([r if isinstance(r, dict) else r.to_dict() for r in history]).to_csv(index=False)
 
 

@@ -1,6 +1,5 @@
 """Home: what a denoising autoencoder is, a diagram of one training step, a one-click start and a map of pages."""
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from dae_core import RunConfig
@@ -15,44 +14,51 @@ STEPS = [  # (label, fill): filled boxes with dark text read the same on a light
 ]
 ARROWS = ["corrupt", "encode", "decode", "compare"]
 GREY = "#94a3b8"
-ARROW = {"xref": "x", "yref": "y", "axref": "x", "ayref": "y", "text": "", "showarrow": True, "arrowhead": 2}
-ARROW |= {"arrowsize": 1.2, "arrowwidth": 1.6, "arrowcolor": GREY}
+BOX_HEIGHT, GAP, WIDTH, AXIS = 40, 34, 420, 150  # px; AXIS: the x of the boxes' centre line
 
 
-def box_width(label: str) -> float:
-    """Half the width of a box, in axis units, that fits ``label`` at 14 px."""
-    return 0.2 + 0.045 * len(label)
+def box_half_width(label: str) -> float:
+    return 30 + 4 * len(label)  # fits ``label`` at 15 px
 
 
-def diagram() -> go.Figure:
-    """One training step as boxes and arrows, top to bottom; the clean input also feeds the loss (dashed)."""
-    figure = go.Figure()
+def diagram() -> str:
+    """One training step as SVG, top to bottom; the clean input also feeds the loss (the dashed target).
+
+    Plain SVG in an image, not a chart: Home then loads no charting code and is ready sooner.
+    """
+    arrow = f'stroke="{GREY}" stroke-width="1.6" marker-end="url(#head)"'
+    note = f'font-size="13" fill="{GREY}"'
+    parts = [
+        '<defs><marker id="head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
+        f'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="{GREY}"/></marker></defs>'
+    ]
     for i, (label, fill) in enumerate(STEPS):
-        y = 4 - i
-        width = box_width(label)
-        figure.add_shape(
-            type="rect", x0=-width, x1=width, y0=y - 0.28, y1=y + 0.28, fillcolor=fill, line={"color": "#64748b"}
+        top, half = 4 + i * (BOX_HEIGHT + GAP), box_half_width(label)
+        parts.append(
+            f'<rect x="{AXIS - half}" y="{top}" width="{2 * half}" height="{BOX_HEIGHT}" rx="6" '
+            f'fill="{fill}" stroke="#64748b"/>'
+            f'<text x="{AXIS}" y="{top + 26}" text-anchor="middle" font-size="15" fill="#0f172a">{label}</text>'
         )
-        figure.add_annotation(x=0, y=y, text=label, showarrow=False, font={"size": 14, "color": "#0f172a"})
-    for i, verb in enumerate(ARROWS):
-        top = 4 - i
-        figure.add_annotation(x=0, y=top - 0.7, ax=0, ay=top - 0.3, **ARROW)
-        figure.add_annotation(x=0.08, y=top - 0.5, text=verb, showarrow=False, xanchor="left", font={"color": GREY})
-    start, end = box_width(STEPS[0][0]) + 0.03, box_width(STEPS[-1][0]) + 0.04
-    figure.add_shape(
-        type="path",
-        path=f"M {start},4 C 1.6,4 1.6,0 {end + 0.2},0.03",
-        line={"color": GREY, "dash": "dash", "width": 1.6},
+        if i < len(ARROWS):
+            bottom = top + BOX_HEIGHT
+            parts.append(
+                f'<line x1="{AXIS}" y1="{bottom + 2}" x2="{AXIS}" y2="{bottom + GAP - 4}" {arrow}/>'
+                f'<text x="{AXIS + 8}" y="{bottom + GAP // 2 + 5}" {note}>{ARROWS[i]}</text>'
+            )
+    first_right = AXIS + box_half_width(STEPS[0][0])
+    last_right = AXIS + box_half_width(STEPS[-1][0])
+    last_middle = 4 + (len(STEPS) - 1) * (BOX_HEIGHT + GAP) + BOX_HEIGHT // 2
+    bend = WIDTH - 40
+    parts.append(
+        f'<path d="M {first_right + 2} 24 C {bend} 24, {bend} {last_middle}, {last_right + 6} {last_middle}" '
+        f'fill="none" stroke-dasharray="6 4" {arrow}/>'
+        f'<text x="{bend - 20}" y="{last_middle // 2 + 14}" {note}>target</text>'
     )
-    figure.add_annotation(x=end, y=0, ax=end + 0.22, ay=0.03, **ARROW)
-    figure.add_annotation(x=1.45, y=2, text="target", showarrow=False, xanchor="left", font={"color": GREY})
-    hidden = {"visible": False, "fixedrange": True}
-    figure.update_layout(
-        height=360, margin={"l": 0, "r": 0, "t": 0, "b": 0}, showlegend=False, dragmode=False, hovermode=False
+    height = len(STEPS) * (BOX_HEIGHT + GAP) - GAP + 8
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" '
+        f'height="{height}" font-family="sans-serif">{"".join(parts)}</svg>'
     )
-    figure.update_xaxes(range=[-1.3, 2.1], **hidden)
-    figure.update_yaxes(range=[-0.45, 4.45], **hidden)
-    return figure
 
 
 layout.page(
@@ -82,8 +88,7 @@ with text:
         f"{d.train.epochs} epochs."
     )
 with picture:
-    # A Plotly figure, not graphviz: it also loads the charting code while you read, so Train draws at once.
-    st.plotly_chart(diagram(), key="diagram", config={"displayModeBar": False, "staticPlot": True})
+    st.image(diagram())
     st.caption("One training step: corrupt, encode, decode, and compare with the clean input.")
 
 st.subheader("The pages")
@@ -91,3 +96,4 @@ links = common.PAGES[1:]
 for row in range(0, len(links), 2):  # one row per pair, so a narrow screen keeps the order
     for column, (path, title, icon, description) in zip(st.columns(2), links[row : row + 2]):
         column.page_link(path, label=f"**{title}**: {description}", icon=icon)
+common.preload_charts()
