@@ -85,7 +85,9 @@ with text:
     st.caption(
         f"The defaults: a {d.data.n_samples} × {d.data.n_features} synthetic table, code size {d.model.hidden_dim}, "
         f"{d.noise.noise} noise {d.noise.noise_level:g}, {d.train.optimizer} lr {d.train.lr:g}, "
-        f"{d.train.epochs} epochs."
+        f"{d.train.epochs} epochs. They are the original tutorial's, and with noise this mild on a table whose "
+        "columns are mostly independent noise, returning the input unchanged wins; set the noise level to 1.0 "
+        "and the DAE beats both baselines."
     )
 with picture:
     st.image(diagram())
