@@ -103,6 +103,17 @@ def share_url() -> str:
     return f"{base}?{query}" if query else base or "(the defaults: no parameters)"
 
 
+MIME_TYPES = {".csv": "text/csv", ".json": "application/json", ".dae": "application/zip"}
+
+
+def download_ui(where, label: str, data, file_name: str, key: str, help: str | None = None) -> None:
+    """One full-width download button; ``data`` may be a callable, run only when someone clicks."""
+    mime = MIME_TYPES[file_name[file_name.rindex(".") :]]
+    where.download_button(
+        label, data, file_name=file_name, mime=mime, key=key, on_click="ignore", width="stretch", help=help
+    )
+
+
 def metric_row(count: int) -> list:
     """``count`` slots for ``st.metric`` cards, side by side, wrapping onto more lines on a narrow screen."""
     row = st.container(horizontal=True, gap="medium")

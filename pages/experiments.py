@@ -62,26 +62,14 @@ def delete(run_ids: list[int]) -> None:
 
 
 csv_col, json_col, load_col, delete_col = st.columns(4)
-csv_col.download_button(
-    "Download CSV",
-    table.to_csv(index=False),
-    file_name="runs.csv",
-    mime="text/csv",
-    key="download_runs_csv",
-    on_click="ignore",
-    width="stretch",
+common.download_ui(
+    csv_col, "Download CSV", table.to_csv(index=False), "runs.csv", "download_runs_csv",
     help="The table above, one row per run.",
-)
-json_col.download_button(
-    "Download JSON",
-    json.dumps(shown_runs, indent=1),
-    file_name="runs.json",
-    mime="application/json",
-    key="download_runs_json",
-    on_click="ignore",
-    width="stretch",
+)  # fmt: skip
+common.download_ui(
+    json_col, "Download JSON", json.dumps(shown_runs, indent=1), "runs.json", "download_runs_json",
     help="The selected runs (or all) with their full settings and per-epoch history.",
-)
+)  # fmt: skip
 if load_col.button(
     "Load settings", key="btn_load_settings", disabled=len(selected) != 1, width="stretch", help="Select one run."
 ):

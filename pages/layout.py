@@ -81,33 +81,10 @@ def export_ui() -> None:
             trained = shown.trained
             config = trained.config
             st.caption(f"Downloads of {shown.label}.")
-            st.download_button(
-                "Model file (.dae)",
-                data=lambda: model_bytes(trained),
-                file_name="model.dae",
-                mime="application/zip",
-                key="download_model",
-                on_click="ignore",
-                width="stretch",
-            )
-            st.download_button(
-                "Config (JSON)",
-                data=config.to_json(),
-                file_name="config.json",
-                mime="application/json",
-                key="download_config",
-                on_click="ignore",
-                width="stretch",
-            )
-            st.download_button(
-                "History (CSV)",
-                data=common.history_csv(trained.history),
-                file_name="history.csv",
-                mime="text/csv",
-                key="download_history",
-                on_click="ignore",
-                width="stretch",
-            )
+            common.download_ui(st, "Model file (.dae)", lambda: model_bytes(trained), "model.dae", "download_model")
+            common.download_ui(st, "Config (JSON)", config.to_json(), "config.json", "download_config")
+            history = common.history_csv(trained.history)
+            common.download_ui(st, "History (CSV)", history, "history.csv", "download_history")
         st.caption("The same run from the command line:")
         st.markdown(code_span(share.to_cli_command(config)))
 
