@@ -24,6 +24,7 @@ from .model import DenoisingAutoencoder
 from .noise import corrupt
 
 LOSSES = {"mse": F.mse_loss, "l1": F.l1_loss, "huber": F.huber_loss}
+DIVERGENCE_FACTOR = 1e6  # a loss this many times the all-zeros loss has diverged, finite or not
 TEST_NOISE_SEED_OFFSET = 7919  # the fixed noisy test set uses its own stream, apart from training noise
 
 
@@ -171,6 +172,8 @@ class Trainer:
         if config.train.patience:
             self.stop_rules.append(EarlyStopping(config.train.patience))
         self._last_finite = self.state_copy()
+        # The loss of predicting all zeros: the scale against which a runaway loss is judged.
+        self.zero_loss = self.loss_fn(torch.zeros_like(self.X_train), self.X_train).item() or 1.0
         self._eval_cache: dict[float, tuple[torch.Tensor, float, float]] = {}
 
     # --- controls ------------------------------------------------------------------------------
@@ -225,11 +228,12 @@ class Trainer:
         rows = torch.tensor([min(batch, n - i) for i in range(0, n, batch)], dtype=torch.float64, device=self.device)
         train_loss = float(torch.stack(losses).double() @ rows) / n
         self.epoch += 1
-        if not math.isfinite(train_loss) or not self._weights_finite():
+        problem = self._divergence(train_loss)
+        if problem:
             model.load_state_dict(self._last_finite)
             kept = f"epoch {self.epoch - 1}" if self.epoch > 1 else "their initial values"
             self.stop_reason = (
-                f"Training stopped at epoch {self.epoch}: the loss became {train_loss} (non-finite). "
+                f"Training stopped at epoch {self.epoch}: {problem}. "
                 f"Weights were restored to {kept}. Lower the learning rate (now {self.lr:g}) and train again."
             )
             return None
@@ -261,6 +265,21 @@ class Trainer:
         test_mse = F.mse_loss(reconstruction, self.X_test).item()
         psnr = (10 * math.log10(1.0 / test_mse) if test_mse > 0 else None) if self.dataset.bounded else None
         return Evaluation(test_mse, identity, pca, psnr, noisy.cpu().numpy(), reconstruction.cpu().numpy())
+
+    def _divergence(self, train_loss: float) -> str:
+        """Why training has diverged, or "" if it has not: a non-finite loss or weight, or a runaway loss.
+
+        Adam at an absurd learning rate can leave every number finite while the loss sits at 1e20; a loss a
+        million times that of predicting all zeros is no longer training either.
+        """
+        if not math.isfinite(train_loss) or not self._weights_finite():
+            return f"the loss became {train_loss} (non-finite)"
+        if train_loss > DIVERGENCE_FACTOR * self.zero_loss:
+            return (
+                f"the loss became {train_loss:.3g}, over {DIVERGENCE_FACTOR:.0e} times that of predicting "
+                f"all zeros ({self.zero_loss:.3g}): training diverged"
+            )
+        return ""
 
     def _weights_finite(self) -> bool:
         return all(bool(torch.isfinite(p).all()) for p in self.model_.parameters())

@@ -150,3 +150,19 @@ def test_result_denoises_and_encodes(tiny_config, tiny_dataset):
     assert result.denoise(tiny_dataset.X_test).shape == tiny_dataset.X_test.shape
     assert result.encode(tiny_dataset.X_test).shape == (len(tiny_dataset.X_test), 3)
     assert len(result.history) == 3
+
+
+def test_adam_at_lr_1e6_diverges_to_a_finite_runaway_loss_and_is_stopped(tiny_config):
+    """Adam's normalized steps keep every number finite at lr 1e6; the loss still explodes, and that stops too."""
+    trainer = Trainer(tiny_config.replace(lr=1e6, epochs=5))
+    assert list(trainer.epochs()) == []
+    assert trainer.stop_reason.startswith("Training stopped at epoch 1: the loss became ")
+    assert "times that of predicting all zeros" in trainer.stop_reason and "training diverged" in trainer.stop_reason
+    initial = Trainer(tiny_config).model_.state_dict()
+    for name, value in trainer.model_.state_dict().items():
+        assert np.array_equal(value.numpy(), initial[name].numpy())  # restored to the initial weights
+
+
+def test_a_slowly_rising_loss_is_not_called_divergence(tiny_config):
+    trainer = Trainer(tiny_config.replace(lr=0.05, optimizer="sgd", epochs=3))
+    assert len(list(trainer.epochs())) == 3 and trainer.stop_reason == ""
