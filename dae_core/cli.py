@@ -2,7 +2,7 @@
 
 Every default comes from ``RunConfig()``; a flag only overrides what it names. Bad input (a flag, a CSV
 table, a model file, an output path) exits with code 2 and one ``error: ...`` line on stderr. Training
-that stops on a non-finite loss still reports the restored model, then exits with code 1.
+that diverges (a non-finite or runaway loss) still reports the restored model, then exits with code 1.
 """
 
 from __future__ import annotations
@@ -125,8 +125,9 @@ def build_parser() -> Parser:
         help="train a DAE and report test MSE against the identity and PCA baselines",
         description="Train a denoising autoencoder. With no flags: the seed tutorial's 1000x20 synthetic data, "
         "code size 8, Gaussian noise 0.2, Adam lr 1e-3, 50 epochs.",
-        epilog="Exit status: 0 when training ends (early stopping included); 1 when it stops on a non-finite loss "
-        "(the model restored to its last finite weights is still reported, and saved with --save); 2 on bad input.",
+        epilog="Exit status: 0 when training ends (early stopping included); 1 when it diverges (a non-finite or "
+        "runaway loss; the model restored to its last good weights is still reported, and saved with --save); "
+        "2 on bad input.",
         allow_abbrev=False,
     )
     train_cmd.prog = "python -m dae_core train"
@@ -288,7 +289,7 @@ def run_train(args: argparse.Namespace) -> int:
 
     trainer = Trainer(config)
     total = config.train.epochs
-    failed = False  # a non-finite loss; early stopping is a success
+    failed = False  # diverged (non-finite or runaway loss); early stopping is a success
     start = time.perf_counter()
     while not trainer.finished:  # Trainer.epochs(), unrolled to tell a failure from a stop rule
         record = trainer.run_epoch()
