@@ -7,7 +7,9 @@ background job kept in the session, so moving a control or switching pages never
 import streamlit as st
 
 from pages.common import PAGES, warm_up
+from pages.layout import leave_legacy_pages_mode
 
+leave_legacy_pages_mode()  # a fresh server's first run is wrapped in Streamlit's pages-folder mode: leave it
 page = st.navigation(
     [st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, title, icon, _) in enumerate(PAGES)]
 )

@@ -30,7 +30,7 @@ IDLE_TIMEOUT_SECONDS = 120.0  # pages poll the job while it runs, so a closed ta
 MAX_WALL_SECONDS = 900.0  # one run on the shared demo trains for at most 15 minutes
 POLL_SECONDS = 0.5  # the live chart redraws twice a second
 MAX_PARAMETERS = 5_000_000  # ~80 MB with Adam's state: keeps one run on a shared server affordable
-WARM_UP_DELAY_SECONDS = 0.5  # after the first page is out, before the one-off imports
+WARM_UP_DELAY_SECONDS = 0.2  # after the first page is out, before the one-off imports
 MEMO_SIZE = 24  # derived results (reconstructions, projections, probes) kept per session
 
 # (file, title, icon, what it shows): navigation and the Home page's map both read this list.

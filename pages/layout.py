@@ -119,12 +119,13 @@ def settings_sidebar() -> None:
 
 
 def leave_legacy_pages_mode() -> None:
-    """Put app.py's navigation in charge, even when a server's first visitor opens a page's own URL.
+    """Put app.py's navigation in charge from a fresh server's very first run.
 
     Streamlit treats a folder named ``pages/`` as old-style pages until ``st.navigation`` has run once in the
-    server process: a first request for ``/train`` would run ``pages/train.py`` alone, with every file of the
-    folder (``common``, ``layout``, ...) listed as a page. Switching that mode off and rerunning runs ``app.py``.
-    ``AppTest`` resets the mode before every run and drives pages its own way, so it is left alone.
+    server process. A first request for ``/train`` would run ``pages/train.py`` alone, with every file of the
+    folder (``common``, ``layout``, ...) listed as a page; a first request for ``/`` runs ``app.py`` inside that
+    mode, where the page's timed fragments never fire. Switching the mode off and rerunning runs ``app.py``
+    as usual. ``AppTest`` resets the mode before every run and drives pages its own way, so it is left alone.
     """
     from streamlit.runtime import Runtime
     from streamlit.runtime.pages_manager import PagesManager
