@@ -28,6 +28,14 @@ def resolve_output_activation(name: str, bounded: bool) -> str:
     return name
 
 
+def parameter_count(input_dim: int, cfg: ModelConfig) -> int:
+    """Weights and biases of the model ``cfg`` describes, without building it (to refuse oversized ones cheaply)."""
+    widths = [input_dim, *cfg.hidden_layers, cfg.hidden_dim]
+    matrices = sum(a * b for a, b in zip(widths[:-1], widths[1:]))
+    encoder_biases, decoder_biases = sum(widths[1:]), sum(widths[:-1])
+    return (1 if cfg.tied_weights else 2) * matrices + encoder_biases + decoder_biases
+
+
 class DenoisingAutoencoder(nn.Module):
     """An MLP autoencoder. ``encode`` maps (B, D) to codes (B, hidden_dim); ``decode`` maps back.
 

@@ -229,12 +229,6 @@ def _widget_values(config: RunConfig) -> dict:
     }
 
 
-def parameter_count(input_dim: int, config: RunConfig) -> int:
-    """Weights and biases of the encoder and its mirrored decoder (untied)."""
-    widths = [input_dim, *config.model.hidden_layers, config.model.hidden_dim]
-    return 2 * sum(a * b for a, b in zip(widths[:-1], widths[1:])) + 2 * sum(widths[1:])
-
-
 def config_ui(current: RunConfig) -> RunConfig:
     """The settings widgets, drawn from ``current``; returns the new settings (``current`` if they are invalid).
 
@@ -462,7 +456,9 @@ def start_job(config: RunConfig, *, paused: bool = False) -> TrainingJob | None:
     ss = st.session_state
     try:
         dataset = dataset_for(config.data)
-        size = parameter_count(dataset.n_features, config)
+        from dae_core.model import parameter_count
+
+        size = parameter_count(dataset.n_features, config.model)
         if size > MAX_PARAMETERS:
             raise DataError(
                 f"This model has {size:,} parameters; the limit here is {MAX_PARAMETERS:,}. "

@@ -5,7 +5,7 @@ import torch
 
 from dae_core import DenoisingAutoencoder, ModelConfig
 from dae_core.config import ACTIVATIONS
-from dae_core.model import resolve_output_activation
+from dae_core.model import parameter_count, resolve_output_activation
 
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)
@@ -58,3 +58,11 @@ def test_init_bound_matches_nn_linear():
     model = DenoisingAutoencoder(100, 10, generator=torch.Generator().manual_seed(0))
     assert model.encoder[0].weight.abs().max() <= 1 / 100**0.5
     assert model.encoder[0].weight.abs().max() > 0.9 / 100**0.5
+
+
+@pytest.mark.parametrize("tied", [False, True])
+@pytest.mark.parametrize("layers", [(), (16,), (32, 8)])
+def test_parameter_count_matches_the_built_model(layers, tied):
+    cfg = ModelConfig(hidden_dim=3, hidden_layers=layers, tied_weights=tied)
+    model = DenoisingAutoencoder.from_config(cfg, 12, bounded=False)
+    assert parameter_count(12, cfg) == sum(p.numel() for p in model.parameters())
