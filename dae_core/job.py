@@ -151,6 +151,18 @@ class TrainingJob:
             self._pending[name] = float(value)
             self._wake.notify_all()
 
+    def wait_for_epochs(self, count: int, timeout: float) -> bool:
+        """Wait until ``count`` epochs are done, the run has ended, or ``timeout`` seconds have passed;
+        True if the epochs are done. A page that has just started a run uses it to open on a chart with points."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while len(self._history) < count and self._status not in FINAL_STATES:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._wake.wait(left)
+            return len(self._history) >= count
+
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the thread to end; True if it did."""
         self._thread.join(timeout)
@@ -222,12 +234,14 @@ class TrainingJob:
             self._status, self._reason = status, reason
             if status in FINAL_STATES:
                 self._finished_at = time.monotonic()
+            self._wake.notify_all()
 
     def _run(self) -> None:
         while not self._slots.acquire(timeout=0.2):
             with self._lock:
                 if self._stop_requested:
                     self._status, self._reason = STOPPED, "stopped before it started"
+                    self._wake.notify_all()
                     return
         try:
             self._train()
@@ -261,6 +275,7 @@ class TrainingJob:
             stop = trainer.check_stop_rules(record)
             with self._lock:
                 self._history.append(record)
+                self._wake.notify_all()
             self._publish_weights(trainer)
             if stop:
                 self._set(DONE, trainer.stop_reason)
@@ -282,6 +297,7 @@ class TrainingJob:
                     reason = ""
                 if reason:
                     self._status, self._reason, self._finished_at = STOPPED, reason, now
+                    self._wake.notify_all()
                     return False
                 if not self._pause_requested:
                     self._status, self._reason = RUNNING, "training"

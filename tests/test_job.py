@@ -58,6 +58,36 @@ def test_pause_holds_the_epoch_count_step_adds_one_and_resume_continues(tiny_con
     assert (job.status, job.snapshot().reason) == (STOPPED, "stopped by the user")
 
 
+def test_wait_for_epochs_returns_once_the_epochs_are_done(tiny_config, tiny_dataset, slots):
+    job = TrainingJob(tiny_config.replace(epochs=1000), tiny_dataset, slots=slots).start()
+    try:
+        assert job.wait_for_epochs(2, timeout=20)
+        assert job.snapshot().epoch >= 2
+    finally:
+        job.stop()
+        job.join(10)
+
+
+def test_wait_for_epochs_gives_up_at_the_timeout_on_a_paused_run(tiny_config, tiny_dataset, slots):
+    job = TrainingJob(tiny_config, tiny_dataset, slots=slots, start_paused=True).start()
+    started = time.monotonic()
+    assert not job.wait_for_epochs(1, timeout=0.3)
+    assert 0.3 <= time.monotonic() - started < 5
+    assert job.snapshot().epoch == 0
+    job.stop()
+    assert job.join(10)
+
+
+def test_wait_for_epochs_returns_at_once_when_the_run_ends_first(tiny_config, tiny_dataset, slots):
+    job = TrainingJob(tiny_config, tiny_dataset, slots=slots, start_paused=True).start()
+    assert _wait_until(lambda: job.status == PAUSED)
+    threading.Timer(0.1, job.stop).start()
+    started = time.monotonic()
+    assert not job.wait_for_epochs(1, timeout=30)
+    assert time.monotonic() - started < 5  # woken by the stop, not by the timeout
+    assert job.status == STOPPED
+
+
 def test_mid_run_changes_are_applied_and_marked(tiny_config, tiny_dataset, slots):
     job = TrainingJob(tiny_config.replace(epochs=4), tiny_dataset, slots=slots, start_paused=True).start()
     job.step()
