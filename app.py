@@ -9,9 +9,9 @@ import streamlit as st
 from pages.common import PAGES, warm_up
 from pages.layout import leave_legacy_pages_mode
 
+warm_up()  # once per server, from its first page view on: the one-off imports run while that page is read
 leave_legacy_pages_mode()  # a fresh server's first run is wrapped in Streamlit's pages-folder mode: leave it
 page = st.navigation(
     [st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, title, icon, _) in enumerate(PAGES)]
 )
 page.run()
-warm_up()  # once per server, after the first page is out, so it does not slow that page down

@@ -29,8 +29,9 @@ NO_MODEL = "Train a model on the Train page first, or upload one in the sidebar.
 IDLE_TIMEOUT_SECONDS = 120.0  # pages poll the job while it runs, so a closed tab stops its job after two minutes
 MAX_WALL_SECONDS = 900.0  # one run on the shared demo trains for at most 15 minutes
 POLL_SECONDS = 0.5  # the live chart redraws twice a second
+FIRST_POINT_SECONDS = 1.0  # a new run's page waits up to this long for its first epoch, to open on a drawn chart
 MAX_PARAMETERS = 5_000_000  # ~80 MB with Adam's state: keeps one run on a shared server affordable
-WARM_UP_DELAY_SECONDS = 0.2  # after the first page is out, before the one-off imports
+WARM_UP_DELAY_SECONDS = 0.1  # lets the first page's own script run (~30 ms) go before the one-off imports
 MEMO_SIZE = 24  # derived results (reconstructions, projections, probes) kept per session
 
 # (file, title, icon, what it shows): navigation and the Home page's map both read this list.
@@ -131,7 +132,7 @@ def memo(key: tuple, compute):
 
 
 def _warm_up() -> None:
-    # Importing torch holds the interpreter lock for about a second: wait until the first page is drawn.
+    # Importing torch holds the interpreter lock for about a second: let the first page's script go first.
     time.sleep(WARM_UP_DELAY_SECONDS)
     import torch
 
@@ -481,6 +482,8 @@ def start_job(config: RunConfig, *, paused: bool = False) -> TrainingJob | None:
         start_paused=paused,
     ).start()
     ss.show = "job"
+    if not paused:
+        ss.job.wait_for_epochs(1, FIRST_POINT_SECONDS)
     return ss.job
 
 

@@ -79,8 +79,8 @@ with text:
     )
     if st.button("Train with defaults", type="primary", key="btn_train_defaults", icon=":material/play_arrow:"):
         common.set_config(RunConfig())
-        if common.start_job(RunConfig()):
-            st.switch_page("pages/train.py")
+        st.session_state.start_on_arrival = True  # Train starts it once its page is out
+        st.switch_page("pages/train.py")
     d = RunConfig()
     st.caption(
         f"The defaults: a {d.data.n_samples} × {d.data.n_features} synthetic table, code size {d.model.hidden_dim}, "

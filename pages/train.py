@@ -143,3 +143,5 @@ with live:
     else:
         ss.drawn_status = ss.job.status
         st.fragment(run_every=None if ss.drawn_status in FINAL_STATES else common.POLL_SECONDS)(live_frame)()
+if ss.pop("start_on_arrival", False) and common.start_job(config):  # Home's one-click start, now the page is out
+    st.rerun()
