@@ -25,6 +25,10 @@ PAGES = [
 ]
 ANALYSIS_PAGES = PAGES[2:]
 SMALL_RUN = "n_samples=300&epochs=30"  # a tabular run that ends in a second or two
+NAVIGATION_DRAWN = """() => {
+    const nav = document.querySelector('[data-testid="stSidebarNav"]');
+    return Boolean(nav && nav.innerText.includes('Latent space'));
+}"""
 LIVE_RUN_EPOCHS = 3000  # long enough to watch, pause and resume; the test stops it
 POLL = 0.15  # seconds between two reads of the page
 
@@ -322,6 +326,9 @@ def test_bad_link_value_shows_a_message_and_the_app_still_works(app):
 def test_a_fresh_servers_first_visit_to_a_page_link_gets_the_apps_navigation(fresh_app):
     """Streamlit lists every file of a ``pages/`` folder until ``st.navigation`` has run once in the server."""
     page = fresh_app.open(fresh_app.new_page(), "/train?hidden_dim=5")
+    # The first run, in the folder's mode, ends in a rerun of app.py: wait for that run's navigation to be drawn.
+    page.wait_for_function(NAVIGATION_DRAWN, polling=50, timeout=10_000)
+    fresh_app.wait_idle(page)
     nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
     assert "Latent space" in nav and "common" not in nav and "layout" not in nav, nav
     assert page.locator(".st-key-w_hidden_dim input").input_value() == "5"
