@@ -131,9 +131,15 @@ def memo(key: tuple, compute):
     return cache[key]
 
 
-def _warm_up() -> None:
-    # Importing torch holds the interpreter lock for about a second: let the first page's script go first.
-    time.sleep(WARM_UP_DELAY_SECONDS)
+_preloaded = threading.Event()
+
+
+def preload() -> None:
+    """Pay the process's one-off costs: importing PyTorch and scikit-learn (about a second each on a small
+    machine), torch's first optimizer (it imports ``torch._dynamo``, another second) and plotly's figure code.
+    ``app.py``'s server runs it before it answers; later calls return at once."""
+    if _preloaded.is_set():
+        return
     import torch
 
     from dae_core import figures
@@ -142,12 +148,18 @@ def _warm_up() -> None:
     torch.set_num_threads(1)  # small models train 1.3-3x faster on one thread; sessions do not fight over cores
     record = Trainer(RunConfig().replace(n_samples=100, n_features=4, hidden_dim=2, epochs=1)).run_epoch()
     figures.loss_curves([record])  # plotly's figure machinery, first used by Train's live chart
+    _preloaded.set()
+
+
+def _warm_up() -> None:
+    if not _preloaded.is_set():
+        time.sleep(WARM_UP_DELAY_SECONDS)  # importing torch holds the interpreter lock: let the page's run go first
+        preload()
 
 
 @st.cache_resource(show_spinner=False)
 def warm_up() -> threading.Thread:
-    """Once per server: pay the one-off costs (scikit-learn's import, torch's first optimizer step, ~2 s)
-    in the background, so the first press of Train shows a live chart at once."""
+    """Once per server, in a background thread: :func:`preload`, unless the server's start has done it."""
     thread = threading.Thread(target=_warm_up, name="dae-warm-up", daemon=True)
     thread.start()
     return thread

@@ -1,0 +1,35 @@
+"""app.py as the server: ``streamlit run app.py`` must find its ``app`` and warm the process before answering."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_streamlit_run_serves_the_app_with_the_start_up_hook():
+    from streamlit.web.server.app_discovery import discover_asgi_app
+
+    found = discover_asgi_app(REPO_ROOT / "app.py")
+    assert found.is_asgi_app and found.import_string == "app:app"
+
+
+def test_the_start_up_hook_loads_torch_and_scikit_learn_before_the_server_answers():
+    # A fresh interpreter, as the server is: importing app.py must not load torch; its start-up hook must.
+    code = """
+import asyncio, sys
+import app
+import pages.common as common
+import streamlit as st
+assert isinstance(app.app, st.App)
+before = "torch" in sys.modules, "sklearn" in sys.modules, common._preloaded.is_set()
+
+async def start():
+    async with app.preload_on_start(app.app):
+        return "torch" in sys.modules, "sklearn" in sys.modules, common._preloaded.is_set()
+
+print(before, asyncio.run(start()))
+"""
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[-2] == "(False, False, False) (True, True, True)"
