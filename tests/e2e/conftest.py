@@ -202,7 +202,7 @@ class App:
 
 
 @pytest.fixture
-def app(server, browser):
+def app(browser, server):  # the browser first: "server ready → Home usable" must not include Chromium's start
     opened = App(server, browser)
     yield opened
     opened.close()
