@@ -409,8 +409,10 @@ def summary_text(summary: dict, name: str) -> str:
     )
     if summary["test_mse"] is not None:
         psnr = f", PSNR {summary['test_psnr']:.2f} dB" if summary["test_psnr"] is not None else ""
+        kept = summary["weights_epoch"]
+        label = "Final test MSE" if kept == summary["epochs"] else f"Test MSE at epoch {kept}, whose weights were kept:"
         lines.append(
-            f"Final test MSE {summary['test_mse']:.4f}{psnr} (identity {_fmt(summary['identity_mse'])}, "
+            f"{label} {summary['test_mse']:.4f}{psnr} (identity {_fmt(summary['identity_mse'])}, "
             f"PCA-{summary['hidden_dim']} {_fmt(summary['pca_mse'])}); train loss {_fmt(summary['train_loss'])}"
         )
     if summary["stop_reason"]:

@@ -8,7 +8,8 @@ A model file (suggested extension ``.dae``) holds exactly two members:
 
 - ``weights.safetensors``: the model's ``state_dict``, float32 tensors;
 - ``meta.json``: ``{"format": "dae-lab-model", "version": 1, "config", "scaler", "feature_names",
-  "image_shape", "history", "stop_reason"}``.
+  "image_shape", "history", "stop_reason", "weights_epoch"}``. ``weights_epoch`` (the epoch whose weights the
+  file holds: the best one after early stopping) is optional; without it, the last epoch of the history.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ WEIGHTS_MEMBER = "weights.safetensors"
 META_MEMBER = "meta.json"
 MEMBERS = (META_MEMBER, WEIGHTS_MEMBER)
 META_KEYS = ("format", "version", "config", "scaler", "feature_names", "image_shape", "history", "stop_reason")
+OPTIONAL_META_KEYS = ("weights_epoch",)  # files from before it was written load with None: the last epoch
 MAX_UNPACKED_BYTES = 512 * 2**20  # all members together, checked before anything is decompressed
 MAX_FILE_BYTES = MAX_UNPACKED_BYTES + 2**20  # deflate never grows data by more than a few bytes per block
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed member timestamps: the same model always gives the same bytes
@@ -61,6 +63,7 @@ def _meta(trained: TrainedModel) -> dict[str, Any]:
         "image_shape": list(trained.image_shape) if trained.image_shape else None,
         "history": [record.to_dict() for record in trained.history],
         "stop_reason": trained.stop_reason,
+        "weights_epoch": trained.weights_epoch,
     }
 
 
@@ -232,7 +235,7 @@ def _parse_meta(raw: bytes, label: str) -> dict[str, Any]:
             "Load it with the dae_core that wrote it, or train and save the model again."
         )
     missing = [key for key in META_KEYS if key not in meta]
-    unexpected = sorted(set(meta) - set(META_KEYS))
+    unexpected = sorted(set(meta) - set(META_KEYS) - set(OPTIONAL_META_KEYS))
     if missing or unexpected:
         problems = [f"missing {', '.join(map(repr, missing))}" if missing else ""]
         problems.append(f"unexpected {', '.join(map(repr, unexpected))}" if unexpected else "")
@@ -241,7 +244,7 @@ def _parse_meta(raw: bytes, label: str) -> dict[str, Any]:
 
 
 def _parse_parts(meta: dict[str, Any], label: str):
-    """(config, scaler, feature_names, image_shape, history, stop_reason) from validated metadata."""
+    """(config, scaler, feature_names, image_shape, history, stop_reason, weights_epoch) from validated metadata."""
     where = label
     try:
         config = RunConfig.from_dict(meta["config"])
@@ -291,7 +294,15 @@ def _parse_parts(meta: dict[str, Any], label: str):
     stop_reason = meta["stop_reason"]
     if not isinstance(stop_reason, str):
         raise ModelFileError(f"'stop_reason' in {where} must be a string. Got {stop_reason!r} instead.")
-    return config, scaler, names, image_shape, history, stop_reason
+
+    weights_epoch = meta.get("weights_epoch")
+    epochs = {record.epoch for record in history} | {0}
+    if weights_epoch is not None and not (type(weights_epoch) is int and weights_epoch in epochs):
+        raise ModelFileError(
+            f"'weights_epoch' in {where} must be null, 0 or an epoch of the history. Got {weights_epoch!r} instead. "
+            "Save the model again."
+        )
+    return config, scaler, names, image_shape, history, stop_reason, weights_epoch
 
 
 def _is_number(value) -> bool:
@@ -372,7 +383,7 @@ def load(source: str | os.PathLike | bytes | BinaryIO) -> TrainedModel:
         meta_raw = _read_member(archive, META_MEMBER, label)
         weights_raw = _read_member(archive, WEIGHTS_MEMBER, label)
     meta = _parse_meta(meta_raw, label)
-    config, scaler, names, image_shape, history, stop_reason = _parse_parts(meta, label)
+    config, scaler, names, image_shape, history, stop_reason, weights_epoch = _parse_parts(meta, label)
     with torch.random.fork_rng(devices=[]):  # building layers draws initial weights; keep the caller's stream
         model = DenoisingAutoencoder.from_config(config.model, len(names), scaler.bounded)
     tensors = _parse_weights(weights_raw, model, label)
@@ -386,6 +397,7 @@ def load(source: str | os.PathLike | bytes | BinaryIO) -> TrainedModel:
         image_shape=image_shape,
         history=history,
         stop_reason=stop_reason,
+        weights_epoch=weights_epoch,
     )
 
 
@@ -429,7 +441,7 @@ def describe(trained: TrainedModel) -> dict[str, Any]:
                 "tied_to": f"encoder.{mirror} (transposed)" if model.tied_weights else None,
             }
         )
-    last = trained.history[-1] if trained.history else None
+    last = trained.kept_record  # the epoch whose weights these are: the best one after early stopping
     return {
         "config": trained.config.to_dict(),
         "input_dim": model.input_dim,
@@ -441,6 +453,7 @@ def describe(trained: TrainedModel) -> dict[str, Any]:
         "feature_names": list(trained.feature_names),
         "image_shape": list(trained.image_shape) if trained.image_shape else None,
         "epochs": len(trained.history),
+        "weights_epoch": last.epoch if last else None,
         "train_loss": _finite_or_none(last.train_loss) if last else None,
         "test_mse": _finite_or_none(last.test_mse) if last else None,
         "identity_mse": _finite_or_none(last.identity_mse) if last else None,

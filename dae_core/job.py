@@ -55,6 +55,12 @@ class JobSnapshot:
     lr: float
     noise_level: float
     events: tuple[tuple[int, str], ...] = field(default_factory=tuple)  # (after epoch, "lr 0.001 → 0.01")
+    weights_epoch: int = 0  # the epoch whose weights the run holds now (the best one after early stopping)
+
+    @property
+    def kept_record(self) -> EpochRecord | None:
+        """The record of the epoch whose weights the run holds; None before the first epoch."""
+        return next((record for record in reversed(self.history) if record.epoch == self.weights_epoch), None)
 
     @property
     def finished(self) -> bool:
@@ -190,6 +196,7 @@ class TrainingJob:
                 lr=trainer.lr if trainer else self.config.train.lr,
                 noise_level=trainer.noise_level if trainer else self.config.noise.noise_level,
                 events=tuple(self._events),
+                weights_epoch=max(self._state_epoch, 0),
             )
 
     def weights(self) -> tuple[int, dict | None]:
@@ -201,7 +208,7 @@ class TrainingJob:
     def trained_model(self) -> TrainedModel | None:
         """A TrainedModel with the latest epoch-boundary weights, independent of the live one."""
         with self._lock:
-            trainer, state = self._trainer, self._state
+            trainer, state, weights_epoch = self._trainer, self._state, self._state_epoch
         if trainer is None or state is None:
             return None
         from .model import DenoisingAutoencoder
@@ -221,6 +228,7 @@ class TrainingJob:
             image_shape=dataset.image_shape,
             history=history,
             stop_reason=trainer.stop_reason,
+            weights_epoch=weights_epoch,
         )
 
     @property
@@ -323,4 +331,4 @@ class TrainingJob:
     def _publish_weights(self, trainer: Trainer) -> None:
         state = {k: v.cpu() for k, v in trainer.state_copy().items()}
         with self._lock:
-            self._state_epoch, self._state = trainer.epoch, state
+            self._state_epoch, self._state = trainer.weights_epoch, state

@@ -81,6 +81,7 @@ class EarlyStopping:
             return False, ""
         if record.epoch - self.best_epoch >= self.patience:
             trainer.model_.load_state_dict(self.best_state)
+            trainer.weights_epoch = self.best_epoch
             return True, (
                 f"Early stop at epoch {record.epoch}: test MSE has not improved for {self.patience} epochs; "
                 f"kept the best weights (test MSE {self.best:.4f} at epoch {self.best_epoch})."
@@ -117,6 +118,15 @@ class TrainedModel:
     image_shape: tuple[int, int] | None = None
     history: list[EpochRecord] = field(default_factory=list)
     stop_reason: str = ""
+    weights_epoch: int | None = None  # the epoch whose weights it holds (early stopping keeps an earlier one)
+
+    @property
+    def kept_record(self) -> EpochRecord | None:
+        """The history record of the epoch whose weights this model holds: the last one, unless early stopping
+        or a divergence restored an earlier epoch's weights. None if there is no such record."""
+        if self.weights_epoch is None:
+            return self.history[-1] if self.history else None
+        return next((record for record in self.history if record.epoch == self.weights_epoch), None)
 
     @torch.no_grad()
     def denoise(self, X: np.ndarray) -> np.ndarray:
@@ -166,6 +176,7 @@ class Trainer:
         self.lr = config.train.lr
         self.noise_level = config.noise.noise_level
         self.epoch = 0
+        self.weights_epoch = 0  # the epoch whose weights the model holds: 0 for the initial ones
         self.history: list[EpochRecord] = []
         self.stop_reason = ""
         self.stop_rules = list(stop_rules or [])
@@ -238,6 +249,7 @@ class Trainer:
             )
             return None
         self._last_finite = self.state_copy()
+        self.weights_epoch = self.epoch
 
         evaluation = self.evaluate()
         seconds = time.perf_counter() - start
@@ -317,6 +329,7 @@ class Trainer:
             image_shape=self.dataset.image_shape,
             history=list(self.history),
             stop_reason=self.stop_reason,
+            weights_epoch=self.weights_epoch,
         )
 
 

@@ -560,7 +560,7 @@ def summary_numbers(record: EpochRecord | None) -> dict:
 def run_record(serial: int, name: str, config: RunConfig, snapshot, status: str) -> dict:
     """One finished run as plain data (no model): what the Experiments page lists, plots and downloads."""
     history = snapshot.history
-    last = history[-1]
+    last = snapshot.kept_record or history[-1]  # the epoch whose weights the run kept (the best, if stopped early)
     return {
         "run": serial,
         "name": name,

@@ -28,7 +28,8 @@ def weights_now():
         epoch, state = ss.job.weights()
         if state is not None:
             return epoch, state[FIRST_LAYER].numpy()
-    return len(shown.trained.history), shown.trained.model.first_layer_weights.detach().numpy()
+    kept = shown.trained.kept_record  # early stopping keeps an earlier epoch's weights than the last
+    return (kept.epoch if kept else 0), shown.trained.model.first_layer_weights.detach().numpy()
 
 
 def draw() -> None:

@@ -53,12 +53,18 @@ def model_ui() -> None:
             st.markdown(
                 f"**{summary['input_dim']} → {' → '.join(str(w) for w in summary['hidden_layers'])}"
                 f"{' → ' if summary['hidden_layers'] else ''}{summary['hidden_dim']}** (code), mirrored back  \n"
-                f"{summary['n_parameters']:,} parameters · {summary['epochs']} epochs · "
+                f"{summary['n_parameters']:,} parameters · {summary['epochs']} epochs{_kept(summary)} · "
                 f"dataset {summary['config']['data']['dataset']}  \n"
                 f"test MSE {_number(summary['test_mse'])} · identity {_number(summary['identity_mse'])} · "
                 f"PCA {_number(summary['pca_mse'])}"
             )
             st.json(summary, expanded=False)
+
+
+def _kept(summary: dict) -> str:
+    """Names the kept epoch when it is not the last (early stopping keeps the best epoch's weights)."""
+    kept = summary["weights_epoch"]
+    return "" if kept in (None, summary["epochs"]) else f" (weights and metrics of epoch {kept})"
 
 
 def _number(value) -> str:

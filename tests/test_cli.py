@@ -104,6 +104,18 @@ def test_early_stopping_is_reported_and_is_not_a_failure(capsys):
     assert TEST_LINE.match(out[-2])
 
 
+def test_inspect_of_an_early_stopped_model_names_the_kept_epoch(capsys, tmp_path):
+    path = str(tmp_path / "model.dae")
+    args = ("--n-samples", "200", "--epochs", "200", "--lr", "0.5", "--patience", "2", "--save", path, "--json")
+    code, out, _ = run(capsys, "train", *args)
+    trained = json.loads(out[-1])
+    best = int(re.search(r"at epoch (\d+)\)\.$", trained["stop_reason"]).group(1))
+    assert code == 0 and best < trained["epochs"]
+    code, out, _ = run(capsys, "inspect", path)
+    assert code == 0
+    assert f"Test MSE at epoch {best}, whose weights were kept: {trained['test_mse']:.4f}" in out[-2]
+
+
 def test_non_finite_loss_reports_the_restored_model_and_exits_1(capsys):
     code, out, err = run(capsys, "train", *TINY, "--optimizer", "sgd", "--lr", "1e6", "--json")
     assert code == 1

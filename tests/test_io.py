@@ -156,6 +156,38 @@ def test_round_trip_keeps_a_stop_reason_and_an_empty_history(trained):
     assert loaded.history == []
 
 
+def test_an_early_stopped_model_reports_the_metrics_of_the_weights_it_kept():
+    config = RunConfig().replace(n_samples=200, n_features=8, hidden_dim=3, epochs=200, patience=2, lr=0.05)
+    trainer = Trainer(config)
+    list(trainer.epochs())
+    stopped = trainer.result()
+    best = min(stopped.history, key=lambda record: record.test_mse)
+    assert stopped.history[-1].epoch > best.epoch  # it trained past the best epoch, then went back to it
+    noisy, _, _ = trainer._evaluation_set()  # the fixed noisy test inputs behind every record's test MSE
+    loaded = io.load(io.to_bytes(stopped))
+    assert loaded.weights_epoch == best.epoch
+    measured = float(np.mean((loaded.denoise(noisy.numpy()) - trainer.dataset.X_test) ** 2))
+    summary = io.describe(loaded)
+    assert summary["weights_epoch"] == best.epoch and summary["epochs"] == len(stopped.history)
+    assert summary["test_mse"] == best.test_mse == pytest.approx(measured, rel=1e-5)
+
+
+def test_a_file_without_weights_epoch_loads_as_holding_the_last_epoch(trained, good):
+    loaded = io.load(_with_meta(good, lambda meta: meta.pop("weights_epoch")))
+    assert loaded.weights_epoch is None
+    assert loaded.kept_record == trained.history[-1]
+    assert io.describe(loaded)["weights_epoch"] == trained.history[-1].epoch
+
+
+@pytest.mark.parametrize("value", [[1], 1.0, True, 99, -1, "2"])
+def test_a_bad_weights_epoch_is_refused(good, value):
+    message = _refusal(_with_meta(good, lambda meta: meta.update(weights_epoch=value)))
+    assert message == (
+        f"'weights_epoch' in the model file must be null, 0 or an epoch of the history. Got {value!r} instead. "
+        "Save the model again."
+    )
+
+
 def test_the_same_model_always_gives_the_same_bytes(trained, good):
     assert io.to_bytes(trained) == good
     assert io.to_bytes(io.load(good)) == good
@@ -169,6 +201,7 @@ def test_file_holds_exactly_the_two_documented_members(good):
     assert meta["version"] == 1
     assert sorted(meta) == sorted(
         ["format", "version", "config", "scaler", "feature_names", "image_shape", "history", "stop_reason"]
+        + ["weights_epoch"]
     )
     with zipfile.ZipFile(stdlib_io.BytesIO(good)) as archive:
         assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_DEFLATED}

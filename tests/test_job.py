@@ -88,6 +88,18 @@ def test_wait_for_epochs_returns_at_once_when_the_run_ends_first(tiny_config, ti
     assert job.status == STOPPED
 
 
+def test_an_early_stopped_run_keeps_and_reports_its_best_epoch(tiny_config, tiny_dataset, slots):
+    job = TrainingJob(tiny_config.replace(epochs=200, patience=2, lr=0.05), tiny_dataset, slots=slots).start()
+    assert job.join(60)
+    snap = job.snapshot()
+    best = min(snap.history, key=lambda record: record.test_mse)
+    assert snap.reason.startswith("Early stop") and snap.epoch > best.epoch
+    assert snap.weights_epoch == best.epoch and snap.kept_record == best
+    assert job.weights()[0] == best.epoch
+    trained = job.trained_model()
+    assert trained.weights_epoch == best.epoch and trained.kept_record == best
+
+
 def test_mid_run_changes_are_applied_and_marked(tiny_config, tiny_dataset, slots):
     job = TrainingJob(tiny_config.replace(epochs=4), tiny_dataset, slots=slots, start_paused=True).start()
     job.step()

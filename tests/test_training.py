@@ -126,6 +126,15 @@ def test_early_stopping_stops_and_keeps_the_best_weights(tiny_config):
     noisy, _, _ = trainer._evaluation_set()
     reconstruction = trainer.model_(noisy).detach().numpy()
     assert float(np.mean((reconstruction - trainer.dataset.X_test) ** 2)) == pytest.approx(best, rel=1e-5)
+    kept = trainer.result()
+    assert kept.weights_epoch == min(records, key=lambda r: r.test_mse).epoch < records[-1].epoch
+    assert kept.kept_record.test_mse == best
+
+
+def test_a_full_run_keeps_the_last_epochs_weights(tiny_config):
+    trainer = Trainer(tiny_config)
+    list(trainer.epochs())
+    assert trainer.result().weights_epoch == trainer.result().kept_record.epoch == 3
 
 
 def test_consumer_can_stop_by_breaking_and_continue_later(tiny_config):
