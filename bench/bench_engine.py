@@ -74,8 +74,7 @@ class Timer:
 def run_engine(config: RunConfig, dataset) -> Run:
     timer = Timer()
     trainer = Trainer(config, dataset)
-    for _ in range(config.train.epochs):
-        record = trainer.run_epoch()
+    *_, record = trainer.epochs()
     return timer.run(record.test_mse)
 
 

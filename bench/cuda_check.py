@@ -45,7 +45,7 @@ def main_check() -> None:
     }.items():
         cpu_mse, pca, cpu_s, _ = final_metrics(config.replace(device="cpu"))
         gpu_mse, _, gpu_s, trainer = final_metrics(config.replace(device="cuda"))
-        param_device = next(trainer.model_.parameters()).device.type
+        param_device = next(trainer.model.parameters()).device.type
         check(f"{name} trains on cuda", param_device == "cuda", f"parameters on {param_device}")
         # Different RNG streams and kernels: the two devices agree in quality, not bit for bit.
         close = abs(gpu_mse - cpu_mse) <= 0.1 * cpu_mse

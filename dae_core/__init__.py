@@ -16,7 +16,7 @@ _LAZY = {
     "Scaler": "data",
     "load_dataset": "data",
     "DenoisingAutoencoder": "model",
-    "EpochRecord": "training",
+    "EpochRecord": "records",
     "TrainedModel": "training",
     "Trainer": "training",
     "train": "training",

@@ -8,7 +8,6 @@ that diverges (a non-finite or runaway loss) still reports the restored model, t
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import difflib
 import html
 import json
@@ -22,9 +21,11 @@ from typing import TYPE_CHECKING
 
 from .config import ACTIVATIONS, DATASETS, DEVICES, LOSSES, NOISE_TYPES, OPTIMIZERS, OUTPUT_ACTIVATIONS, RunConfig
 from .errors import DAEError
+from .limits import Limits, use_torch_threads
+from .records import Summary, format_ratio
 
 if TYPE_CHECKING:  # torch loads only when a command trains: the dashboard imports the flag table below
-    from .training import TrainedModel, Trainer
+    from .training import Evaluation, TrainedModel, Trainer
 
 EXIT_OK, EXIT_TRAINING_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 PRINT_EVERY = 10  # the seed printed the loss every 10 epochs
@@ -246,10 +247,10 @@ def _one_line(error: Exception) -> str:
     return " ".join(parts)
 
 
-def baseline_line(test_mse: float, identity_mse: float, pca_mse: float, code_size: int) -> str:
+def baseline_line(summary: Summary, code_size: int) -> str:
     """One factual sentence: both baselines, the model's ratio to each, and which it beats."""
     pca_name = f"PCA-{code_size}"
-    beats_pca, beats_identity = test_mse < pca_mse, test_mse < identity_mse
+    beats_identity, beats_pca = summary.beats
     if beats_pca and beats_identity:
         verdict = "it beats both"
     elif beats_pca:
@@ -259,17 +260,14 @@ def baseline_line(test_mse: float, identity_mse: float, pca_mse: float, code_siz
     else:
         verdict = "it beats neither"
     return (
-        f"Baselines on the same noisy test inputs: identity {identity_mse:.4f}, {pca_name} {pca_mse:.4f}; "
-        f"this model is {_ratio(test_mse, pca_mse)} {pca_name} and {_ratio(test_mse, identity_mse)} identity "
-        f"(lower is better), so {verdict}."
+        f"Baselines on the same noisy test inputs: identity {summary.identity_mse:.4f}, {pca_name} "
+        f"{summary.pca_mse:.4f}; this model is {_ratio(summary.ratio_to_pca)} {pca_name} and "
+        f"{_ratio(summary.ratio_to_identity)} identity (lower is better), so {verdict}."
     )
 
 
-def _ratio(value: float, reference: float) -> str:
-    if reference <= 0:
-        return "n/a"
-    ratio = value / reference
-    return f"{ratio:.2f}x" if ratio < 1000 else f"{ratio:.3g}x"
+def _ratio(ratio: float | None) -> str:
+    return "n/a" if ratio is None else format_ratio(ratio).replace("×", "x")
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -281,32 +279,24 @@ def run_train(args: argparse.Namespace) -> int:
         raise UsageError(f"--plot writes an HTML page; give a path ending in .html, not {args.plot!r}.")
     if args.threads is not None and not 1 <= args.threads <= 256:
         raise UsageError(f"--threads must be an int in [1, 256]. Got {args.threads} instead.")
-    import torch
-
     from .training import Trainer
 
-    torch.set_num_threads(args.threads or 1)  # one thread is 1.3-3x faster for these small models
-
+    use_torch_threads(args.threads or Limits().torch_threads)
     trainer = Trainer(config)
     total = config.train.epochs
-    failed = False  # diverged (non-finite or runaway loss); early stopping is a success
     start = time.perf_counter()
-    while not trainer.finished:  # Trainer.epochs(), unrolled to tell a failure from a stop rule
-        record = trainer.run_epoch()
-        if record is None:
-            failed = True
-            break
+    for record in trainer.epochs():
         if record.epoch % PRINT_EVERY == 0 or record.epoch == total:
             print(f"Epoch [{record.epoch}/{total}], Loss: {record.train_loss:.4f}", flush=True)
-        if trainer.check_stop_rules(record):
-            break
     train_seconds = time.perf_counter() - start
+    failed = trainer.outcome.diverged  # early stopping is a success
     if trainer.stop_reason:
         print(trainer.stop_reason, file=sys.stderr if failed else sys.stdout, flush=True)
 
-    final = dataclasses.asdict(trainer.evaluate())  # the weights it ends with: best, last or restored
-    print(f"Test MSE: {final['test_mse']:.4f}")
-    print(baseline_line(final["test_mse"], final["identity_mse"], final["pca_mse"], config.model.hidden_dim))
+    final = trainer.evaluate()  # the weights it ends with: best, last or restored
+    summary = Summary(final.test_mse, final.identity_mse, final.pca_mse, final.test_psnr)
+    print(f"Test MSE: {final.test_mse:.4f}")
+    print(baseline_line(summary, config.model.hidden_dim))
     trained = trainer.result()
     if args.save:
         from . import io
@@ -320,11 +310,7 @@ def run_train(args: argparse.Namespace) -> int:
         write_plot(trainer, trained, final, args.plot)
         print(f"Wrote the plot to {args.plot}")
     if args.json:
-        summary = {
-            "test_mse": final["test_mse"],
-            "identity_mse": final["identity_mse"],
-            "pca_mse": final["pca_mse"],
-            "test_psnr": final["test_psnr"],
+        report = summary.to_dict() | {
             "train_loss": trainer.history[-1].train_loss if trainer.history else None,
             "epochs": trainer.epoch if trainer.history else 0,
             "train_seconds": train_seconds,
@@ -333,7 +319,7 @@ def run_train(args: argparse.Namespace) -> int:
             "saved": args.save,
             "config": config.to_dict(),
         }
-        print(json.dumps(_json_safe(summary)), flush=True)
+        print(json.dumps(_json_safe(report)), flush=True)
     return EXIT_TRAINING_FAILED if failed else EXIT_OK
 
 
@@ -342,7 +328,7 @@ def _json_safe(summary: dict) -> dict:
     return {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in summary.items()}
 
 
-def write_plot(trainer: Trainer, trained: TrainedModel, final: dict, path: str) -> None:
+def write_plot(trainer: Trainer, trained: TrainedModel, final: Evaluation, path: str) -> None:
     """The seed's original/noisy/reconstructed plot for test sample 0 and the loss curves, in one HTML page."""
     from . import figures
 
@@ -350,8 +336,8 @@ def write_plot(trainer: Trainer, trained: TrainedModel, final: dict, path: str) 
     figures_to_write = [
         figures.sample_comparison(
             dataset.X_test[0],
-            final["noisy"][0],
-            final["reconstructed"][0],
+            final.noisy[0],
+            final.reconstructed[0],
             list(dataset.feature_names),
             title="Test sample 0: original, noisy and reconstructed (scaled units)",
         ),
@@ -360,9 +346,7 @@ def write_plot(trainer: Trainer, trained: TrainedModel, final: dict, path: str) 
     if dataset.image_shape is not None:
         rows = slice(0, 8)
         figures_to_write.append(
-            figures.image_grid(
-                dataset.X_test[rows], final["noisy"][rows], final["reconstructed"][rows], dataset.image_shape
-            )
+            figures.image_grid(dataset.X_test[rows], final.noisy[rows], final.reconstructed[rows], dataset.image_shape)
         )
     parts = [
         fig.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, fig in enumerate(figures_to_write)

@@ -17,6 +17,7 @@ from .errors import ConfigError
 
 DATASETS = ("synthetic", "digits", "moons", "circles", "spiral", "csv")
 NOISE_TYPES = ("gaussian", "masking", "salt_pepper")
+NOISE_LABELS = {"gaussian": "Gaussian", "masking": "masking", "salt_pepper": "salt and pepper"}
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "elu", "leaky_relu", "identity")
 OUTPUT_ACTIVATIONS = ("auto", "sigmoid", "identity")
 OPTIMIZERS = ("adam", "adamw", "sgd")
@@ -24,6 +25,14 @@ LOSSES = ("mse", "l1", "huber")
 DEVICES = ("auto", "cpu", "cuda")
 
 MAX_GAUSSIAN_SIGMA = 3.0  # in units of the scaled data: 3 standard deviations drowns any signal
+
+# The settings a run takes while it trains, from its next epoch on, with the label a chart or a message uses.
+LIVE_SETTINGS = {"lr": "learning rate", "noise_level": "noise level"}
+
+
+def noise_level_range(noise: str) -> tuple[float, float]:
+    """(low, high) of ``noise_level`` for a noise type: σ in scaled units for Gaussian, else a fraction."""
+    return 0.0, MAX_GAUSSIAN_SIGMA if noise == "gaussian" else 1.0
 
 
 def _check_int(problems, owner, name, value, low, high):
@@ -62,7 +71,7 @@ class DataConfig:
     manifold_noise: float = 0.05  # moons/circles/spiral: intrinsic noise of the manifold
     test_fraction: float = 0.2  # held-out share, 80/20 as in the seed
     data_seed: int = 42  # generation and split seed, the seed's random_state
-    csv_path: str = ""  # csv: path of the table (the dashboard passes an upload instead)
+    csv_path: str = ""  # csv: path of the table file on disk (the command line); the dashboard passes bytes instead
     label_column: str = ""  # csv: optional label column, excluded from the features
 
     def __post_init__(self):
@@ -95,8 +104,7 @@ class NoiseConfig:
     def __post_init__(self):
         p: list[str] = []
         _check_choice(p, "NoiseConfig", "noise", self.noise, NOISE_TYPES)
-        high = MAX_GAUSSIAN_SIGMA if self.noise == "gaussian" else 1.0
-        _check_float(p, "NoiseConfig", "noise_level", self.noise_level, 0.0, high)
+        _check_float(p, "NoiseConfig", "noise_level", self.noise_level, *noise_level_range(self.noise))
         _raise_if(p)
 
 
@@ -259,6 +267,26 @@ class RunConfig:
             problems.append(str(exc))
         _raise_if(problems)
         return config
+
+    # --- the settings a running job takes --------------------------------------------------------
+    def live(self) -> dict[str, float]:
+        """The values of the live settings (see ``LIVE_SETTINGS``)."""
+        return {name: getattr(getattr(self, FIELD_SECTION[name]), name) for name in LIVE_SETTINGS}
+
+    def replace_live(self, **changes: Any) -> RunConfig:
+        """A copy with some live settings changed; any other name is refused, since a run cannot take it."""
+        fixed = [name for name in changes if name not in LIVE_SETTINGS]
+        if fixed:
+            names = ", ".join(f"'{name}'" for name in LIVE_SETTINGS)
+            raise ConfigError(
+                f"Only {names} can change while a run trains. Got {', '.join(map(repr, fixed))}: "
+                "start a new run to change it."
+            )
+        return self.replace(**changes)
+
+    def fixed_settings(self) -> dict[str, str]:
+        """Every setting but the live ones, flat: two configs that differ here need a new run."""
+        return {name: text for name, text in self.to_flat().items() if name not in LIVE_SETTINGS}
 
     def replace(self, **changes: Any) -> RunConfig:
         """A copy with some fields changed, named flat: ``cfg.replace(hidden_dim=16, lr=0.01)``."""

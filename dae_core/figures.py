@@ -160,16 +160,19 @@ def _column(history: Sequence, name: str) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
 
 
-def _event_marks(events: Sequence[tuple[int, str]], limit: int = 20) -> tuple[list[dict], list[dict]]:
-    """Dotted vertical lines between epochs ``after`` and ``after + 1``, with short labels staggered down."""
+def _event_marks(events: Sequence, limit: int = 20) -> tuple[list[dict], list[dict]]:
+    """Dotted vertical lines between epochs ``after_epoch`` and ``after_epoch + 1``, labels staggered down.
+
+    ``events`` are ``records.SettingChange``s (anything with ``after_epoch`` and ``text``).
+    """
     shapes, annotations = [], []
-    for i, (after_epoch, text) in enumerate(list(events)[-limit:]):
-        x = after_epoch + 0.5
+    for i, event in enumerate(list(events)[-limit:]):
+        x = event.after_epoch + 0.5
         line = {"color": SERIES_COLORS["event"], "width": 1.5, "dash": "dot"}
         shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": x, "x1": x, "y0": 0, "y1": 1, "line": line})
         annotations.append(
             {
-                "text": text,
+                "text": event.text,
                 "xref": "x",
                 "yref": "paper",
                 "x": x,
@@ -183,35 +186,34 @@ def _event_marks(events: Sequence[tuple[int, str]], limit: int = 20) -> tuple[li
     return shapes, annotations
 
 
-def loss_curves(
-    history: Sequence,
-    events: Sequence[tuple[int, str]] = (),
-    title: str = "Loss",
-    *,
-    log_y: bool = False,
-    loss_name: str = "train loss",
-) -> go.Figure:
+def _epoch_axis(epochs: np.ndarray) -> dict:
+    """Whole epochs only: with a few epochs plotly would put ticks at 0.5, 1.5, ..."""
+    return {"dtick": 1, "tick0": 0} if len(epochs) and np.nanmax(epochs) <= 10 else {}
+
+
+def _value_range(traces: list[dict]) -> list[float]:
+    """[0, top] with 6% headroom over every trace, so a line at the maximum (a baseline step) is not cut in half."""
+    values = np.concatenate([np.asarray(trace["y"], dtype=np.float64) for trace in traces])
+    finite = values[np.isfinite(values)]
+    top = float(finite.max()) if finite.size else 1.0
+    return [0.0, top * 1.06 if top > 0 else 1.0]
+
+
+def loss_curves(history: Sequence, events: Sequence = (), title: str = "Loss") -> go.Figure:
     """Train loss and test MSE (vs clean) per epoch, with the identity and PCA baselines as dashed steps.
 
     ``history`` holds EpochRecords or their dicts. The baselines are drawn per epoch because they move
-    when the noise level changes mid-run. ``events`` are ``(after_epoch, "lr 0.001 → 0.01")`` pairs,
-    drawn as dotted vertical lines. Built for a redraw every half second: a few ms for 500 epochs.
+    when the noise level changes mid-run. ``events`` are ``records.SettingChange``s, drawn as dotted
+    vertical lines. Built for a redraw every half second: a few ms for 500 epochs.
     """
-    y_title = MSE_UNITS + (", log scale" if log_y else "")
-    yaxis = {"type": "log" if log_y else "linear"}
     if not len(history):
         return empty_figure(
-            "No epochs yet.",
-            title,
-            "epoch",
-            y_title,
-            xaxis={"range": [0, 10]},
-            yaxis={"range": [-3, 0] if log_y else [0, 1], **yaxis},  # log axes take exponents
+            "No epochs yet.", title, "epoch", MSE_UNITS, xaxis={"range": [0, 10]}, yaxis={"range": [0, 1]}
         )
     epochs = _column(history, "epoch")
     mode = "lines" if len(epochs) > 1 else "lines+markers"  # a single epoch would draw nothing as a line
     series = (  # (record field, legend name, dash, line shape)
-        ("train_loss", loss_name, "solid", "linear"),
+        ("train_loss", "train loss", "solid", "linear"),
         ("test_mse", "test MSE (vs clean)", "solid", "linear"),
         ("identity_mse", "identity baseline", "dash", "hv"),
         ("pca_mse", "PCA baseline", "dash", "hv"),
@@ -230,23 +232,28 @@ def loss_curves(
     ]
     shapes, annotations = _event_marks(events)
     return _figure(
-        traces, title, "epoch", y_title, yaxis=yaxis, hovermode="x unified", shapes=shapes, annotations=annotations
+        traces,
+        title,
+        "epoch",
+        MSE_UNITS,
+        xaxis=_epoch_axis(epochs),
+        yaxis={"range": _value_range(traces)},
+        hovermode="x unified",
+        shapes=shapes,
+        annotations=annotations,
     )
 
 
-def runs_overlay(
-    runs: Sequence[tuple[str, Sequence]], metric: str = "test_mse", *, title: str | None = None, log_y: bool = False
-) -> go.Figure:
+def runs_overlay(runs: Sequence[tuple[str, Sequence]], metric: str = "test_mse") -> go.Figure:
     """One line per run of ``metric`` (an EpochRecord field) against epoch, to compare experiments."""
     if metric not in METRICS:
         options = ", ".join(repr(m) for m in METRICS)
         raise ConfigError(f"The 'metric' parameter of runs_overlay must be one of {options}. Got {metric!r} instead.")
     quantity = METRICS[metric].split(" (")[0]
-    title = title or f"{quantity[0].upper()}{quantity[1:]} per run"
-    y_title = METRICS[metric] + (", log scale" if log_y else "")
-    yaxis = {"type": "log" if log_y else "linear"}
+    title = f"{quantity[0].upper()}{quantity[1:]} per run"
+    y_title = METRICS[metric]
     if not runs:
-        return empty_figure("No runs selected.", title, "epoch", y_title, yaxis=yaxis)
+        return empty_figure("No runs selected.", title, "epoch", y_title)
     traces = [
         {
             "type": "scatter",
@@ -259,7 +266,7 @@ def runs_overlay(
         }
         for i, (name, history) in enumerate(runs)
     ]
-    return _figure(traces, title, "epoch", y_title, yaxis=yaxis, hovermode="x unified")
+    return _figure(traces, title, "epoch", y_title, hovermode="x unified")
 
 
 # --- reconstructions -------------------------------------------------------------------------------

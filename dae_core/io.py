@@ -384,21 +384,11 @@ def load(source: str | os.PathLike | bytes | BinaryIO) -> TrainedModel:
         weights_raw = _read_member(archive, WEIGHTS_MEMBER, label)
     meta = _parse_meta(meta_raw, label)
     config, scaler, names, image_shape, history, stop_reason, weights_epoch = _parse_parts(meta, label)
-    with torch.random.fork_rng(devices=[]):  # building layers draws initial weights; keep the caller's stream
-        model = DenoisingAutoencoder.from_config(config.model, len(names), scaler.bounded)
-    tensors = _parse_weights(weights_raw, model, label)
-    model.load_state_dict(tensors, strict=True)
-    model.eval()
-    return TrainedModel(
-        config=config,
-        model=model,
-        scaler=scaler,
-        feature_names=names,
-        image_shape=image_shape,
-        history=history,
-        stop_reason=stop_reason,
-        weights_epoch=weights_epoch,
+    trained = TrainedModel.build(
+        config, scaler, names, image_shape, history=history, stop_reason=stop_reason, weights_epoch=weights_epoch
     )
+    trained.model.load_state_dict(_parse_weights(weights_raw, trained.model, label), strict=True)
+    return trained
 
 
 # --- summary -----------------------------------------------------------------------------------------

@@ -1,45 +1,66 @@
-"""TrainingJob: one run in a background thread, with controls and thread-safe snapshots.
+"""TrainingJob: one run in a background thread, with controls, live settings and thread-safe snapshots.
 
-A page (or a test) never trains itself; it starts a job and polls ``snapshot()``. Reruns, widget
-changes and page switches therefore cannot kill or restart training. On a shared server the jobs
-share a small pool of slots: a job waits in ``queued`` until a slot is free, and a job that nobody
-has looked at for ``idle_timeout`` seconds, or that ran past ``max_wall_seconds``, stops itself.
+A page (or a test) never trains itself; it starts a job and polls ``snapshot()``. Reruns, widget changes and
+page switches therefore cannot kill or restart training. The job enforces every ``Limits``: at most
+``max_concurrent_jobs`` train at once (the rest wait in ``queued``), a model past ``max_parameters`` is
+refused, and a run that nobody has looked at for ``idle_seconds``, or that has run for ``wall_seconds``, stops
+itself. The epochs come from ``Trainer.epochs()``; the job only gates each one (pause, step, stop, limits)
+and hands it the live settings.
 """
 
 from __future__ import annotations
 
-import os
+import functools
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .config import RunConfig
 from .errors import DAEError
+from .limits import Limits, use_torch_threads
+from .records import EpochRecord, SettingChange, kept_record
 
 if TYPE_CHECKING:  # the thread imports torch when it starts, so importing this module stays cheap
     from .data import Dataset
-    from .training import EpochRecord, TrainedModel, Trainer
+    from .training import TrainedModel, Trainer
 
 QUEUED, RUNNING, PAUSED, DONE, STOPPED, FAILED = "queued", "running", "paused", "done", "stopped", "failed"
 FINAL_STATES = (DONE, STOPPED, FAILED)
 
 
-class SlotPool:
-    """At most ``size`` jobs train at once; the rest wait their turn in ``queued``."""
+class JobSlots:
+    """At most ``size`` jobs train at once; the others wait on a condition until a slot frees or they are stopped."""
 
     def __init__(self, size: int):
-        self.size = size
-        self._semaphore = threading.BoundedSemaphore(size)
+        self._free = size
+        self._changed = threading.Condition()
 
-    def acquire(self, timeout: float) -> bool:
-        return self._semaphore.acquire(timeout=timeout)
+    def acquire(self, give_up: Callable[[], bool]) -> bool:
+        """Take a slot, waiting as long as needed; False, without a slot, once ``give_up()`` is true."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._free > 0 or give_up())
+            if give_up():
+                return False
+            self._free -= 1
+            return True
 
     def release(self) -> None:
-        self._semaphore.release()
+        with self._changed:
+            self._free += 1
+            self._changed.notify_all()
+
+    def wake(self) -> None:
+        """Make the waiting jobs look at ``give_up`` again (one of them was stopped)."""
+        with self._changed:
+            self._changed.notify_all()
 
 
-DEFAULT_SLOTS = SlotPool(int(os.environ.get("DAE_MAX_CONCURRENT_JOBS", max(1, (os.cpu_count() or 2)))))
+@functools.cache
+def default_slots() -> JobSlots:
+    """The process's slots, sized by ``Limits.from_env()`` (``DAE_MAX_CONCURRENT_JOBS``) on first use."""
+    return JobSlots(Limits.from_env().max_concurrent_jobs)
 
 
 @dataclass(frozen=True)
@@ -48,19 +69,25 @@ class JobSnapshot:
 
     status: str
     reason: str
-    epoch: int
-    total_epochs: int
     history: tuple[EpochRecord, ...]
-    elapsed_seconds: float
-    lr: float
-    noise_level: float
-    events: tuple[tuple[int, str], ...] = field(default_factory=tuple)  # (after epoch, "lr 0.001 → 0.01")
+    elapsed_seconds: float  # time spent training: queued and paused time do not count
+    config: RunConfig  # the settings the run started with
+    settings: RunConfig  # the settings now: the config with the latest live changes
+    events: tuple[SettingChange, ...] = field(default_factory=tuple)
     weights_epoch: int = 0  # the epoch whose weights the run holds now (the best one after early stopping)
+
+    @property
+    def epoch(self) -> int:
+        return len(self.history)
+
+    @property
+    def total_epochs(self) -> int:
+        return self.config.train.epochs
 
     @property
     def kept_record(self) -> EpochRecord | None:
         """The record of the epoch whose weights the run holds; None before the first epoch."""
-        return next((record for record in reversed(self.history) if record.epoch == self.weights_epoch), None)
+        return kept_record(self.history, self.weights_epoch)
 
     @property
     def finished(self) -> bool:
@@ -68,17 +95,19 @@ class JobSnapshot:
 
     @property
     def eta_seconds(self) -> float | None:
-        if not self.history or self.epoch == 0:
+        """Seconds left at the pace of the last ten epochs; None unless the run is training."""
+        if self.status != RUNNING or not self.history:
             return None
-        per_epoch = sum(r.seconds for r in self.history[-10:]) / len(self.history[-10:])
-        return per_epoch * (self.total_epochs - self.epoch)
+        recent = self.history[-10:]
+        return sum(r.seconds for r in recent) / len(recent) * (self.total_epochs - self.epoch)
 
 
 class TrainingJob:
-    """Train ``config`` in a daemon thread. Controls: start, pause, resume, step, stop.
+    """Train ``config`` in a daemon thread. Controls: start, pause, resume, step, stop, update.
 
-    All public methods are safe to call from any thread. Status is one of queued, running, paused,
-    done, stopped or failed, and ``reason`` says why it is there.
+    All public methods are safe to call from any thread. Status is one of queued, running, paused, done, stopped
+    or failed, and ``reason`` says why it is there. ``on_end(snapshot)`` is called once, from the job's thread,
+    when the run has ended (not when it is refused before starting). ``clock`` is for tests.
     """
 
     def __init__(
@@ -86,31 +115,41 @@ class TrainingJob:
         config: RunConfig,
         dataset: Dataset | None = None,
         *,
-        csv_source=None,
-        idle_timeout: float = 300.0,
-        max_wall_seconds: float = 1800.0,
-        slots: SlotPool | None = None,
+        limits: Limits | None = None,
+        slots: JobSlots | None = None,
         start_paused: bool = False,
+        on_end: Callable[[JobSnapshot], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ):
         self.config = config
-        self.idle_timeout, self.max_wall_seconds = idle_timeout, max_wall_seconds
-        self._dataset, self._csv_source = dataset, csv_source
-        self._slots = slots or DEFAULT_SLOTS
+        self.limits = limits or Limits()
+        if dataset is not None:  # refused here, in the caller's thread, so whoever started it is told
+            self._check_size(dataset)
+        self._dataset = dataset
+        self._slots = slots or default_slots()
+        self._on_end = on_end
+        self._clock = clock
         self._lock = threading.Lock()
-        self._wake = threading.Condition(self._lock)
+        self._changed = threading.Condition(self._lock)  # notified on every change of status, history or request
         self._status, self._reason = QUEUED, "waiting for a free training slot"
         self._history: list[EpochRecord] = []
-        self._events: list[tuple[int, str]] = []
+        self._events: list[SettingChange] = []
+        self._settings = config  # requested settings: the config with the live changes asked for so far
         self._pause_requested = start_paused
         self._stop_requested = False
         self._steps_allowed = 0  # epochs to run while paused (the Step button)
-        self._pending: dict[str, float] = {}  # lr / noise_level changes for the next epoch
         self._trainer: Trainer | None = None
         self._state_epoch, self._state = -1, None  # latest weights copied at an epoch boundary
         self._started_at: float | None = None
-        self._finished_at: float | None = None
-        self._last_read = time.monotonic()
+        self._training_seconds = 0.0  # time in RUNNING before the current stretch
+        self._running_since: float | None = None
+        self._last_read = clock()
         self._thread = threading.Thread(target=self._run, name="dae-training", daemon=True)
+
+    def _check_size(self, dataset: Dataset) -> None:
+        from .model import parameter_count
+
+        self.limits.check_parameters(parameter_count(dataset.n_features, self.config.model))
 
     # --- controls ------------------------------------------------------------------------------
     def start(self) -> TrainingJob:
@@ -121,53 +160,51 @@ class TrainingJob:
         with self._lock:
             if self._status not in FINAL_STATES:
                 self._pause_requested = True
-                self._wake.notify_all()
+                self._changed.notify_all()
 
     def resume(self) -> None:
         with self._lock:
             self._pause_requested = False
             self._steps_allowed = 0
-            self._wake.notify_all()
+            self._changed.notify_all()
 
     def step(self) -> None:
         """Run exactly one more epoch, then hold (pauses the job if it was running)."""
         with self._lock:
             self._pause_requested = True
             self._steps_allowed += 1
-            self._wake.notify_all()
+            self._changed.notify_all()
 
     def stop(self) -> None:
         with self._lock:
             self._stop_requested = True
-            self._wake.notify_all()
+            self._changed.notify_all()
+        self._slots.wake()  # a queued job gives up its place
 
-    def set_lr(self, lr: float) -> None:
-        self._queue_change("lr", lr)
+    def update(self, **changes: float) -> None:
+        """Change live settings (``config.LIVE_SETTINGS``) from the next epoch on.
 
-    def set_noise_level(self, level: float) -> None:
-        self._queue_change("noise_level", level)
-
-    def _queue_change(self, name: str, value: float) -> None:
-        # Validate now, in the caller's thread, so a bad value is reported to whoever set it.
-        if name == "lr":
-            self.config.replace(lr=value)
-        else:
-            self.config.replace(noise_level=value)
+        Validated here, once, so a bad value raises ``ConfigError`` to whoever set it.
+        """
         with self._lock:
-            self._pending[name] = float(value)
-            self._wake.notify_all()
+            self._settings = self._settings.replace_live(**changes)
+            self._changed.notify_all()
 
     def wait_for_epochs(self, count: int, timeout: float) -> bool:
         """Wait until ``count`` epochs are done, the run has ended, or ``timeout`` seconds have passed;
         True if the epochs are done. A page that has just started a run uses it to open on a chart with points."""
-        deadline = time.monotonic() + timeout
         with self._lock:
-            while len(self._history) < count and self._status not in FINAL_STATES:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                self._wake.wait(left)
+            self._changed.wait_for(lambda: len(self._history) >= count or self._status in FINAL_STATES, timeout)
             return len(self._history) >= count
+
+    def wait_for(self, predicate: Callable[[JobSnapshot], bool], timeout: float) -> JobSnapshot:
+        """Wait until ``predicate(snapshot)`` holds or ``timeout`` seconds pass; the latest snapshot either way.
+
+        Woken by every change of the job, so it never sleeps past the moment the predicate becomes true.
+        """
+        with self._lock:
+            self._changed.wait_for(lambda: predicate(self._snapshot_locked()), timeout)
+            return self._snapshot_locked()
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the thread to end; True if it did."""
@@ -183,49 +220,38 @@ class TrainingJob:
     def snapshot(self) -> JobSnapshot:
         """A consistent copy of the progress so far. Reading counts as someone watching."""
         with self._lock:
-            self._last_read = time.monotonic()
-            trainer = self._trainer
-            end = self._finished_at or time.monotonic()
-            return JobSnapshot(
-                status=self._status,
-                reason=self._reason,
-                epoch=len(self._history),
-                total_epochs=self.config.train.epochs,
-                history=tuple(self._history),
-                elapsed_seconds=(end - self._started_at) if self._started_at else 0.0,
-                lr=trainer.lr if trainer else self.config.train.lr,
-                noise_level=trainer.noise_level if trainer else self.config.noise.noise_level,
-                events=tuple(self._events),
-                weights_epoch=max(self._state_epoch, 0),
-            )
+            self._last_read = self._clock()
+            return self._snapshot_locked()
 
-    def weights(self) -> tuple[int, dict | None]:
-        """(epoch, state dict copy) of the latest epoch boundary; (-1, None) before the first epoch."""
-        with self._lock:
-            self._last_read = time.monotonic()
-            return self._state_epoch, self._state
+    def _snapshot_locked(self) -> JobSnapshot:
+        running = self._clock() - self._running_since if self._running_since is not None else 0.0
+        return JobSnapshot(
+            status=self._status,
+            reason=self._reason,
+            history=tuple(self._history),
+            elapsed_seconds=self._training_seconds + running,
+            config=self.config,
+            settings=self._settings,
+            events=tuple(self._events),
+            weights_epoch=max(self._state_epoch, 0),
+        )
 
     def trained_model(self) -> TrainedModel | None:
-        """A TrainedModel with the latest epoch-boundary weights, independent of the live one."""
-        with self._lock:
-            trainer, state, weights_epoch = self._trainer, self._state, self._state_epoch
-        if trainer is None or state is None:
-            return None
-        from .model import DenoisingAutoencoder
+        """A TrainedModel with the latest epoch-boundary weights, independent of the live one; None before them."""
         from .training import TrainedModel
 
-        model = DenoisingAutoencoder.from_config(self.config.model, trainer.dataset.n_features, trainer.dataset.bounded)
-        model.load_state_dict(state)
-        model.eval()
         with self._lock:
-            history = list(self._history)
+            self._last_read = self._clock()
+            trainer, state, weights_epoch, history = self._trainer, self._state, self._state_epoch, list(self._history)
+        if trainer is None or state is None:
+            return None
         dataset = trainer.dataset
-        return TrainedModel(
-            config=self.config,
-            model=model,
-            scaler=dataset.scaler,
-            feature_names=list(dataset.feature_names),
-            image_shape=dataset.image_shape,
+        return TrainedModel.build(
+            self.config,
+            dataset.scaler,
+            dataset.feature_names,
+            dataset.image_shape,
+            weights=state,
             history=history,
             stop_reason=trainer.stop_reason,
             weights_epoch=weights_epoch,
@@ -237,96 +263,101 @@ class TrainingJob:
             return self._trainer.dataset if self._trainer else self._dataset
 
     # --- the thread ----------------------------------------------------------------------------
-    def _set(self, status: str, reason: str) -> None:
+    def _set_locked(self, status: str, reason: str) -> None:
+        """Change the status (holding the lock), counting training time only while running."""
+        now = self._clock()
+        if self._running_since is not None and status != RUNNING:
+            self._training_seconds += now - self._running_since
+            self._running_since = None
+        elif self._running_since is None and status == RUNNING:
+            self._running_since = now
+        self._status, self._reason = status, reason
+        self._changed.notify_all()
+
+    def _end(self, status: str, reason: str) -> None:
         with self._lock:
-            self._status, self._reason = status, reason
-            if status in FINAL_STATES:
-                self._finished_at = time.monotonic()
-            self._wake.notify_all()
+            self._set_locked(status, reason)
+            snapshot = self._snapshot_locked()
+        if self._on_end is not None:
+            self._on_end(snapshot)
 
     def _run(self) -> None:
-        while not self._slots.acquire(timeout=0.2):
+        if not self._slots.acquire(give_up=lambda: self._stop_requested):
             with self._lock:
-                if self._stop_requested:
-                    self._status, self._reason = STOPPED, "stopped before it started"
-                    self._wake.notify_all()
-                    return
+                self._set_locked(STOPPED, "stopped before it started")
+            return
         try:
             self._train()
         except DAEError as exc:
-            self._set(FAILED, str(exc))
+            self._end(FAILED, str(exc))
         except Exception as exc:  # a job thread must report, never die silently
-            self._set(FAILED, f"{type(exc).__name__}: {exc}")
+            self._end(FAILED, f"{type(exc).__name__}: {exc}")
         finally:
             self._slots.release()
 
     def _train(self) -> None:
         from .training import Trainer
 
+        use_torch_threads(self.limits.torch_threads)
         with self._lock:
-            self._started_at = time.monotonic()
-            self._status, self._reason = RUNNING, "loading data"
-        trainer = Trainer(self.config, self._dataset, csv_source=self._csv_source)
+            self._started_at = self._clock()
+            self._set_locked(RUNNING, "loading data")
+        trainer = Trainer(self.config, self._dataset)
+        if self._dataset is None:
+            self._check_size(trainer.dataset)
         with self._lock:
             self._trainer = trainer
-            self._reason = "training"
         self._publish_weights(trainer)
-        while not trainer.finished:
-            if not self._wait_for_go():
-                return
-            self._apply_pending(trainer)
-            record = trainer.run_epoch()
-            if record is None:  # non-finite loss: weights already restored
-                self._publish_weights(trainer)
-                self._set(FAILED, trainer.stop_reason)
-                return
-            stop = trainer.check_stop_rules(record)
+        for record in trainer.epochs(gate=lambda: self._wait_for_go(trainer)):
             with self._lock:
                 self._history.append(record)
-                self._wake.notify_all()
+                self._changed.notify_all()
             self._publish_weights(trainer)
-            if stop:
-                self._set(DONE, trainer.stop_reason)
-                return
-        self._set(DONE, f"finished {trainer.epoch} epochs")
+        self._publish_weights(trainer)  # a divergence restores earlier weights
+        if trainer.outcome is not None:  # else the gate said stop, and the status says why
+            self._end(FAILED if trainer.outcome.diverged else DONE, trainer.outcome.reason)
 
-    def _wait_for_go(self) -> bool:
-        """Block while paused; False when the job must end (stop, idle or wall-time limits)."""
+    def _limit_reached_locked(self, now: float) -> str:
+        if self._stop_requested:
+            return "stopped by the user"
+        if now - self._last_read > self.limits.idle_seconds:
+            return f"stopped: nobody looked at it for {self.limits.idle_seconds:g} s"
+        if now - self._started_at > self.limits.wall_seconds:
+            return f"stopped: it ran past the {self.limits.wall_seconds:g} s limit"
+        return ""
+
+    def _wait_for_go(self, trainer: Trainer) -> bool:
+        """Before each epoch: hold while paused, then hand the trainer the latest live settings.
+
+        False when the run must end (a stop, or the idle or wall-time limit), with the status saying why.
+        """
         with self._lock:
             while True:
-                now = time.monotonic()
-                if self._stop_requested:
-                    reason = "stopped by the user"
-                elif now - self._last_read > self.idle_timeout:
-                    reason = f"stopped: nobody looked at it for {self.idle_timeout:g} s"
-                elif now - self._started_at > self.max_wall_seconds:
-                    reason = f"stopped: it ran past the {self.max_wall_seconds:g} s limit"
-                else:
-                    reason = ""
+                now = self._clock()
+                reason = self._limit_reached_locked(now)
                 if reason:
-                    self._status, self._reason, self._finished_at = STOPPED, reason, now
-                    self._wake.notify_all()
-                    return False
+                    break
                 if not self._pause_requested:
-                    self._status, self._reason = RUNNING, "training"
-                    return True
+                    self._set_locked(RUNNING, "training")
+                    break
                 if self._steps_allowed > 0:
                     self._steps_allowed -= 1
-                    self._status, self._reason = RUNNING, "one step"
-                    return True
-                self._status, self._reason = PAUSED, "paused by the user"
-                self._wake.wait(timeout=0.5)
-
-    def _apply_pending(self, trainer: Trainer) -> None:
-        with self._lock:
-            pending, self._pending = self._pending, {}
-        for name, value in pending.items():
-            old = trainer.lr if name == "lr" else trainer.noise_level
-            if value == old:
-                continue
-            (trainer.set_lr if name == "lr" else trainer.set_noise_level)(value)
+                    self._set_locked(RUNNING, "one step")
+                    break
+                if self._status != PAUSED:
+                    self._set_locked(PAUSED, "paused by the user")
+                # Sleep until a control changes, or until the nearer limit would be reached.
+                deadline = min(self._last_read + self.limits.idle_seconds, self._started_at + self.limits.wall_seconds)
+                self._changed.wait(timeout=max(deadline - now, 0.0) + 0.01)
+            settings = self._settings
+        if reason:
+            self._end(STOPPED, reason)
+            return False
+        if settings != trainer.settings:
+            changes = trainer.update(settings)
             with self._lock:
-                self._events.append((trainer.epoch, f"{name} {old:g} → {value:g}"))
+                self._events += [SettingChange(trainer.epoch, name, *values) for name, values in changes.items()]
+        return True
 
     def _publish_weights(self, trainer: Trainer) -> None:
         state = {k: v.cpu() for k, v in trainer.state_copy().items()}

@@ -1,15 +1,16 @@
-"""Training: a ``Trainer`` that runs one epoch at a time and yields plain-data ``EpochRecord``s.
+"""Training: a ``Trainer`` whose ``epochs()`` is the one epoch loop of the engine, yielding ``EpochRecord``s.
 
-Stopping is cooperative: the consumer stops iterating, or a stop rule returns ``(stop, reason)``.
-A non-finite loss is a stop rule too; it restores the last finite weights and names the epoch.
+Stopping is cooperative: the consumer stops iterating, or a stop rule returns ``(stop, reason)``. When the loop
+ends by itself, ``Trainer.outcome`` says how: every epoch done, stopped by a rule, or diverged (a non-finite or
+runaway loss, after which the last finite weights are restored). The job, the command line, the estimator and
+the benchmarks all consume this one loop.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,39 +18,16 @@ import torch
 import torch.nn.functional as F
 
 from . import metrics
-from .config import NoiseConfig, RunConfig
+from .config import RunConfig
 from .data import Dataset, Scaler, load_dataset
 from .errors import ConfigError
 from .model import DenoisingAutoencoder
 from .noise import corrupt
+from .records import EpochRecord, kept_record
 
-LOSSES = {"mse": F.mse_loss, "l1": F.l1_loss, "huber": F.huber_loss}
+LOSS_FUNCTIONS = {"mse": F.mse_loss, "l1": F.l1_loss, "huber": F.huber_loss}  # config.LOSSES names them
 DIVERGENCE_FACTOR = 1e6  # a loss this many times the all-zeros loss has diverged, finite or not
 TEST_NOISE_SEED_OFFSET = 7919  # the fixed noisy test set uses its own stream, apart from training noise
-
-
-@dataclass(frozen=True)
-class EpochRecord:
-    """One epoch's numbers, all Python floats and ints, so a history is JSON-safe."""
-
-    epoch: int  # 1-based
-    train_loss: float  # mean training loss over the epoch's batches (noisy in, clean target)
-    test_mse: float  # MSE against clean test rows, from the fixed noisy test inputs
-    identity_mse: float  # MSE of the noisy test inputs themselves
-    pca_mse: float  # PCA with hidden_dim components on the same noisy test inputs
-    seconds: float  # wall time of the epoch, evaluation included
-    samples_per_second: float  # training rows per second
-    lr: float  # learning rate used in this epoch
-    noise_level: float  # training noise level used in this epoch
-    test_psnr: float | None = None  # dB, only for data in [0, 1]
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> EpochRecord:
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
 
 
 @dataclass(frozen=True)
@@ -66,6 +44,20 @@ class Evaluation:
 
 StopRule = Callable[["Trainer", EpochRecord], tuple[bool, str]]
 
+FINISHED, STOPPED_BY_RULE, DIVERGED = "finished", "stopped by a rule", "diverged"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a run's epoch loop ended by itself: ``kind`` is FINISHED, STOPPED_BY_RULE or DIVERGED."""
+
+    kind: str
+    reason: str  # "finished 50 epochs", the stop rule's reason, or what diverged and what was restored
+
+    @property
+    def diverged(self) -> bool:
+        return self.kind == DIVERGED
+
 
 class EarlyStopping:
     """Stop when test MSE has not improved for ``patience`` epochs; keeps the best weights."""
@@ -80,7 +72,7 @@ class EarlyStopping:
             self.best_state = trainer.state_copy()
             return False, ""
         if record.epoch - self.best_epoch >= self.patience:
-            trainer.model_.load_state_dict(self.best_state)
+            trainer.model.load_state_dict(self.best_state)
             trainer.weights_epoch = self.best_epoch
             return True, (
                 f"Early stop at epoch {record.epoch}: test MSE has not improved for {self.patience} epochs; "
@@ -120,13 +112,33 @@ class TrainedModel:
     stop_reason: str = ""
     weights_epoch: int | None = None  # the epoch whose weights it holds (early stopping keeps an earlier one)
 
+    @classmethod
+    def build(
+        cls,
+        config: RunConfig,
+        scaler: Scaler,
+        feature_names: Sequence[str],
+        image_shape: tuple[int, int] | None = None,
+        *,
+        weights: dict[str, torch.Tensor] | None = None,
+        history: Sequence[EpochRecord] = (),
+        stop_reason: str = "",
+        weights_epoch: int | None = None,
+    ) -> TrainedModel:
+        """The one way to make a ``TrainedModel``: a model built from ``config`` for these features, holding
+        ``weights`` (a state dict, copied) or, without them, fresh initial weights for the caller to load."""
+        with torch.random.fork_rng(devices=[]):  # building layers draws initial weights; keep the caller's stream
+            model = DenoisingAutoencoder.from_config(config.model, len(feature_names), scaler.bounded)
+        if weights is not None:
+            model.load_state_dict(weights, strict=True)  # copies into the new model's own tensors
+            model.to(next(iter(weights.values())).device)
+        model.eval()
+        return cls(config, model, scaler, list(feature_names), image_shape, list(history), stop_reason, weights_epoch)
+
     @property
     def kept_record(self) -> EpochRecord | None:
-        """The history record of the epoch whose weights this model holds: the last one, unless early stopping
-        or a divergence restored an earlier epoch's weights. None if there is no such record."""
-        if self.weights_epoch is None:
-            return self.history[-1] if self.history else None
-        return next((record for record in self.history if record.epoch == self.weights_epoch), None)
+        """The history record of the epoch whose weights this model holds (see ``records.kept_record``)."""
+        return kept_record(self.history, self.weights_epoch)
 
     @torch.no_grad()
     def denoise(self, X: np.ndarray) -> np.ndarray:
@@ -146,39 +158,31 @@ class TrainedModel:
 class Trainer:
     """Holds the model, optimizer and random streams of one run, and trains it an epoch at a time.
 
-    ``set_lr`` and ``set_noise_level`` take effect from the next epoch; the records show when.
+    ``config`` is the run's starting settings; ``settings`` the current ones. ``update`` changes the live settings
+    (learning rate, noise level) from the next epoch on, and the records show when.
     """
 
-    def __init__(
-        self,
-        config: RunConfig,
-        dataset: Dataset | None = None,
-        *,
-        csv_source=None,
-        stop_rules: list[StopRule] | None = None,
-    ):
-        self.config = config
-        self.dataset = dataset if dataset is not None else load_dataset(config.data, csv_source)
+    def __init__(self, config: RunConfig, dataset: Dataset | None = None, *, stop_rules: list[StopRule] | None = None):
+        self.config = self.settings = config
+        self.dataset = dataset if dataset is not None else load_dataset(config.data)
         self.device = resolve_device(config.train.device)
         seed = config.train.seed
         init = torch.Generator().manual_seed(seed)
-        self.model_ = DenoisingAutoencoder.from_config(
+        self.model = DenoisingAutoencoder.from_config(
             config.model, self.dataset.n_features, self.dataset.bounded, init
         ).to(self.device)
-        self.optimizer_ = make_optimizer(self.model_, config.train)
-        self.loss_fn = LOSSES[config.train.loss]
+        self.optimizer = make_optimizer(self.model, config.train)
+        self.loss_fn = LOSS_FUNCTIONS[config.train.loss]
         self.noise_generator = torch.Generator(self.device).manual_seed(seed + 1)
         self.batch_generator = torch.Generator(self.device).manual_seed(seed + 2)
         as_tensor = lambda a: torch.as_tensor(np.asarray(a, np.float32), device=self.device)  # noqa: E731
         self.X_train = as_tensor(self.dataset.X_train)  # (N, D)
         self.X_test = as_tensor(self.dataset.X_test)
         self.low, self.high = as_tensor(self.dataset.low), as_tensor(self.dataset.high)  # (D,)
-        self.lr = config.train.lr
-        self.noise_level = config.noise.noise_level
         self.epoch = 0
         self.weights_epoch = 0  # the epoch whose weights the model holds: 0 for the initial ones
         self.history: list[EpochRecord] = []
-        self.stop_reason = ""
+        self.outcome: Outcome | None = None  # set when epochs() ends by itself
         self.stop_rules = list(stop_rules or [])
         if config.train.patience:
             self.stop_rules.append(EarlyStopping(config.train.patience))
@@ -188,19 +192,20 @@ class Trainer:
         self._eval_cache: dict[float, tuple[torch.Tensor, float, float]] = {}
 
     # --- controls ------------------------------------------------------------------------------
-    def set_lr(self, lr: float) -> None:
-        if not (isinstance(lr, (int, float)) and math.isfinite(lr) and 0 < lr <= 1e7):
-            raise ConfigError(f"The 'lr' parameter must be a float in (0, 1e+07]. Got {lr!r} instead.")
-        self.lr = float(lr)
-        for group in self.optimizer_.param_groups:
-            group["lr"] = self.lr
+    def update(self, settings: RunConfig) -> dict[str, tuple[float, float]]:
+        """Take ``settings`` (made with ``RunConfig.replace_live``, so already valid) from the next epoch on.
 
-    def set_noise_level(self, level: float) -> None:
-        NoiseConfig(self.config.noise.noise, level)  # validates, raising ConfigError
-        self.noise_level = float(level)
+        Returns ``{name: (old, new)}`` for the live settings that changed.
+        """
+        old, new = self.settings.live(), settings.live()
+        assert settings.fixed_settings() == self.settings.fixed_settings(), "only live settings change mid-run"
+        self.settings = settings
+        for group in self.optimizer.param_groups:
+            group["lr"] = settings.train.lr
+        return {name: (old[name], new[name]) for name in new if new[name] != old[name]}
 
     def state_copy(self) -> dict[str, torch.Tensor]:
-        return {k: v.detach().clone() for k, v in self.model_.state_dict().items()}
+        return {k: v.detach().clone() for k, v in self.model.state_dict().items()}
 
     # --- training ------------------------------------------------------------------------------
     def _corrupt(self, x: torch.Tensor, level: float, generator: torch.Generator) -> torch.Tensor:
@@ -209,7 +214,7 @@ class Trainer:
 
     def _evaluation_set(self) -> tuple[torch.Tensor, float, float]:
         """Fixed noisy test inputs for the current noise level, with their identity and PCA MSEs."""
-        level = self.noise_level
+        level = self.settings.noise.noise_level
         if level not in self._eval_cache:
             generator = torch.Generator(self.device).manual_seed(self.config.train.seed + TEST_NOISE_SEED_OFFSET)
             noisy = self._corrupt(self.X_test, level, generator)
@@ -219,10 +224,34 @@ class Trainer:
             self._eval_cache[level] = (noisy, identity, pca)
         return self._eval_cache[level]
 
-    def run_epoch(self) -> EpochRecord | None:
-        """Train one epoch and evaluate; None (with ``stop_reason`` set) if the loss went non-finite."""
+    def epochs(self, gate: Callable[[], bool] | None = None) -> Iterator[EpochRecord]:
+        """The epoch loop: yield one record per epoch until the configured total, a stop rule or a divergence.
+
+        When it ends by itself, ``outcome`` says how. ``gate()``, if given, runs before each epoch and may wait
+        (a paused job) or return False to end the loop; that, or a consumer that stops iterating, leaves
+        ``outcome`` None, and calling ``epochs()`` again goes on from the next epoch.
+        """
+        while self.outcome is None:
+            if self.epoch >= self.config.train.epochs:
+                self.outcome = Outcome(FINISHED, f"finished {self.epoch} epochs")
+                return
+            if gate is not None and not gate():
+                return
+            record = self._train_epoch()
+            if record is None:  # diverged: outcome set, weights restored
+                return
+            yield record
+            for rule in self.stop_rules:
+                stop, reason = rule(self, record)
+                if stop:
+                    self.outcome = Outcome(STOPPED_BY_RULE, reason)
+                    return
+
+    def _train_epoch(self) -> EpochRecord | None:
+        """Train one epoch and evaluate; None, with ``outcome`` DIVERGED, if the loss ran away."""
         start = time.perf_counter()
-        model, optimizer, X = self.model_, self.optimizer_, self.X_train
+        model, optimizer, X = self.model, self.optimizer, self.X_train
+        lr, noise_level = self.settings.train.lr, self.settings.noise.noise_level
         n = X.shape[0]
         batch = self.config.train.batch_size or n
         order = torch.randperm(n, generator=self.batch_generator, device=self.device)
@@ -230,7 +259,7 @@ class Trainer:
         model.train()
         for i in range(0, n, batch):
             clean = X[order[i : i + batch]]  # (B, D)
-            noisy = self._corrupt(clean, self.noise_level, self.noise_generator)
+            noisy = self._corrupt(clean, noise_level, self.noise_generator)
             loss = self.loss_fn(model(noisy), clean)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -243,9 +272,10 @@ class Trainer:
         if problem:
             model.load_state_dict(self._last_finite)
             kept = f"epoch {self.epoch - 1}" if self.epoch > 1 else "their initial values"
-            self.stop_reason = (
+            self.outcome = Outcome(
+                DIVERGED,
                 f"Training stopped at epoch {self.epoch}: {problem}. "
-                f"Weights were restored to {kept}. Lower the learning rate (now {self.lr:g}) and train again."
+                f"Weights were restored to {kept}. Lower the learning rate (now {lr:g}) and train again.",
             )
             return None
         self._last_finite = self.state_copy()
@@ -261,8 +291,8 @@ class Trainer:
             pca_mse=evaluation.pca_mse,
             seconds=seconds,
             samples_per_second=n / seconds if seconds > 0 else 0.0,
-            lr=self.lr,
-            noise_level=self.noise_level,
+            lr=lr,
+            noise_level=noise_level,
             test_psnr=evaluation.test_psnr,
         )
         self.history.append(record)
@@ -272,8 +302,8 @@ class Trainer:
     def evaluate(self) -> Evaluation:
         """Score the model as it is now on the fixed noisy test inputs of the current noise level."""
         noisy, identity, pca = self._evaluation_set()
-        self.model_.eval()
-        reconstruction = self.model_(noisy)
+        self.model.eval()
+        reconstruction = self.model(noisy)
         test_mse = F.mse_loss(reconstruction, self.X_test).item()
         psnr = (10 * math.log10(1.0 / test_mse) if test_mse > 0 else None) if self.dataset.bounded else None
         return Evaluation(test_mse, identity, pca, psnr, noisy.cpu().numpy(), reconstruction.cpu().numpy())
@@ -294,45 +324,28 @@ class Trainer:
         return ""
 
     def _weights_finite(self) -> bool:
-        return all(bool(torch.isfinite(p).all()) for p in self.model_.parameters())
-
-    def check_stop_rules(self, record: EpochRecord) -> bool:
-        for rule in self.stop_rules:
-            stop, reason = rule(self, record)
-            if stop:
-                self.stop_reason = reason
-                return True
-        return False
-
-    def epochs(self, n: int | None = None) -> Iterator[EpochRecord]:
-        """Yield records until ``n`` more epochs (default: up to the configured total) or a stop rule."""
-        target = self.config.train.epochs if n is None else self.epoch + n
-        while self.epoch < target and not self.stop_reason:
-            record = self.run_epoch()
-            if record is None:
-                return
-            yield record
-            if self.check_stop_rules(record):
-                return
+        return all(bool(torch.isfinite(p).all()) for p in self.model.parameters())
 
     @property
-    def finished(self) -> bool:
-        return bool(self.stop_reason) or self.epoch >= self.config.train.epochs
+    def stop_reason(self) -> str:
+        """Why the run stopped before its last epoch (a rule or a divergence); "" otherwise."""
+        return self.outcome.reason if self.outcome and self.outcome.kind != FINISHED else ""
 
     def result(self) -> TrainedModel:
-        self.model_.eval()
-        return TrainedModel(
-            config=self.config,
-            model=self.model_,
-            scaler=self.dataset.scaler,
-            feature_names=list(self.dataset.feature_names),
-            image_shape=self.dataset.image_shape,
-            history=list(self.history),
+        """The run so far as a ``TrainedModel`` with a copy of the current weights, independent of the trainer."""
+        dataset = self.dataset
+        return TrainedModel.build(
+            self.config,
+            dataset.scaler,
+            dataset.feature_names,
+            dataset.image_shape,
+            weights=self.state_copy(),
+            history=self.history,
             stop_reason=self.stop_reason,
             weights_epoch=self.weights_epoch,
         )
 
 
-def train(config: RunConfig, dataset: Dataset | None = None, *, csv_source=None) -> Iterator[EpochRecord]:
+def train(config: RunConfig, dataset: Dataset | None = None) -> Iterator[EpochRecord]:
     """Yield one ``EpochRecord`` per epoch of a fresh run; see :class:`Trainer` to keep the model."""
-    return Trainer(config, dataset, csv_source=csv_source).epochs()
+    return Trainer(config, dataset).epochs()

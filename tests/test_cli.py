@@ -12,6 +12,7 @@ import pytest
 
 from dae_core import RunConfig, io
 from dae_core.cli import _json_safe, baseline_line, build_parser, config_from_args, main
+from dae_core.records import Summary
 
 TINY = ["--epochs", "3", "--n-samples", "200"]
 EPOCH_LINE = re.compile(r"^Epoch \[(\d+)/(\d+)\], Loss: \d+\.\d{4}$")
@@ -167,13 +168,14 @@ def test_plot_writes_an_offline_plotly_page(capsys, tmp_path):
 
 
 def test_baseline_line_states_which_baselines_it_beats():
-    assert baseline_line(0.5, 0.04, 0.51, 8).endswith(
+    line = lambda test, identity, pca: baseline_line(Summary(test, identity, pca), 8)  # noqa: E731
+    assert line(0.5, 0.04, 0.51).endswith(
         "this model is 0.98x PCA-8 and 12.50x identity (lower is better), so it beats PCA-8 but not the identity "
         "(the noisy input itself is closer to the clean data)."
     )
-    assert baseline_line(0.01, 0.04, 0.51, 8).endswith("so it beats both.")
-    assert baseline_line(0.03, 0.04, 0.01, 8).endswith("so it beats the identity but not PCA-8.")
-    assert baseline_line(0.6, 0.04, 0.51, 8).endswith("so it beats neither.")
+    assert line(0.01, 0.04, 0.51).endswith("so it beats both.")
+    assert line(0.03, 0.04, 0.01).endswith("so it beats the identity but not PCA-8.")
+    assert line(0.6, 0.04, 0.51).endswith("so it beats neither.")
 
 
 def _write(tmp_path, name, content):

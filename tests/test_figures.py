@@ -8,7 +8,7 @@ import pytest
 
 from dae_core import figures
 from dae_core.errors import ConfigError, DataError
-from dae_core.training import EpochRecord
+from dae_core.records import EpochRecord, SettingChange
 
 
 def _history(n_epochs: int, noise_change_at: int | None = None) -> list[EpochRecord]:
@@ -84,26 +84,41 @@ def test_loss_curves_draw_both_losses_and_both_baselines():
     np.testing.assert_array_equal(fig.data[0].x, np.arange(1, 41))
     np.testing.assert_allclose(fig.data[1].y, [r.test_mse for r in history])
     assert [trace.line.dash for trace in fig.data] == ["solid", "solid", "dash", "dash"]
-    assert fig.layout.yaxis.type == "linear"
+    assert fig.layout.yaxis.range == (0, pytest.approx(1.5 * 1.06))  # from zero, with headroom
     assert not fig.layout.shapes
 
 
 def test_loss_curves_baselines_follow_a_noise_change_as_steps():
-    fig = figures.loss_curves(_history(10, noise_change_at=5), events=[(5, "noise_level 0.2 → 0.4")])
+    fig = figures.loss_curves(_history(10, noise_change_at=5), events=[SettingChange(5, "noise_level", 0.2, 0.4)])
     identity = fig.data[2]
     assert identity.line.shape == "hv"
     np.testing.assert_allclose(identity.y, [0.04] * 5 + [0.16] * 5)
     (line,) = fig.layout.shapes
     assert (line.x0, line.x1, line.line.dash) == (5.5, 5.5, "dot")
-    assert _messages(fig) == ["noise_level 0.2 → 0.4"]
+    assert _messages(fig) == ["noise level 0.2 → 0.4"]  # the setting's label, not its field name
 
 
-def test_loss_curves_accept_dicts_and_log_scale():
+def test_loss_curves_leave_headroom_above_every_line():
+    """A baseline that steps up to the chart's maximum must not sit on the top edge, cut in half."""
+    history = [
+        EpochRecord(epoch, 0.3, 0.4, 0.9 if epoch > 3 else 0.1, 0.5, 0.01, 1e4, 1e-3, 0.2) for epoch in range(1, 7)
+    ]
+    fig = figures.loss_curves(history, events=[SettingChange(3, "noise_level", 0.2, 0.6)])
+    low, high = fig.layout.yaxis.range
+    assert low == 0 and high == pytest.approx(0.9 * 1.06)
+
+
+def test_loss_curves_label_only_whole_epochs():
+    """After one Step the x axis must not read 0.5 and 1.5 epochs."""
+    one_epoch = figures.loss_curves(_history(1)).layout.xaxis
+    assert (one_epoch.dtick, one_epoch.tick0) == (1, 0)
+    assert figures.loss_curves(_history(40)).layout.xaxis.dtick is None  # plotly's own ticks once there are many
+
+
+def test_loss_curves_accept_dicts():
     history = _history(5)
-    from_dicts = figures.loss_curves([r.to_dict() for r in history], log_y=True)
-    from_records = figures.loss_curves(history, log_y=True)
-    assert from_dicts.layout.yaxis.type == "log"
-    assert "log scale" in from_dicts.layout.yaxis.title.text
+    from_dicts = figures.loss_curves([r.to_dict() for r in history])
+    from_records = figures.loss_curves(history)
     for a, b in zip(from_dicts.data, from_records.data):
         np.testing.assert_array_equal(a.y, b.y)
 
@@ -114,17 +129,17 @@ def test_loss_curves_of_one_epoch_show_markers():
 
 
 def test_loss_curves_without_epochs_show_empty_axes_and_a_note():
-    fig = figures.loss_curves([], events=[(3, "lr 0.001 → 0.01")])
+    fig = figures.loss_curves([], events=[SettingChange(3, "lr", 0.001, 0.01)])
     assert len(fig.data) == 0
     assert _messages(fig) == ["No epochs yet."]
     assert _titles(fig) == ("Loss", "epoch", "MSE (scaled units²)")
 
 
 def test_loss_curves_keep_only_the_latest_events():
-    events = [(i, f"lr change {i}") for i in range(30)]
+    events = [SettingChange(i, "lr", i, i + 1) for i in range(30)]
     fig = figures.loss_curves(_history(40), events=events)
     assert len(fig.layout.shapes) == 20
-    assert _messages(fig)[-1] == "lr change 29"
+    assert _messages(fig)[-1] == "learning rate 29 → 30"
 
 
 # --- runs overlay -----------------------------------------------------------------------------------

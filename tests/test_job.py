@@ -1,90 +1,123 @@
-"""TrainingJob without any UI: controls, statuses, snapshots, limits and the slot pool."""
+"""TrainingJob without any UI: controls, statuses, snapshots, limits and the slots.
+
+Every wait here is on the job's own condition (``wait_for``), never a sleep, and the time limits run on a clock
+the test moves, so a loaded machine cannot make these tests flaky.
+"""
 
 import threading
-import time
 
 import numpy as np
 import pytest
 
 from dae_core import ConfigError
-from dae_core.job import DONE, FAILED, PAUSED, QUEUED, RUNNING, STOPPED, SlotPool, TrainingJob
+from dae_core.job import DONE, FAILED, PAUSED, QUEUED, RUNNING, STOPPED, JobSlots, TrainingJob
+from dae_core.limits import Limits
+from dae_core.records import SettingChange
+
+WAIT = 30.0  # seconds before a wait gives up; only reached when something is broken
 
 
-def _wait_until(predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return False
+def wait_for(job, predicate):
+    snapshot = job.wait_for(predicate, WAIT)
+    assert predicate(snapshot), f"gave up waiting; the job says {snapshot.status}: {snapshot.reason}"
+    return snapshot
+
+
+class Clock:
+    """A clock the test moves by hand: the job's time limits read it."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
 @pytest.fixture
 def slots():
-    return SlotPool(2)  # a private pool, so tests do not queue behind each other
+    return JobSlots(2)  # private slots, so tests do not queue behind each other
 
 
 def test_runs_to_done_and_history_matches_a_plain_run(tiny_config, tiny_dataset, slots):
     from dae_core import train
 
-    job = TrainingJob(tiny_config, tiny_dataset, slots=slots).start()
-    assert job.join(20)
+    ended = []
+    job = TrainingJob(tiny_config, tiny_dataset, slots=slots, on_end=ended.append).start()
+    assert job.join(WAIT)
     snap = job.snapshot()
     assert (snap.status, snap.reason, snap.epoch, snap.total_epochs) == (DONE, "finished 3 epochs", 3, 3)
     expected = [r.train_loss for r in train(tiny_config, tiny_dataset)]
     assert [r.train_loss for r in snap.history] == expected
     assert snap.finished and snap.elapsed_seconds > 0
+    assert [(s.status, s.epoch) for s in ended] == [(DONE, 3)]  # told once, with the final snapshot
 
 
-def test_pause_holds_the_epoch_count_step_adds_one_and_resume_continues(tiny_config, tiny_dataset, slots):
+def test_pause_holds_step_adds_exactly_one_epoch_and_resume_continues(tiny_config, tiny_dataset, slots):
     job = TrainingJob(tiny_config.replace(epochs=1000), tiny_dataset, slots=slots, start_paused=True).start()
-    assert _wait_until(lambda: job.status == PAUSED)
-    time.sleep(0.2)
-    assert job.snapshot().epoch == 0
+    assert wait_for(job, lambda s: s.status == PAUSED).epoch == 0
     job.step()
-    assert _wait_until(lambda: job.snapshot().epoch == 1 and job.status == PAUSED)
-    time.sleep(0.2)
-    assert job.snapshot().epoch == 1
+    # The job reports PAUSED again only once it holds; had it run on, the count would be past 1 by then.
+    after_step = wait_for(job, lambda s: s.epoch >= 1 and s.status == PAUSED)
+    assert after_step.epoch == 1
     job.resume()
-    assert _wait_until(lambda: job.snapshot().epoch >= 5)
-    assert job.status == RUNNING
+    assert wait_for(job, lambda s: s.epoch >= 5).status == RUNNING
     job.pause()
-    assert _wait_until(lambda: job.status == PAUSED)
-    held = job.snapshot().epoch
-    time.sleep(0.2)
-    assert job.snapshot().epoch == held
+    held = wait_for(job, lambda s: s.status == PAUSED).epoch
+    job.step()
+    assert wait_for(job, lambda s: s.epoch > held and s.status == PAUSED).epoch == held + 1
     job.stop()
-    assert job.join(10)
-    assert (job.status, job.snapshot().reason) == (STOPPED, "stopped by the user")
+    assert job.join(WAIT)
+    snap = job.snapshot()
+    assert (snap.status, snap.reason, snap.epoch) == (STOPPED, "stopped by the user", held + 1)
+
+
+def test_a_step_on_the_last_epoch_ends_the_run(tiny_config, tiny_dataset, slots):
+    job = TrainingJob(tiny_config.replace(epochs=1), tiny_dataset, slots=slots, start_paused=True).start()
+    job.step()
+    assert job.join(WAIT)
+    assert (job.status, job.snapshot().epoch) == (DONE, 1)
+
+
+def test_elapsed_time_and_eta_stand_still_while_paused(tiny_config, tiny_dataset, slots):
+    clock = Clock()
+    job = TrainingJob(tiny_config.replace(epochs=100), tiny_dataset, slots=slots, start_paused=True, clock=clock)
+    job.start()
+    wait_for(job, lambda s: s.status == PAUSED)
+    job.step()
+    paused = wait_for(job, lambda s: s.epoch == 1 and s.status == PAUSED)
+    clock.now += 500  # half an hour of coffee: neither the elapsed time nor an ETA may count it
+    later = job.snapshot()
+    assert later.elapsed_seconds == paused.elapsed_seconds
+    assert later.eta_seconds is None  # nothing to estimate while nothing trains
+    job.stop()
+    assert job.join(WAIT)
 
 
 def test_wait_for_epochs_returns_once_the_epochs_are_done(tiny_config, tiny_dataset, slots):
     job = TrainingJob(tiny_config.replace(epochs=1000), tiny_dataset, slots=slots).start()
     try:
-        assert job.wait_for_epochs(2, timeout=20)
+        assert job.wait_for_epochs(2, timeout=WAIT)
         assert job.snapshot().epoch >= 2
     finally:
         job.stop()
-        job.join(10)
+        job.join(WAIT)
 
 
 def test_wait_for_epochs_gives_up_at_the_timeout_on_a_paused_run(tiny_config, tiny_dataset, slots):
     job = TrainingJob(tiny_config, tiny_dataset, slots=slots, start_paused=True).start()
-    started = time.monotonic()
-    assert not job.wait_for_epochs(1, timeout=0.3)
-    assert 0.3 <= time.monotonic() - started < 5
+    wait_for(job, lambda s: s.status == PAUSED)
+    assert not job.wait_for_epochs(1, timeout=0.05)
     assert job.snapshot().epoch == 0
     job.stop()
-    assert job.join(10)
+    assert job.join(WAIT)
 
 
 def test_wait_for_epochs_returns_at_once_when_the_run_ends_first(tiny_config, tiny_dataset, slots):
     job = TrainingJob(tiny_config, tiny_dataset, slots=slots, start_paused=True).start()
-    assert _wait_until(lambda: job.status == PAUSED)
-    threading.Timer(0.1, job.stop).start()
-    started = time.monotonic()
-    assert not job.wait_for_epochs(1, timeout=30)
-    assert time.monotonic() - started < 5  # woken by the stop, not by the timeout
+    wait_for(job, lambda s: s.status == PAUSED)
+    stopper = threading.Thread(target=job.stop)
+    stopper.start()
+    assert not job.wait_for_epochs(1, timeout=WAIT)  # woken by the stop: a timeout would fail the suite's time
     assert job.status == STOPPED
 
 
@@ -95,72 +128,111 @@ def test_an_early_stopped_run_keeps_and_reports_its_best_epoch(tiny_config, tiny
     best = min(snap.history, key=lambda record: record.test_mse)
     assert snap.reason.startswith("Early stop") and snap.epoch > best.epoch
     assert snap.weights_epoch == best.epoch and snap.kept_record == best
-    assert job.weights()[0] == best.epoch
     trained = job.trained_model()
     assert trained.weights_epoch == best.epoch and trained.kept_record == best
 
 
-def test_mid_run_changes_are_applied_and_marked(tiny_config, tiny_dataset, slots):
+def test_live_changes_are_applied_from_the_next_epoch_and_marked(tiny_config, tiny_dataset, slots):
     job = TrainingJob(tiny_config.replace(epochs=4), tiny_dataset, slots=slots, start_paused=True).start()
     job.step()
-    assert _wait_until(lambda: job.snapshot().epoch == 1 and job.status == PAUSED)
-    job.set_lr(0.01)
-    job.set_noise_level(0.4)
+    wait_for(job, lambda s: s.epoch == 1 and s.status == PAUSED)
+    job.update(lr=0.01, noise_level=0.4)
+    assert job.snapshot().settings.live() == {"lr": 0.01, "noise_level": 0.4}
     job.resume()
-    assert job.join(20)
+    assert job.join(WAIT)
     snap = job.snapshot()
     assert [r.lr for r in snap.history] == [1e-3, 0.01, 0.01, 0.01]
     assert [r.noise_level for r in snap.history] == [0.2, 0.4, 0.4, 0.4]
-    assert snap.events == ((1, "lr 0.001 → 0.01"), (1, "noise_level 0.2 → 0.4"))
+    assert snap.events == (SettingChange(1, "lr", 1e-3, 0.01), SettingChange(1, "noise_level", 0.2, 0.4))
+    assert [event.text for event in snap.events] == ["learning rate 0.001 → 0.01", "noise level 0.2 → 0.4"]
+    assert snap.config.train.lr == 1e-3  # the starting settings stay; the change is an event
 
 
-def test_bad_mid_run_value_is_reported_to_the_caller(tiny_config, slots):
+def test_bad_or_fixed_live_values_are_reported_to_the_caller(tiny_config, slots):
     job = TrainingJob(tiny_config, slots=slots)
     with pytest.raises(ConfigError, match="'lr' parameter of TrainConfig"):
-        job.set_lr(0)
+        job.update(lr=0)
+    with pytest.raises(ConfigError, match="can change while a run trains"):
+        job.update(epochs=5)
+    assert job.snapshot().settings == tiny_config
 
 
 def test_nan_loss_fails_with_reason_and_finite_weights(tiny_config, tiny_dataset, slots):
     job = TrainingJob(tiny_config.replace(lr=1e6, optimizer="sgd"), tiny_dataset, slots=slots).start()
-    assert job.join(20)
+    assert job.join(WAIT)
     snap = job.snapshot()
     assert snap.status == FAILED and "non-finite" in snap.reason and "epoch 1" in snap.reason
-    _, state = job.weights()
-    assert all(np.isfinite(v.numpy()).all() for v in state.values())
+    assert job.trained_model() is not None
+    assert all(np.isfinite(p.detach().numpy()).all() for p in job.trained_model().model.parameters())
 
 
 def test_bad_data_fails_with_the_engine_message(tiny_config, slots):
     job = TrainingJob(tiny_config.replace(dataset="csv", csv_path="missing.csv"), slots=slots).start()
-    assert job.join(10)
+    assert job.join(WAIT)
     assert job.snapshot().status == FAILED
     assert job.snapshot().reason == "CSV file 'missing.csv' does not exist. Check the path and try again."
 
 
+def test_a_model_past_the_parameter_limit_is_refused_at_once(tiny_config, tiny_dataset, slots):
+    # 8 features, code 64: 2 × 8 × 64 weights + 64 + 8 biases = 1,096
+    with pytest.raises(ConfigError) as error:
+        TrainingJob(tiny_config.replace(hidden_dim=64), tiny_dataset, slots=slots, limits=Limits(max_parameters=100))
+    assert str(error.value) == (
+        "This model has 1,096 parameters; the limit here is 100. Use a smaller code size or fewer, narrower "
+        "hidden layers."
+    )
+
+
 def test_stops_itself_when_nobody_reads_it(tiny_config, tiny_dataset, slots):
-    job = TrainingJob(tiny_config.replace(epochs=10_000), tiny_dataset, slots=slots, idle_timeout=0.3).start()
-    assert job.join(20)
-    assert job.status == STOPPED
-    assert job.snapshot().reason == "stopped: nobody looked at it for 0.3 s"
+    clock = Clock()
+    limits = Limits(idle_seconds=300)
+    job = TrainingJob(tiny_config.replace(epochs=10_000), tiny_dataset, slots=slots, limits=limits, clock=clock)
+    job.start()
+    wait_for(job, lambda s: s.epoch >= 1)  # read at the clock's start, so a run this fresh is watched
+    clock.now += 301
+    assert job.join(WAIT)
+    assert (job.status, job.snapshot().reason) == (STOPPED, "stopped: nobody looked at it for 300 s")
+
+
+def test_a_paused_run_that_nobody_reads_stops_too(tiny_config, tiny_dataset, slots):
+    clock = Clock()
+    limits = Limits(idle_seconds=300)
+    job = TrainingJob(tiny_config, tiny_dataset, slots=slots, limits=limits, clock=clock, start_paused=True)
+    job.start()
+    wait_for(job, lambda s: s.status == PAUSED)
+    clock.now += 301
+    job.resume()  # any change wakes the held job, which then sees the limit
+    assert job.join(WAIT)
+    assert job.snapshot().reason == "stopped: nobody looked at it for 300 s"
 
 
 def test_stops_itself_after_the_wall_time_limit(tiny_config, tiny_dataset, slots):
-    job = TrainingJob(tiny_config.replace(epochs=10_000), tiny_dataset, slots=slots, max_wall_seconds=0.3).start()
-    assert job.join(20)
-    assert job.snapshot().reason == "stopped: it ran past the 0.3 s limit"
+    clock = Clock()
+    limits = Limits(wall_seconds=900)
+    job = TrainingJob(tiny_config.replace(epochs=10_000), tiny_dataset, slots=slots, limits=limits, clock=clock)
+    job.start()
+    wait_for(job, lambda s: s.epoch >= 1)
+    clock.now += 901
+    job.snapshot()  # someone is watching: only the wall-time limit applies
+    assert job.join(WAIT)
+    assert job.snapshot().reason == "stopped: it ran past the 900 s limit"
 
 
-def test_jobs_beyond_the_slot_pool_wait_in_queued(tiny_config, tiny_dataset):
-    pool = SlotPool(1)
-    first = TrainingJob(tiny_config.replace(epochs=10_000), tiny_dataset, slots=pool).start()
-    assert _wait_until(lambda: first.snapshot().epoch > 0)
-    second = TrainingJob(tiny_config, tiny_dataset, slots=pool).start()
-    time.sleep(0.3)
-    assert second.status == QUEUED
+def test_jobs_beyond_the_slots_wait_in_queued_and_a_stop_frees_their_place(tiny_config, tiny_dataset):
+    one = JobSlots(1)
+    first = TrainingJob(tiny_config.replace(epochs=10_000), tiny_dataset, slots=one).start()
+    wait_for(first, lambda s: s.epoch > 0)
+    second = TrainingJob(tiny_config, tiny_dataset, slots=one).start()
+    third = TrainingJob(tiny_config, tiny_dataset, slots=one).start()
+    assert (second.status, third.status) == (QUEUED, QUEUED)
+    third.stop()
+    assert third.join(WAIT) and third.snapshot().reason == "stopped before it started"
+    assert second.status == QUEUED  # still waiting for the first
     first.stop()
-    assert second.join(20) and second.status == DONE
+    assert second.join(WAIT) and second.status == DONE
 
 
-def test_snapshots_and_weights_are_safe_while_training(tiny_config, tiny_dataset, slots):
+def test_snapshots_and_models_are_safe_while_training(tiny_config, tiny_dataset, slots):
     job = TrainingJob(tiny_config.replace(epochs=100), tiny_dataset, slots=slots).start()
     seen, errors = [], []
 
@@ -169,10 +241,9 @@ def test_snapshots_and_weights_are_safe_while_training(tiny_config, tiny_dataset
             while not job.snapshot().finished:
                 snap = job.snapshot()
                 assert [r.epoch for r in snap.history] == list(range(1, snap.epoch + 1))
-                epoch, state = job.weights()
-                if state is not None:
-                    seen.append(epoch)
-                    model = job.trained_model()
+                model = job.trained_model()
+                if model is not None:
+                    seen.append(model.weights_epoch)
                     assert model.denoise(tiny_dataset.X_test[:2]).shape == (2, 8)
         except Exception as exc:  # collected and re-raised in the test thread
             errors.append(exc)
@@ -188,11 +259,12 @@ def test_snapshots_and_weights_are_safe_while_training(tiny_config, tiny_dataset
     assert job.snapshot().status == DONE
 
 
-def test_trained_model_is_independent_of_the_live_model(tiny_config, tiny_dataset, slots):
+def test_trained_model_is_a_copy_of_the_published_weights(tiny_config, tiny_dataset, slots):
     job = TrainingJob(tiny_config, tiny_dataset, slots=slots).start()
-    assert job.join(20)
-    result = job.trained_model()
-    assert len(result.history) == 3
-    before = result.denoise(tiny_dataset.X_test)
-    job._trainer.model_.encoder[0].weight.data.zero_()
-    np.testing.assert_array_equal(result.denoise(tiny_dataset.X_test), before)
+    assert job.join(WAIT)
+    first, second = job.trained_model(), job.trained_model()
+    assert len(first.history) == 3
+    before = second.denoise(tiny_dataset.X_test)
+    for parameter in first.model.parameters():
+        parameter.data.zero_()
+    np.testing.assert_array_equal(second.denoise(tiny_dataset.X_test), before)

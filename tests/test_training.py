@@ -34,7 +34,7 @@ def test_records_are_plain_json_safe_data(tiny_config):
 
 def test_baselines_in_records_are_the_identity_and_pca_on_the_same_noisy_inputs(tiny_config):
     trainer = Trainer(tiny_config)
-    record = trainer.run_epoch()
+    record = next(trainer.epochs())
     noisy, _, _ = trainer._evaluation_set()
     noisy, clean = noisy.numpy(), trainer.dataset.X_test
     assert record.identity_mse == pytest.approx(np.mean((noisy - clean) ** 2), rel=1e-5)
@@ -71,48 +71,53 @@ def test_every_optimizer_and_loss_reduces_the_loss(tiny_config, optimizer, loss)
 def test_full_batch_is_one_step_per_epoch(tiny_config):
     trainer = Trainer(tiny_config.replace(batch_size=0, epochs=2))
     list(trainer.epochs())
-    assert trainer.optimizer_.state_dict()["state"][0]["step"].item() == 2
+    assert trainer.optimizer.state_dict()["state"][0]["step"].item() == 2
 
 
 def test_nan_loss_stops_with_a_reason_and_leaves_finite_weights(tiny_config):
     trainer = Trainer(tiny_config.replace(lr=1e6, optimizer="sgd", epochs=5))
     records = list(trainer.epochs())
-    assert records == []
+    assert records == [] and trainer.outcome.kind == "diverged"
     assert trainer.stop_reason.startswith("Training stopped at epoch 1: the loss became nan (non-finite).")
     assert "Lower the learning rate (now 1e+06)" in trainer.stop_reason
-    assert all(np.isfinite(p.detach().numpy()).all() for p in trainer.model_.parameters())
+    assert all(np.isfinite(p.detach().numpy()).all() for p in trainer.model.parameters())
 
 
 def test_nan_later_restores_the_last_finite_epoch(tiny_config):
     trainer = Trainer(tiny_config.replace(optimizer="sgd", lr=0.01, epochs=10))
-    trainer.run_epoch()
-    trainer.run_epoch()
+    assert [record.epoch for _, record in zip(range(2), trainer.epochs())] == [1, 2]
     kept = trainer.state_copy()
-    trainer.set_lr(1e6)
-    assert trainer.run_epoch() is None
+    trainer.update(trainer.settings.replace_live(lr=1e6))
+    assert list(trainer.epochs()) == [] and trainer.outcome.diverged
     assert "epoch 3" in trainer.stop_reason and "restored to epoch 2" in trainer.stop_reason
-    for name, value in trainer.model_.state_dict().items():
+    for name, value in trainer.model.state_dict().items():
         assert np.array_equal(value.numpy(), kept[name].numpy())
 
 
 def test_lr_and_noise_level_change_between_epochs(tiny_config):
     trainer = Trainer(tiny_config.replace(epochs=4))
-    first = trainer.run_epoch()
-    trainer.set_lr(0.01)
-    trainer.set_noise_level(0.5)
-    second = trainer.run_epoch()
+    epochs = trainer.epochs()
+    first = next(epochs)
+    changes = trainer.update(trainer.settings.replace_live(lr=0.01, noise_level=0.5))
+    assert changes == {"lr": (1e-3, 0.01), "noise_level": (0.2, 0.5)}
+    second = next(epochs)
+    assert trainer.config.train.lr == 1e-3  # the starting settings stay as they were
     assert (first.lr, first.noise_level) == (1e-3, 0.2)
     assert (second.lr, second.noise_level) == (0.01, 0.5)
     assert second.identity_mse > 4 * first.identity_mse  # sigma 0.5 vs 0.2: variance 6.25x
-    assert trainer.optimizer_.param_groups[0]["lr"] == 0.01
+    assert trainer.optimizer.param_groups[0]["lr"] == 0.01
 
 
 def test_bad_mid_run_values_are_rejected(tiny_config):
-    trainer = Trainer(tiny_config)
     with pytest.raises(ValueError, match="'lr' parameter"):
-        trainer.set_lr(-1)
+        tiny_config.replace_live(lr=-1)
     with pytest.raises(ValueError, match="'noise_level' parameter of NoiseConfig"):
-        trainer.set_noise_level(7)
+        tiny_config.replace_live(noise_level=7)
+    with pytest.raises(ValueError) as error:
+        tiny_config.replace_live(hidden_dim=4)
+    assert str(error.value) == (
+        "Only 'lr', 'noise_level' can change while a run trains. Got 'hidden_dim': start a new run to change it."
+    )
 
 
 def test_early_stopping_stops_and_keeps_the_best_weights(tiny_config):
@@ -122,9 +127,9 @@ def test_early_stopping_stops_and_keeps_the_best_weights(tiny_config):
     assert len(records) < 200
     assert trainer.stop_reason.startswith(f"Early stop at epoch {records[-1].epoch}")
     best = min(r.test_mse for r in records)
-    trainer.model_.eval()
+    trainer.model.eval()
     noisy, _, _ = trainer._evaluation_set()
-    reconstruction = trainer.model_(noisy).detach().numpy()
+    reconstruction = trainer.model(noisy).detach().numpy()
     assert float(np.mean((reconstruction - trainer.dataset.X_test) ** 2)) == pytest.approx(best, rel=1e-5)
     kept = trainer.result()
     assert kept.weights_epoch == min(records, key=lambda r: r.test_mse).epoch < records[-1].epoch
@@ -142,8 +147,33 @@ def test_consumer_can_stop_by_breaking_and_continue_later(tiny_config):
     for record in trainer.epochs():
         if record.epoch == 2:
             break
+    assert trainer.outcome is None  # the consumer stopped it, not the loop
     assert [r.epoch for r in trainer.epochs()] == [3, 4, 5]
-    assert trainer.finished
+    assert (trainer.outcome.kind, trainer.outcome.reason) == ("finished", "finished 5 epochs")
+
+
+def test_a_gate_holds_each_epoch_and_can_end_the_loop(tiny_config):
+    trainer = Trainer(tiny_config.replace(epochs=5))
+    asked = []
+    gate = lambda: asked.append(trainer.epoch) or len(asked) <= 2  # noqa: E731
+    assert [r.epoch for r in trainer.epochs(gate)] == [1, 2]
+    assert asked == [0, 1, 2] and trainer.outcome is None
+
+
+def test_a_stop_rule_ends_the_loop_with_its_reason(tiny_config):
+    rule = lambda trainer, record: (record.epoch == 2, "enough")  # noqa: E731
+    trainer = Trainer(tiny_config.replace(epochs=5), stop_rules=[rule])
+    assert len(list(trainer.epochs())) == 2
+    assert (trainer.outcome.kind, trainer.stop_reason) == ("stopped by a rule", "enough")
+
+
+def test_the_result_is_independent_of_the_trainer(tiny_config, tiny_dataset):
+    trainer = Trainer(tiny_config, tiny_dataset)
+    list(trainer.epochs())
+    result = trainer.result()
+    before = result.denoise(tiny_dataset.X_test)
+    trainer.model.encoder[0].weight.data.zero_()
+    np.testing.assert_array_equal(result.denoise(tiny_dataset.X_test), before)
 
 
 def test_digits_reports_psnr(digits_dataset):
@@ -167,8 +197,8 @@ def test_adam_at_lr_1e6_diverges_to_a_finite_runaway_loss_and_is_stopped(tiny_co
     assert list(trainer.epochs()) == []
     assert trainer.stop_reason.startswith("Training stopped at epoch 1: the loss became ")
     assert "times that of predicting all zeros" in trainer.stop_reason and "training diverged" in trainer.stop_reason
-    initial = Trainer(tiny_config).model_.state_dict()
-    for name, value in trainer.model_.state_dict().items():
+    initial = Trainer(tiny_config).model.state_dict()
+    for name, value in trainer.model.state_dict().items():
         assert np.array_equal(value.numpy(), initial[name].numpy())  # restored to the initial weights
 
 

@@ -1,0 +1,184 @@
+"""A run as plain data: per-epoch records, the summary numbers and ratios, the history table and a run's name.
+
+Every ratio here has one direction, the model's error divided by a baseline's: below 1× the model beats that
+baseline. The command line, the dashboard and the downloads all read these, and only format them. Nothing
+here imports torch, so a page can use it before the engine has loaded.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .config import LIVE_SETTINGS, NOISE_LABELS, RunConfig
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """One epoch's numbers, all Python floats and ints, so a history is JSON-safe."""
+
+    epoch: int  # 1-based
+    train_loss: float  # mean training loss over the epoch's batches (noisy in, clean target)
+    test_mse: float  # MSE against clean test rows, from the fixed noisy test inputs
+    identity_mse: float  # MSE of the noisy test inputs themselves
+    pca_mse: float  # PCA with hidden_dim components on the same noisy test inputs
+    seconds: float  # wall time of the epoch, evaluation included
+    samples_per_second: float  # training rows per second
+    lr: float  # learning rate used in this epoch
+    noise_level: float  # training noise level used in this epoch
+    test_psnr: float | None = None  # dB, only for data in [0, 1]
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> EpochRecord:
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def kept_record(history: Sequence[EpochRecord], weights_epoch: int | None) -> EpochRecord | None:
+    """The record of the epoch whose weights a run holds: ``weights_epoch``, or the last one when that is None.
+
+    Early stopping and a divergence keep an earlier epoch's weights than the last; ``weights_epoch`` 0 means
+    the initial weights, which have no record.
+    """
+    if weights_epoch is None:
+        return history[-1] if history else None
+    return next((record for record in reversed(history) if record.epoch == weights_epoch), None)
+
+
+def _ratio(value: float | None, baseline: float | None) -> float | None:
+    if value is None or baseline is None or not math.isfinite(value) or not baseline > 0:
+        return None
+    return value / baseline
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The headline numbers of one set of weights: test MSE, both baselines on the same inputs, and PSNR."""
+
+    test_mse: float | None
+    identity_mse: float | None
+    pca_mse: float | None
+    test_psnr: float | None = None
+
+    @classmethod
+    def of(cls, record: EpochRecord | None) -> Summary:
+        if record is None:
+            return cls(None, None, None, None)
+        return cls(record.test_mse, record.identity_mse, record.pca_mse, record.test_psnr)
+
+    @property
+    def ratio_to_identity(self) -> float | None:
+        """Test MSE ÷ the identity's (the noisy input itself): below 1× the model beats doing nothing."""
+        return _ratio(self.test_mse, self.identity_mse)
+
+    @property
+    def ratio_to_pca(self) -> float | None:
+        """Test MSE ÷ PCA's with as many components as the code: below 1× the model beats PCA."""
+        return _ratio(self.test_mse, self.pca_mse)
+
+    @property
+    def beats(self) -> tuple[bool, bool]:
+        """(beats the identity, beats PCA)."""
+        return (
+            self.ratio_to_identity is not None and self.ratio_to_identity < 1,
+            self.ratio_to_pca is not None and self.ratio_to_pca < 1,
+        )
+
+    def to_dict(self) -> dict[str, float | None]:
+        numbers = dataclasses.asdict(self) | {
+            "ratio_to_identity": self.ratio_to_identity,
+            "ratio_to_pca": self.ratio_to_pca,
+        }
+        return {k: v if v is None or math.isfinite(v) else None for k, v in numbers.items()}  # strict JSON
+
+
+def format_ratio(ratio: float | None) -> str:
+    """``0.98×``; three significant digits past 1000×; ``—`` when there is no ratio."""
+    if ratio is None:
+        return "—"
+    return f"{ratio:.2f}×" if ratio < 1000 else f"{ratio:.3g}×"
+
+
+def run_name(serial: int, config: RunConfig) -> str:
+    """``#3 digits, code 128-16, masking 0.3, lr 0.001``: what a list of runs shows for one."""
+    layers = "-".join(str(w) for w in config.model.hidden_layers)
+    shape = f"{layers}-{config.model.hidden_dim}" if layers else str(config.model.hidden_dim)
+    noise = f"{NOISE_LABELS[config.noise.noise]} {config.noise.noise_level:g}"
+    return f"#{serial} {config.data.dataset}, code {shape}, {noise}, lr {config.train.lr:g}"
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run that ended, as plain data (no weights): what Experiments lists, overlays and downloads."""
+
+    run: int  # the run's number in its session
+    name: str
+    status: str
+    reason: str
+    epochs: int
+    summary: Summary  # of the epoch whose weights the run kept
+    seconds: float  # training time, pauses excluded
+    config: dict[str, Any]  # the settings it started with (RunConfig.to_dict)
+    history: tuple[EpochRecord, ...]
+
+    def row(self) -> dict[str, Any]:
+        """One flat row of the runs table."""
+        base = {"run": self.run, "name": self.name, "status": self.status, "epochs": self.epochs}
+        return base | self.summary.to_dict() | {"seconds": round(self.seconds, 2)}
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything, JSON-safe: the row plus the reason, the config and every epoch."""
+        return self.row() | {
+            "reason": self.reason,
+            "config": self.config,
+            "history": [record.to_dict() for record in self.history],
+        }
+
+
+def history_csv(history: Sequence[EpochRecord]) -> str:
+    """A history as CSV text, one row per epoch, one column per ``EpochRecord`` field."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, [f.name for f in dataclasses.fields(EpochRecord)], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(record.to_dict() for record in history)
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class SettingChange:
+    """A live setting changed mid-run: it took effect from epoch ``after_epoch + 1`` on."""
+
+    after_epoch: int
+    name: str  # a key of config.LIVE_SETTINGS
+    old: float
+    new: float
+
+    @property
+    def text(self) -> str:
+        """``learning rate 0.001 → 0.01``: what a chart marks and a list shows."""
+        return f"{LIVE_SETTINGS[self.name]} {self.old:g} → {self.new:g}"
+
+
+def run_record(serial: int, snapshot, *, status: str | None = None) -> RunRecord:
+    """A run's ``RunRecord`` from a job snapshot (``dae_core.job.JobSnapshot``); ``status`` overrides its own."""
+    history = tuple(snapshot.history)
+    kept = kept_record(history, snapshot.weights_epoch) or (history[-1] if history else None)
+    return RunRecord(
+        run=serial,
+        name=run_name(serial, snapshot.settings),
+        status=status or snapshot.status,
+        reason=snapshot.reason,
+        epochs=len(history),
+        summary=Summary.of(kept),
+        seconds=snapshot.elapsed_seconds,
+        config=snapshot.config.to_dict(),
+        history=history,
+    )
