@@ -6,7 +6,7 @@ The file plays two parts:
   one-off costs (importing PyTorch and scikit-learn, torch's first optimizer: about 3 s on a small machine)
   before the server answers, so no visitor's first click waits for them.
 - Streamlit then runs it as the script of every page view (as ``__main__``). There it only routes: every page
-  sets itself up (state, sidebar) through ``pages.layout.page``. Training runs in a background job kept in the
+  sets itself up (state, sidebar) through ``dashboard.frame.page``. Training runs in a background job kept in the
   session, so moving a control or switching pages never stops it.
 """
 
@@ -14,20 +14,33 @@ import contextlib
 
 import streamlit as st
 
-from pages.common import PAGES, preload, warm_up
-from pages.layout import leave_legacy_pages_mode
+from dashboard.frame import PAGES
+from dashboard.warmup import preload, warm_up
 
 if __name__ == "__main__":
     warm_up()  # served without the start-up hook below (as in tests), the one-off costs load in the background
-    leave_legacy_pages_mode()  # a fresh server's first run is wrapped in Streamlit's pages-folder mode: leave it
     page = st.navigation(
         [st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, title, icon, _) in enumerate(PAGES)]
     )
     page.run()
 else:
 
+    def leave_pages_folder_mode() -> None:
+        """Put ``st.navigation`` below in charge from the server's very first page view.
+
+        Streamlit 1.67's ``PagesManager`` sets its class flag ``uses_pages_directory`` when the first session
+        starts and a folder named ``pages/`` lies beside the main script; while it is set, a script run goes through
+        the old pages-folder mode (``_mpa_v1``), whose first ``/train`` request lists the folder's files as pages and
+        whose timed fragments never fire. ``st.navigation`` clears the flag, but only after that first run.
+        Clearing it before any session starts avoids the mode altogether (tests/e2e checks a fresh server).
+        """
+        from streamlit.runtime.pages_manager import PagesManager
+
+        PagesManager.uses_pages_directory = False
+
     @contextlib.asynccontextmanager
     async def preload_on_start(_app):
+        leave_pages_folder_mode()
         preload()  # blocks the start on purpose: the server answers once it is warm
         yield
 

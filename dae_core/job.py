@@ -238,24 +238,12 @@ class TrainingJob:
 
     def trained_model(self) -> TrainedModel | None:
         """A TrainedModel with the latest epoch-boundary weights, independent of the live one; None before them."""
-        from .training import TrainedModel
-
         with self._lock:
             self._last_read = self._clock()
             trainer, state, weights_epoch, history = self._trainer, self._state, self._state_epoch, list(self._history)
         if trainer is None or state is None:
             return None
-        dataset = trainer.dataset
-        return TrainedModel.build(
-            self.config,
-            dataset.scaler,
-            dataset.feature_names,
-            dataset.image_shape,
-            weights=state,
-            history=history,
-            stop_reason=trainer.stop_reason,
-            weights_epoch=weights_epoch,
-        )
+        return trainer.result(weights=state, history=history, weights_epoch=weights_epoch)
 
     @property
     def dataset(self) -> Dataset | None:

@@ -53,10 +53,11 @@ def config_from_query(params: Mapping[str, str]) -> tuple[RunConfig, list[str]]:
         return RunConfig(), messages
 
 
-def to_cli_command(config: RunConfig) -> str:
+def to_cli_command(config: RunConfig, table_name: str | None = None) -> str:
     """The ``python -m dae_core train ...`` line that trains ``config``; only changed fields become flags.
 
-    A CSV run names its table with ``--csv`` (``config.data.csv_path``, or a placeholder when empty).
+    A CSV run names its table with ``--csv``: ``table_name`` (an upload's file name), else ``config.data.csv_path``,
+    else a placeholder.
     Fields the command line has no flag for are listed in a trailing shell comment.
     """
     from .cli import FLAG_OF_FIELD
@@ -65,7 +66,7 @@ def to_cli_command(config: RunConfig) -> str:
     words = ["python", "-m", "dae_core", "train"]
     if config.data.dataset == "csv":
         changed.pop("dataset", None)  # --csv implies it
-        changed["csv_path"] = config.data.csv_path or CSV_PLACEHOLDER
+        changed["csv_path"] = table_name or config.data.csv_path or CSV_PLACEHOLDER
     unsupported = []
     for name, text in changed.items():
         flag = FLAG_OF_FIELD.get(name)

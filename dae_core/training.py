@@ -331,18 +331,24 @@ class Trainer:
         """Why the run stopped before its last epoch (a rule or a divergence); "" otherwise."""
         return self.outcome.reason if self.outcome and self.outcome.kind != FINISHED else ""
 
-    def result(self) -> TrainedModel:
-        """The run so far as a ``TrainedModel`` with a copy of the current weights, independent of the trainer."""
+    def result(
+        self,
+        weights: dict[str, torch.Tensor] | None = None,
+        history: Sequence[EpochRecord] | None = None,
+        weights_epoch: int | None = None,
+    ) -> TrainedModel:
+        """The run as a ``TrainedModel``, independent of the trainer: a copy of the current weights, or of
+        ``weights`` saved at an earlier epoch boundary with the ``history`` and ``weights_epoch`` of then."""
         dataset = self.dataset
         return TrainedModel.build(
             self.config,
             dataset.scaler,
             dataset.feature_names,
             dataset.image_shape,
-            weights=self.state_copy(),
-            history=self.history,
+            weights=self.state_copy() if weights is None else weights,
+            history=self.history if history is None else history,
             stop_reason=self.stop_reason,
-            weights_epoch=self.weights_epoch,
+            weights_epoch=self.weights_epoch if weights_epoch is None else weights_epoch,
         )
 
 

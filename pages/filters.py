@@ -3,37 +3,28 @@
 import streamlit as st
 
 from dae_core import figures
-from pages import common, layout
+from dashboard import frame, runs
+from dashboard.widgets import remembered
 
-ss = st.session_state
-FIRST_LAYER = "encoder.0.weight"  # (units, input features) in the model's state dict
 MAX_TILES, MAX_ROWS = 64, 128  # units drawn as image tiles, or as heatmap rows
 
-layout.page(
+frame.page(
     "Filters",
     "Each unit of the first encoder layer weighs every input feature; its row of weights is what the unit looks "
     "for. For digits each unit is drawn as an 8×8 image (red: positive, blue: negative weight).",
     "train on digits with masking noise and watch the filters turn from speckle into strokes; compare with "
     "Gaussian noise.",
 )
-shown = common.require_model(redrawn_live=True)
+runs.require_model(redrawn_live=True)
 normalize = st.toggle(
-    "Scale each filter to its own range", value=True, key="filters_normalize", help="Keeps weak units visible."
+    "Scale each filter to its own range", help="Keeps weak units visible.", **remembered("filters_normalize", True)
 )
 
 
-def weights_now():
-    """(epoch, (units, features) weights): live from the job while it trains, else from the model on show."""
-    if shown.live and ss.job is not None:
-        epoch, state = ss.job.weights()
-        if state is not None:
-            return epoch, state[FIRST_LAYER].numpy()
-    kept = shown.trained.kept_record  # early stopping keeps an earlier epoch's weights than the last
-    return (kept.epoch if kept else 0), shown.trained.model.first_layer_weights.detach().numpy()
-
-
 def draw() -> None:
-    epoch, weights = weights_now()
+    shown = runs.shown_model()  # while a run trains: its latest epoch
+    kept = shown.trained.kept_record  # early stopping keeps an earlier epoch's weights than the last
+    epoch, weights = (kept.epoch if kept else 0), shown.trained.model.first_layer_weights.detach().numpy()
     dataset = shown.dataset
     title = f"Encoder filters after epoch {epoch}"
     if dataset.image_shape:
@@ -48,4 +39,4 @@ def draw() -> None:
         st.caption(f"The first {limit} of {len(weights)} units.")
 
 
-st.fragment(run_every=common.POLL_SECONDS if shown.live else None)(draw)()
+st.fragment(run_every=runs.POLL_SECONDS if runs.live_job() else None)(draw)()

@@ -3,7 +3,9 @@
 import streamlit as st
 
 from dae_core import RunConfig
-from pages import common, layout
+from dashboard import frame, settings
+from dashboard.state import lab
+from dashboard.warmup import preload_charts
 
 STEPS = [  # (label, fill): filled boxes with dark text read the same on a light or a dark theme
     ("clean x", "#dbeafe"),
@@ -61,7 +63,7 @@ def diagram() -> str:
     )
 
 
-layout.page(
+frame.page(
     "Denoising Autoencoder Lab",
     "Train small denoising autoencoders in your browser and look inside them: live loss curves, reconstructions "
     "of noisy samples, the learned codes and the filters.",
@@ -78,8 +80,8 @@ with text:
         "the same noisy inputs: the identity (return **x̃** unchanged) and PCA with as many components as the code."
     )
     if st.button("Train with defaults", type="primary", key="btn_train_defaults", icon=":material/play_arrow:"):
-        common.set_config(RunConfig())
-        st.session_state.start_on_arrival = True  # Train starts it once its page is out
+        settings.set_config(RunConfig())
+        lab().start_on_arrival = True
         st.switch_page("pages/train.py")
     d = RunConfig()
     st.caption(
@@ -94,8 +96,8 @@ with picture:
     st.caption("One training step: corrupt, encode, decode, and compare with the clean input.")
 
 st.subheader("The pages")
-links = common.PAGES[1:]
+links = frame.PAGES[1:]
 for row in range(0, len(links), 2):  # one row per pair, so a narrow screen keeps the order
     for column, (path, title, icon, description) in zip(st.columns(2), links[row : row + 2]):
         column.page_link(path, label=f"**{title}**: {description}", icon=icon)
-common.preload_charts()
+preload_charts()

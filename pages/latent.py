@@ -4,28 +4,29 @@ import numpy as np
 import streamlit as st
 
 from dae_core import analysis, figures
-from pages import common, layout
+from dashboard import frame, runs
+from dashboard.widgets import memo, metric_row, remembered
 
-layout.page(
+frame.page(
     "Latent space",
     "Every dot is one test sample's code (the bottleneck of the autoencoder), projected to two dimensions and "
     "coloured by its label. A linear probe says how much class information the codes keep compared with the raw input.",
     "switch between PCA and t-SNE; train with a larger code size or another noise type and compare the probe.",
 )
-shown = common.require_model()
+shown = runs.require_model()
 trained, dataset = shown.trained, shown.dataset
 
 method = st.radio(
     "Projection",
     ["PCA", "t-SNE"],
     horizontal=True,
-    key="latent_method",
+    **remembered("latent_method", "PCA"),
     help="PCA is linear and fast; t-SNE keeps neighbours together and takes a few seconds.",
 )
 rows = analysis.subsample(len(dataset.X_test))
-codes = common.memo(("codes", shown.token), lambda: analysis.codes(trained, dataset.X_test[rows]))
+codes = memo(("codes", shown.token), lambda: analysis.codes(trained, dataset.X_test[rows]))
 with st.spinner(f"Projecting {len(rows)} codes with {method}…"):
-    projection = common.memo(
+    projection = memo(
         ("projection", shown.token, method),
         lambda: analysis.project(codes, method.lower().replace("-", ""), seed=0),
     )
@@ -38,11 +39,11 @@ figure = figures.latent_scatter(projection, labels=labels, hover=hover, method=m
 st.plotly_chart(figure, key="latent")
 
 st.subheader("Linear-probe accuracy")
-probe = common.memo(("probe", shown.token), lambda: analysis.probe(trained, dataset))
+probe = memo(("probe", shown.token), lambda: analysis.probe(trained, dataset))
 if probe is None:
     st.caption("No labels in this dataset, so there is nothing to probe.")
 else:
-    cards = common.metric_row(3)
+    cards = metric_row(3)
     cards[0].metric(
         f"Codes ({trained.config.model.hidden_dim} dims)",
         f"{probe['code_accuracy']:.1%}",

@@ -4,48 +4,36 @@ import pandas as pd
 import streamlit as st
 
 from dae_core import analysis, figures, metrics
-from dae_core.config import MAX_GAUSSIAN_SIGMA, NOISE_TYPES
-from pages import common, layout
+from dashboard import frame, runs, settings
+from dashboard.widgets import memo, metric_row
 
-ss = st.session_state
 SHOWN_IMAGES = 8  # the chosen digit and the next worst ones
 HEATMAP_ROWS = 30
+COLUMNS = {"index": "test sample", "mse": "reconstruction MSE", "noisy_mse": "noisy-input MSE", "psnr_db": "PSNR (dB)"}
 
-layout.page(
+frame.page(
     "Reconstructions",
     "Held-out test samples: the clean original, the noisy version the model is fed, and its reconstruction. "
     "The noise here is chosen at test time, independently of the noise the model was trained with.",
     "raise the test noise level or change its type and see where the model breaks down; click a row of the "
     "error table to look at that sample.",
 )
-shown = common.require_model()
+shown = runs.require_model()
 trained, dataset = shown.trained, shown.dataset
 
-ss.setdefault("test_noise", trained.config.noise.noise)
-ss.setdefault("test_noise_level", float(trained.config.noise.noise_level))
-left, middle, right = st.columns([2, 3, 1])
-noise = left.selectbox(
-    "Test noise type", NOISE_TYPES, format_func=common.NOISE_LABELS.get, key="test_noise", help="Used only here."
-)
-high = MAX_GAUSSIAN_SIGMA if noise == "gaussian" else 1.0
-ss.test_noise_level = min(ss.test_noise_level, high)
-level = middle.slider(
-    "Test noise level", 0.0, high, step=0.05, key="test_noise_level", help="σ for Gaussian, else the fraction hit."
-)
-seed = right.number_input("Noise seed", 0, 10_000, value=0, key="test_noise_seed", help="Draw other noise.")
-
-rec = common.memo(
+test = settings.test_noise_ui(shown.settings)
+noise, level, seed = test.noise, test.noise_level, test.seed
+rec = memo(
     ("reconstruct", shown.token, noise, level, seed),
     lambda: analysis.reconstruct(
         trained, dataset.X_test, noise, level, seed, low=dataset.low, high=dataset.high, clip=dataset.bounded
     ),
 )
 k = trained.config.model.hidden_dim
-pca_mse = common.memo(
-    ("pca", shown.token[:2], noise, level, seed),
-    lambda: metrics.pca_mse(dataset.X_train, rec.noisy, rec.clean, k),
+pca_mse = memo(
+    ("pca", shown.token[:2], noise, level, seed), lambda: metrics.pca_mse(dataset.X_train, rec.noisy, rec.clean, k)
 )
-cards = common.metric_row(4 if rec.psnr is not None else 3)
+cards = metric_row(4 if rec.psnr is not None else 3)
 cards[0].metric("Test MSE", f"{rec.mse:.4f}", help="Reconstructions against the clean samples, at this test noise.")
 cards[1].metric("Identity baseline", f"{rec.identity_mse:.4f}", help="MSE of the noisy input itself.")
 cards[2].metric(f"PCA-{k} baseline", f"{pca_mse:.4f}", help=f"PCA with {k} components on the same noisy input.")
@@ -57,14 +45,7 @@ st.subheader("Error per test sample, worst first")
 table = pd.DataFrame(rec.error_table())
 if dataset.y_test is not None:
     table.insert(1, "label", dataset.y_test[table["index"].to_numpy()])
-table = table.rename(
-    columns={
-        "index": "test sample",
-        "mse": "reconstruction MSE",
-        "noisy_mse": "noisy-input MSE",
-        "psnr_db": "PSNR (dB)",
-    }
-)
+table = table.rename(columns=COLUMNS)
 picked = st.dataframe(
     table,
     on_select="rerun",
@@ -85,20 +66,13 @@ with figure_area:
     if dataset.image_shape:
         rows = [chosen, *[i for i in order if i != chosen][: SHOWN_IMAGES - 1]]
         figure = figures.image_grid(
-            rec.clean[rows],
-            rec.noisy[rows],
-            rec.reconstructed[rows],
-            dataset.image_shape,
-            psnr=rec.per_sample_psnr[rows],
-            labels=rows,
-            pixel_size=10,
+            rec.clean[rows], rec.noisy[rows], rec.reconstructed[rows], dataset.image_shape,
+            psnr=rec.per_sample_psnr[rows], labels=rows, pixel_size=10,
             title=f"Test digit {chosen} first, then the worst: original | noisy | reconstructed | residual",
-        )
+        )  # fmt: skip
         st.plotly_chart(figure, key="reconstruction")
     elif dataset.n_features == 2:
-        points, displacement = common.memo(
-            ("field", shown.token), lambda: analysis.vector_field(trained, dataset.X_train)
-        )
+        points, displacement = memo(("field", shown.token), lambda: analysis.vector_field(trained, dataset.X_train))
         scatter, field = st.columns(2)
         scatter.plotly_chart(figures.scatter_arrows(rec.clean, rec.noisy, rec.reconstructed), key="reconstruction")
         field.plotly_chart(figures.vector_field(points, displacement, data=dataset.X_train), key="vector_field")
@@ -107,21 +81,14 @@ with figure_area:
         )
         st.caption(f"Test sample {chosen}: clean {clean}, noisy {noisy}, reconstructed {rebuilt}.")
     else:
+        title = f"Test sample {chosen}: original, noisy and reconstructed"
         figure = figures.sample_comparison(
-            rec.clean[chosen],
-            rec.noisy[chosen],
-            rec.reconstructed[chosen],
-            dataset.feature_names,
-            title=f"Test sample {chosen}: original, noisy and reconstructed",
+            rec.clean[chosen], rec.noisy[chosen], rec.reconstructed[chosen], dataset.feature_names, title=title
         )
         st.plotly_chart(figure, key="reconstruction")
         worst = order[:HEATMAP_ROWS]
         heatmap = figures.samples_heatmap(
-            rec.clean[worst],
-            rec.noisy[worst],
-            rec.reconstructed[worst],
-            dataset.feature_names,
-            row_labels=worst,
+            rec.clean[worst], rec.noisy[worst], rec.reconstructed[worst], dataset.feature_names, row_labels=worst,
             title=f"The {len(worst)} worst test samples: clean | noisy | reconstructed | residual",
-        )
+        )  # fmt: skip
         st.plotly_chart(heatmap, key="heatmap")

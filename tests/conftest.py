@@ -29,3 +29,16 @@ def tiny_dataset(tiny_config):
 @pytest.fixture(scope="session")
 def digits_dataset():
     return load_dataset(RunConfig().replace(dataset="digits").data)
+
+
+@pytest.fixture
+def app():
+    """The dashboard under AppTest after its first run, on Home; any job it started is stopped afterwards.
+
+    The browser tests (tests/e2e) have a fixture of the same name that serves the real app instead.
+    """
+    from app_driver import open_app, stop_job
+
+    at = open_app()
+    yield at
+    stop_job(at)

@@ -206,13 +206,21 @@ def test_training_is_live_and_pause_holds_and_resume_continues(app):
     app.screenshot(page, "train-mid-training-1280", whole=True)
 
     button(page, "btn_pause").click()
-    wait_for_status(page, "paused")
-    page.wait_for_timeout(700)  # one more poll of the chart after the job settled
-    held = chart_points(page)
-    page.wait_for_timeout(2000)
-    assert chart_points(page) == held, f"Paused at epoch {held}, but the chart went on to {chart_points(page)}"
-    assert f"Epoch {held}/{LIVE_RUN_EPOCHS}" in progress_text(page)
+    paused = wait_for_status(page, "paused")
+    held = int(re.search(r"Epoch (\d+)/", paused).group(1))
+    wait_until(lambda: chart_points(page) == held, 10, f"the chart to show the {held} epochs the progress bar names")
     app.assert_no_exception(page)
+
+    # One Step: exactly one more epoch, then held again (the job's tests prove nothing runs while it is held).
+    button(page, "btn_step").click()
+    wait_until(
+        lambda: f"Epoch {held + 1}/{LIVE_RUN_EPOCHS}" in (text := progress_text(page)) and "paused" in text,
+        15,
+        f"the run to hold again at epoch {held + 1} after Step",
+        describe=lambda: f"It says {progress_text(page)!r}.",
+    )
+    wait_until(lambda: chart_points(page) == held + 1, 10, f"the chart to show epoch {held + 1} after Step")
+    held += 1
 
     button(page, "btn_resume").click()
     wait_for_status(page, "running")
@@ -324,9 +332,9 @@ def test_bad_link_value_shows_a_message_and_the_app_still_works(app):
 
 
 def test_a_fresh_servers_first_visit_to_a_page_link_gets_the_apps_navigation(fresh_app):
-    """Streamlit lists every file of a ``pages/`` folder until ``st.navigation`` has run once in the server."""
+    """Streamlit lists every file of a ``pages/`` folder until ``st.navigation`` has run once in the server, unless
+    app.py's start-up hook leaves that mode first."""
     page = fresh_app.open(fresh_app.new_page(), "/train?hidden_dim=5")
-    # The first run, in the folder's mode, ends in a rerun of app.py: wait for that run's navigation to be drawn.
     page.wait_for_function(NAVIGATION_DRAWN, polling=50, timeout=10_000)
     fresh_app.wait_idle(page)
     nav = page.locator('[data-testid="stSidebarNav"]').inner_text()

@@ -4,12 +4,12 @@ import io
 import pickle
 
 import pytest
-from app_driver import open_app, stop_job, train
+from app_driver import current_job, current_settings, open_app, session, stop_job, train
 
 from dae_core import RunConfig, Trainer
 from dae_core import io as model_io
 from dae_core.share import to_cli_command
-from pages.common import PAGES
+from dashboard.frame import PAGES
 
 PAGE_FILES = [path for path, *_ in PAGES]
 
@@ -27,7 +27,7 @@ def test_every_page_loads_before_and_after_training(app, path):
 def test_a_link_restores_its_settings():
     app = open_app(dataset="digits", hidden_dim="16", noise="masking", noise_level="0.3")
     expected = RunConfig().replace(dataset="digits", hidden_dim=16, noise="masking", noise_level=0.3)
-    assert app.session_state.config == expected
+    assert current_settings(app) == expected
     assert not app.warning
     app.switch_page("pages/train.py").run()
     assert app.number_input(key="w_hidden_dim").value == 16
@@ -41,13 +41,13 @@ def test_bad_link_values_are_named_and_the_rest_kept():
         "Link parameter 'hidden_dim=abc' was ignored: The 'hidden_dim' parameter must be an int. "
         "Got 'abc' instead. Kept the default (8)."
     ]
-    assert app.session_state.config == RunConfig().replace(lr=0.01)
+    assert current_settings(app) == RunConfig().replace(lr=0.01)
     assert dict(app.query_params) == {"lr": "0.01"}  # the address bar now holds the settings in use
 
 
 def test_link_values_that_clash_fall_back_to_defaults():
     app = open_app(noise="masking", noise_level="2")
-    assert app.session_state.config == RunConfig()
+    assert current_settings(app) == RunConfig()
     assert "Using the defaults for all of them." in app.warning[0].value
 
 
@@ -59,7 +59,7 @@ def test_the_share_box_shows_the_link(app):
 
 def trained_model_bytes(**changes) -> bytes:
     trainer = Trainer(RunConfig().replace(n_samples=200, epochs=1, **changes))
-    trainer.run_epoch()
+    list(trainer.epochs())
     return model_io.to_bytes(trainer.result())
 
 
@@ -73,8 +73,8 @@ def test_a_broken_model_file_is_an_error_and_earlier_runs_stay(app):
     train(app)
     upload_model(app, "broken.dae", b"not a model")
     assert app.error[0].value.startswith("The model file is not a DAE model file (it is not a zip archive).")
-    assert len(app.session_state.runs) == 1
-    assert app.session_state.show == "job"
+    assert len(session(app).runs) == 1
+    assert session(app).show == "run"
 
 
 def test_a_pickle_file_is_refused_with_a_message(app):
@@ -82,13 +82,13 @@ def test_a_pickle_file_is_refused_with_a_message(app):
     pickle.dump({"weights": [1, 2, 3]}, buffer)
     upload_model(app, "model.pkl", buffer.getvalue())
     assert "pickle" in app.error[0].value.lower()
-    assert app.session_state.uploaded is None
+    assert session(app).upload is None
 
 
 def test_an_uploaded_model_is_inspected_and_shown_on_every_page(app):
     upload_model(app, "digits.dae", trained_model_bytes(dataset="digits", hidden_dim=12))
     assert not app.error
-    assert app.session_state.show == "upload"
+    assert session(app).show == "upload"
     summary = app.sidebar.expander[0]
     assert summary.label == "Inspect digits.dae"
     for path in PAGE_FILES[2:5]:
@@ -100,8 +100,8 @@ def test_an_uploaded_model_is_inspected_and_shown_on_every_page(app):
 def test_the_sidebar_chooses_between_a_run_and_an_uploaded_model(app):
     train(app)
     upload_model(app, "other.dae", trained_model_bytes(hidden_dim=3))
-    app.sidebar.radio(key="show_choice").set_value("job").run()
-    assert app.session_state.show == "job"
+    app.sidebar.radio(key="show_choice").set_value("run").run()
+    assert session(app).show == "run"
     app.switch_page("pages/reconstructions.py").run()
     assert any(caption.value.startswith("Showing run #1") for caption in app.caption)
 
@@ -110,7 +110,7 @@ def test_export_offers_the_model_config_history_and_command(app):
     train(app, hidden_layers="16")
     labels = {button.label for button in app.sidebar.get("download_button")}
     assert labels == {"Model file (.dae)", "Config (JSON)", "History (CSV)"}
-    config = app.session_state.job.config
+    config = current_job(app).config
     assert f"`{to_cli_command(config)}`" in [text.value for text in app.sidebar.markdown]
 
 
@@ -120,7 +120,7 @@ def test_a_model_that_never_trained_an_epoch_shows_nothing_yet():
         app.switch_page("pages/train.py").run()
         app.number_input(key="w_epochs").set_value(50).run()
         app.button(key="btn_step").click().run()
-        job = app.session_state.job
+        job = current_job(app)
         job.join(timeout=0.01)
         app.switch_page("pages/filters.py").run()
         assert not app.exception

@@ -19,7 +19,7 @@ def test_the_start_up_hook_loads_torch_and_scikit_learn_before_the_server_answer
     code = """
 import asyncio, sys
 import app
-import pages.common as common
+import dashboard.warmup as common
 import streamlit as st
 assert isinstance(app.app, st.App)
 before = "torch" in sys.modules, "sklearn" in sys.modules, common._preloaded.is_set()

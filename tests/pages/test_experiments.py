@@ -2,7 +2,7 @@
 
 import json
 
-from app_driver import has_element, train
+from app_driver import current_settings, has_element, session, train
 
 from dae_core import RunConfig
 
@@ -27,7 +27,7 @@ def test_runs_are_listed_overlaid_and_downloadable(app):
     assert len(table) == 2 and list(table["status"]) == ["done", "done"]
     assert has_element(app, "runs_overlay")
     assert {button.label for button in app.get("download_button")} >= {"Download CSV", "Download JSON"}
-    runs = app.session_state.runs
+    runs = [run.to_dict() for run in session(app).runs]
     json.dumps(runs)  # plain data, no model
     assert RunConfig.from_dict(runs[1]["config"]) == RunConfig().replace(n_samples=200, epochs=3, hidden_dim=2, lr=0.01)
     assert len(runs[1]["history"]) == 3
@@ -39,7 +39,7 @@ def test_selected_runs_can_be_deleted(app):
     app.session_state[key] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     app.run()
     app.button(key="btn_delete_runs").click().run()
-    assert [run["config"]["model"]["hidden_dim"] for run in app.session_state.runs] == [2]
+    assert [run.config["model"]["hidden_dim"] for run in session(app).runs] == [2]
     assert len(app.dataframe[0].value) == 1
 
 
@@ -49,5 +49,5 @@ def test_a_run_settings_can_be_loaded_back(app):
     app.run()
     app.button(key="btn_load_settings").click().run()
     assert app.title[0].value == "Train"
-    assert app.session_state.config.model.hidden_dim == 2
+    assert current_settings(app).model.hidden_dim == 2
     assert app.number_input(key="w_hidden_dim").value == 2

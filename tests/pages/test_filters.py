@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from app_driver import has_element, train, wait_for
+from app_driver import current_job, has_element, train, wait_for
 
 
 def test_without_a_model_it_says_what_to_do(app):
@@ -26,8 +26,8 @@ def test_filters_follow_a_run_while_it_trains(app):
     app.switch_page("pages/train.py").run()
     app.number_input(key="w_epochs").set_value(10_000).run()
     app.button(key="btn_train").click().run()
-    job = app.session_state.job
+    job = current_job(app)
     wait_for(lambda: job.snapshot().epoch >= 2)
     app.switch_page("pages/filters.py").run()
     assert has_element(app, "filters")
-    assert app.session_state.job.status == "running"  # switching pages did not stop training
+    assert current_job(app).status == "running"  # switching pages did not stop training

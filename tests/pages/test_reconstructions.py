@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 import pytest
-from app_driver import has_element, train
+from app_driver import current_job, current_settings, has_element, train
 
 from dae_core import analysis
 
@@ -42,7 +42,7 @@ def test_each_kind_of_data_gets_its_figures(app, settings, charts):
 
 def test_the_model_is_fed_the_noisy_input_and_the_numbers_match(app):
     open_reconstructions(app)
-    job = app.session_state.job
+    job = current_job(app)
     trained, dataset = job.trained_model(), job.dataset
     expected = analysis.reconstruct(trained, dataset.X_test, "gaussian", 0.2, 0, low=dataset.low, high=dataset.high)
     cards = {metric.label: metric.value for metric in app.metric}
@@ -59,7 +59,7 @@ def test_test_time_noise_is_independent_of_training_and_redraws_at_once(app):
     assert louder > before
     app.selectbox(key="test_noise").set_value("masking").run()
     assert not app.exception
-    assert app.session_state.config.noise.noise == "gaussian"  # training settings untouched
+    assert current_settings(app).noise.noise == "gaussian"  # training settings untouched
     assert app.session_state.test_noise_level == 1.0
 
 

@@ -1,11 +1,21 @@
 """Train: the controls build the config, the buttons drive the background job, and the chart follows it."""
 
-import time
-
-from app_driver import has_element, open_app, set_settings, stop_job, train, wait_for
+from app_driver import (
+    current_job,
+    current_settings,
+    has_element,
+    open_app,
+    session,
+    set_settings,
+    stop_job,
+    train,
+    wait_for,
+)
 
 from dae_core import RunConfig
 from dae_core.job import PAUSED, RUNNING
+
+WAIT = 30.0  # seconds before a wait on the job gives up; only reached when something is broken
 
 
 def test_train_page_loads_with_controls_and_an_empty_chart(app):
@@ -47,7 +57,7 @@ def test_every_control_changes_the_config(app):
     set_settings(app, **settings)
     assert not app.exception and not app.error
     expected = RunConfig().replace(**{**settings, "hidden_layers": [32, 16]})
-    assert app.session_state.config == expected
+    assert current_settings(app) == expected
     assert app.query_params["hidden_layers"] == "32,16"  # the address bar mirrors the settings
 
 
@@ -70,7 +80,7 @@ def test_bad_hidden_layers_show_an_error_and_keep_the_settings(app):
     set_settings(app, hidden_layers="64,x")
     assert not app.exception
     assert app.error[0].value.startswith("The 'hidden_layers' parameter must be a list of ints. Got '64,x' instead.")
-    assert app.session_state.config == RunConfig().replace(hidden_dim=5)
+    assert current_settings(app) == RunConfig().replace(hidden_dim=5)
     assert app.button(key="btn_train").disabled
 
 
@@ -79,20 +89,20 @@ def test_switching_to_masking_clamps_a_large_gaussian_level(app):
     set_settings(app, noise_level=2.5)
     set_settings(app, noise="masking")
     assert not app.exception
-    assert app.session_state.config.noise == RunConfig().replace(noise="masking", noise_level=1.0).noise
+    assert current_settings(app).noise == RunConfig().replace(noise="masking", noise_level=1.0).noise
 
 
 def test_a_tiny_run_goes_through_the_job_to_the_end(app):
     train(app)
-    snapshot = app.session_state.job.snapshot()
+    snapshot = current_job(app).snapshot()
     assert snapshot.status == "done" and snapshot.epoch == 3
     assert app.success[0].value == "Done: finished 3 epochs."
     assert app.main.get("progress")[0].proto.text.startswith("Epoch 3/3")
     cards = {metric.label: metric.value for metric in app.metric}
-    assert set(cards) == {"Test MSE", "Gain over identity", "Ratio to PCA"}  # PSNR only for images
+    assert set(cards) == {"Test MSE", "Ratio to identity", "Ratio to PCA"}  # PSNR only for images
     assert float(cards["Test MSE"]) == round(snapshot.history[-1].test_mse, 4)
     assert has_element(app, "loss")
-    assert [run["epochs"] for run in app.session_state.runs] == [3]  # kept for Experiments
+    assert [run.epochs for run in session(app).runs] == [3]  # kept for Experiments
 
 
 def test_images_get_a_psnr_card(app):
@@ -104,17 +114,15 @@ def test_pause_holds_step_adds_one_epoch_and_resume_continues(app):
     app.switch_page("pages/train.py").run()
     set_settings(app, n_samples=200, epochs=10_000)
     app.button(key="btn_train").click().run()
-    job = app.session_state.job
+    job = current_job(app)
     app.button(key="btn_pause").click().run()
-    wait_for(lambda: job.status == PAUSED)
-    held = job.snapshot().epoch
-    time.sleep(0.2)
-    assert job.snapshot().epoch == held
+    held = job.wait_for(lambda s: s.status == PAUSED, WAIT).epoch
     app.run()
     assert app.button(key="btn_resume").disabled is False and app.button(key="btn_pause").disabled is True
 
     app.button(key="btn_step").click().run()
-    wait_for(lambda: job.snapshot().epoch == held + 1 and job.status == PAUSED)
+    # Held again after the step, with exactly one more epoch: nothing ran while it was paused.
+    assert job.wait_for(lambda s: s.epoch > held and s.status == PAUSED, WAIT).epoch == held + 1
     app.run()  # in the browser the polling chart triggers this rerun when the status changes
     app.button(key="btn_resume").click().run()
     wait_for(lambda: job.snapshot().epoch > held + 2)
@@ -129,10 +137,13 @@ def test_lr_and_noise_changes_reach_a_running_job_and_are_marked(app):
     app.switch_page("pages/train.py").run()
     set_settings(app, n_samples=200, epochs=10_000)
     app.button(key="btn_train").click().run()
-    job = app.session_state.job
+    job = current_job(app)
     set_settings(app, lr=0.01, noise_level=0.3)
     wait_for(lambda: len(job.snapshot().events) == 2)
-    assert sorted(text for _, text in job.snapshot().events) == ["lr 0.001 → 0.01", "noise_level 0.2 → 0.3"]
+    assert sorted(event.text for event in job.snapshot().events) == [
+        "learning rate 0.001 → 0.01",
+        "noise level 0.2 → 0.3",
+    ]
     assert job.config.train.lr == 0.001  # the run's own config is untouched; the change is an event
     stop_job(app)
 
@@ -141,22 +152,25 @@ def test_step_without_a_run_trains_exactly_one_epoch(app):
     app.switch_page("pages/train.py").run()
     set_settings(app, n_samples=200, epochs=50)
     app.button(key="btn_step").click().run()
-    job = app.session_state.job
-    wait_for(lambda: job.status == PAUSED and job.snapshot().epoch == 1)
+    job = current_job(app)
+    snapshot = job.wait_for(lambda s: s.epoch >= 1 and s.status == PAUSED, WAIT)
+    assert (snapshot.status, snapshot.epoch) == (PAUSED, 1)
+    job.stop()
+    assert job.join(WAIT) and job.snapshot().epoch == 1  # it held after the one epoch until it was stopped
 
 
 def test_reset_keeps_the_run_in_experiments_and_clears_the_chart(app):
     train(app)
     app.button(key="btn_reset").click().run()
-    assert app.session_state.job is None
-    assert len(app.session_state.runs) == 1
+    assert current_job(app) is None
+    assert len(session(app).runs) == 1
     assert app.button(key="btn_reset").disabled
 
 
 def test_training_again_keeps_the_earlier_run(app):
     train(app)
     train(app, hidden_dim=2)
-    assert [run["config"]["model"]["hidden_dim"] for run in app.session_state.runs] == [8, 2]
+    assert [run.config["model"]["hidden_dim"] for run in session(app).runs] == [8, 2]
 
 
 def test_csv_upload_trains_on_the_table():
@@ -170,12 +184,14 @@ def test_csv_upload_trains_on_the_table():
         app.selectbox(key="w_label_column").set_value("label").run()
         assert not app.error
         assert "table.csv: 40 rows × 3 features" in [caption.value for caption in app.caption]
-        config = app.session_state.config
-        assert (config.data.dataset, config.data.csv_path, config.data.label_column) == ("csv", "table.csv", "label")
+        config = current_settings(app)
+        assert (config.data.dataset, config.data.label_column) == ("csv", "label")
+        assert config.data.csv_path == ""  # a file path for the command line; the upload is the session's table
+        assert session(app).csv.name == "table.csv"
         set_settings(app, epochs=2)
         app.button(key="btn_train").click().run()
-        assert app.session_state.job.join(timeout=60)
-        assert app.session_state.job.snapshot().status == "done"
+        assert current_job(app).join(timeout=60)
+        assert current_job(app).snapshot().status == "done"
     finally:
         stop_job(app)
 
@@ -191,7 +207,7 @@ def test_bad_csv_upload_shows_what_to_fix(app):
         "Column(s) 'name' are not numeric. Remove them, or name one as the label column, and upload again."
     )
     app.button(key="btn_train").click().run()
-    assert app.session_state.job is None
+    assert current_job(app) is None
     assert "not numeric" in app.error[-1].value
 
 
@@ -202,20 +218,20 @@ def test_other_changes_during_a_run_wait_for_train(app):
     set_settings(app, noise="masking")  # the level is clamped to 1.0, which the running Gaussian job never sees
     assert not app.exception
     assert "Changed settings apply when you press **Train**" in app.main.caption[0].value
-    assert app.session_state.job.config.noise.noise == "gaussian"
+    assert current_job(app).config.noise.noise == "gaussian"
     stop_job(app)
 
 
 def test_a_run_waiting_for_a_free_slot_says_it_is_queued(app, monkeypatch):
     import dae_core.job
 
-    busy = dae_core.job.SlotPool(1)
-    assert busy.acquire(timeout=1)  # another session holds the only slot
-    monkeypatch.setattr(dae_core.job, "DEFAULT_SLOTS", busy)
+    busy = dae_core.job.JobSlots(1)
+    assert busy.acquire(give_up=lambda: False)  # another session holds the only slot
+    monkeypatch.setattr(dae_core.job, "default_slots", lambda: busy)
     app.switch_page("pages/train.py").run()
     app.button(key="btn_train").click().run()
-    assert app.session_state.job.status == "queued"
+    assert current_job(app).status == "queued"
     assert app.warning[0].value.startswith("Queued: every training slot on this server is busy.")
     assert app.button(key="btn_stop").disabled is False
     app.button(key="btn_stop").click().run()
-    wait_for(lambda: app.session_state.job.status == "stopped")
+    wait_for(lambda: current_job(app).status == "stopped")

@@ -1,0 +1,130 @@
+"""The live view of a run on the Train page: the run buttons, its status, progress, metric cards and loss chart."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dae_core import RunConfig, figures, records
+from dae_core.job import FINAL_STATES, PAUSED, QUEUED, JobSnapshot
+
+from . import runs
+from .state import lab
+from .widgets import metric_row
+
+BUTTONS = {  # label: what it does
+    "Train": "Start a fresh run with these settings (a running one is stopped and kept in Experiments).",
+    "Pause": "Hold after the current epoch.",
+    "Resume": "Continue a paused run.",
+    "Step": "Train exactly one more epoch, then hold (starts a new, paused run if none is going).",
+    "Stop": "End the run; its model stays on the other pages.",
+    "Reset": "Stop and clear the current run, keeping the settings.",
+}
+NOTES = {  # status: (how, what); running needs no note
+    QUEUED: (st.warning, "Queued: every training slot on this server is busy. The run starts when one frees up."),
+    PAUSED: (st.info, "Paused. **Resume** continues, **Step** trains one epoch."),
+    "done": (st.success, "Done: {}."),
+    "stopped": (st.warning, "Run stopped: {}."),
+    "failed": (st.error, "{}"),
+}
+
+
+def controls_ui(config: RunConfig) -> None:
+    """The run buttons; a click is acted on before they are drawn, so they show the new state."""
+    action = st.session_state.pop("clicked", None)
+    if action and runs.act(action, config):
+        st.rerun()  # redraw everything, the sidebar included, from the new state
+    state = lab()
+    job = state.run.job if state.run else None
+    status = job.status if job else None
+    alive = status is not None and status not in FINAL_STATES
+    invalid = state.form_error is not None
+    disabled = {
+        "Train": invalid,
+        "Pause": not alive or status == PAUSED,
+        "Resume": status != PAUSED,
+        "Step": status == QUEUED or (invalid and not alive),
+        "Stop": not alive,
+        "Reset": job is None,
+    }
+    row = st.container(horizontal=True, gap="small")  # wraps onto two lines on a narrow screen
+    for label, help_text in BUTTONS.items():
+        row.button(
+            label,
+            key=f"btn_{label.lower()}",
+            type="primary" if label == "Train" else "secondary",
+            disabled=disabled[label],
+            help=help_text,
+            on_click=st.session_state.__setitem__,
+            args=("clicked", label),
+        )
+    if alive and config.fixed_settings() != job.config.fixed_settings():
+        st.caption("Changed settings apply when you press **Train**; lr and noise level reach this run at once.")
+
+
+def progress_ui(snapshot: JobSnapshot) -> None:
+    if snapshot.status in NOTES:
+        show, text = NOTES[snapshot.status]
+        show(text.format(snapshot.reason))
+    last = snapshot.history[-1] if snapshot.history else None
+    parts = [f"Epoch {snapshot.epoch}/{snapshot.total_epochs}", f"{snapshot.elapsed_seconds:.1f} s training"]
+    if snapshot.eta_seconds is not None:
+        parts.append(f"ETA {snapshot.eta_seconds:.0f} s")
+    if last:
+        parts.append(f"{last.samples_per_second:,.0f} samples/s")
+    parts.append(snapshot.status)
+    st.progress(min(1.0, snapshot.epoch / snapshot.total_epochs), text=" · ".join(parts))
+
+
+def metrics_ui(snapshot: JobSnapshot, bounded: bool) -> None:
+    history = snapshot.history
+    now = records.Summary.of(history[-1] if history else None)
+    before = records.Summary.of(history[-2] if len(history) > 1 else None).test_mse
+    cards = metric_row(4 if bounded else 3)
+    change = None if before is None or now.test_mse is None else round(now.test_mse - before, 4)
+    cards[0].metric(
+        "Test MSE",
+        "—" if now.test_mse is None else f"{now.test_mse:.4f}",
+        delta=None if change is None else f"{change:+.4f}" if change else "±0.0000",
+        delta_color="inverse" if change else "off",
+        delta_arrow="auto" if change else "off",
+        help="Mean squared error of the reconstructions of noisy test rows, against the clean rows.",
+    )
+    cards[1].metric(
+        "Ratio to identity",
+        records.format_ratio(now.ratio_to_identity),
+        help="Test MSE ÷ the identity's (the noisy input itself). Below 1× the model beats doing nothing.",
+    )
+    cards[2].metric(
+        "Ratio to PCA",
+        records.format_ratio(now.ratio_to_pca),
+        help="Test MSE ÷ PCA's, with as many components as the code. Below 1× the model beats PCA.",
+    )
+    if bounded:
+        psnr = now.test_psnr
+        cards[3].metric("PSNR", "—" if psnr is None else f"{psnr:.1f} dB", help="Peak signal-to-noise ratio.")
+
+
+def live_frame() -> None:
+    """One frame of the current run: redrawn by a timer while it trains, in full when its status changes."""
+    run = lab().run
+    if run is None:
+        return
+    snapshot = run.job.snapshot()
+    if snapshot.status != run.drawn_status:
+        st.rerun()  # a full rerun redraws the buttons and starts or ends the polling
+    st.caption(f"Run {records.run_name(run.serial, snapshot.settings)}")
+    progress_ui(snapshot)
+    figure = figures.loss_curves(snapshot.history, events=snapshot.events, title=f"Loss of run #{run.serial}")
+    st.plotly_chart(figure, key="loss")
+    dataset = run.job.dataset
+    metrics_ui(snapshot, dataset is not None and dataset.bounded)
+
+
+def live_view_ui() -> None:
+    """The Train page's live column under the buttons: an empty chart, or the run's frame, polled while it trains."""
+    run = lab().run
+    if run is None:
+        st.plotly_chart(figures.loss_curves([], title="Loss"), key="loss")
+        return
+    run.drawn_status = run.job.status
+    st.fragment(run_every=None if run.drawn_status in FINAL_STATES else runs.POLL_SECONDS)(live_frame)()

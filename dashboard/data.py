@@ -1,0 +1,55 @@
+"""Datasets for the dashboard: built once per server and shared, with a CSV table taken from the session's upload.
+
+The dashboard never reads a CSV path from the settings: a link must not make the server open its files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+from typing import TYPE_CHECKING
+
+import streamlit as st
+
+from dae_core import DataConfig
+from dae_core.errors import DataError
+
+from .state import CsvTable, lab
+from .warmup import warm_up
+
+if TYPE_CHECKING:  # torch and scikit-learn load in the warm-up thread, after the first page is out
+    from dae_core.data import Dataset
+
+NEEDS_TABLE = "The 'csv' dataset needs a table: upload a CSV file in the Data settings on the Train page."
+
+
+@st.cache_resource(max_entries=16, show_spinner="Loading the dataset…")
+def _cached_dataset(data: DataConfig, csv_digest: str, _csv_data: bytes | None) -> Dataset:
+    from dae_core.data import load_dataset
+
+    return load_dataset(data, _csv_data)
+
+
+def dataset_for(data: DataConfig) -> Dataset:
+    """The split, scaled dataset for ``data``, shared by every session; a CSV comes from this session's upload."""
+    table = lab().csv if data.dataset == "csv" else None
+    if data.dataset == "csv" and table is None:
+        raise DataError(NEEDS_TABLE)
+    warm_up().join()  # it is paying the same one-off import costs; on 2 cores, wait rather than race it
+    data = dataclasses.replace(data, csv_path="")  # a file path, from a model file made on the command line
+    return _cached_dataset(data, table.digest if table else "", table.data if table else None)
+
+
+def table_from_upload(name: str, data: bytes) -> CsvTable:
+    return CsvTable(name, data, hashlib.sha256(data).hexdigest())
+
+
+def csv_columns(data: bytes) -> list[str]:
+    """Column names of an uploaded table, for the label-column choice; raises DataError if it cannot be read."""
+    import pandas as pd
+
+    try:
+        return [str(c) for c in pd.read_csv(io.BytesIO(data), nrows=0).columns]
+    except (UnicodeDecodeError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        raise DataError("The CSV file could not be read. Check that it is comma-separated UTF-8 text.") from None

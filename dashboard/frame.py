@@ -1,0 +1,151 @@
+"""The frame of every page: the page list, page setup, the sidebar (run, model import, export, share), the intro.
+
+Each page calls :func:`page` first, so a page works the same whether ``app.py`` routed to it or a test ran it.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dae_core import records, share
+
+from . import runs
+from .settings import share_url, sync_link
+from .state import lab
+from .widgets import code_span, download_ui, number
+
+# (file, title, icon, what it shows): navigation and the Home page's map both read this list.
+PAGES = [
+    ("pages/home.py", "Home", ":material/home:", "What a denoising autoencoder is, and a one-click start."),
+    ("pages/train.py", "Train", ":material/model_training:", "Settings, live loss chart, pause, step and stop."),
+    ("pages/reconstructions.py", "Reconstructions", ":material/compare:", "Original, noisy and reconstructed."),
+    ("pages/latent.py", "Latent space", ":material/scatter_plot:", "The codes in 2-D, and a linear probe."),
+    ("pages/filters.py", "Filters", ":material/grid_on:", "What each hidden unit looks for, live."),
+    ("pages/experiments.py", "Experiments", ":material/table_chart:", "Every finished run, compared."),
+]
+SIDEBAR_POLL_SECONDS = 1.0  # keeps a run alive (reading counts as watching) while you look at other pages
+
+
+def run_status() -> None:
+    """The current run's progress bar."""
+    run = lab().run
+    if run is None:
+        st.caption("No run yet: press **Train** on the Train page.")
+        return
+    snapshot = run.job.snapshot()
+    name = records.run_name(run.serial, snapshot.settings)
+    text = f"Run {name}: epoch {snapshot.epoch}/{snapshot.total_epochs}, {snapshot.status}"
+    st.progress(min(1.0, snapshot.epoch / snapshot.total_epochs), text=text)
+
+
+def live_run_status() -> None:
+    """The progress of a live run, polled; once the run ends, the whole page is redrawn with the final model."""
+    run_status()
+    if runs.live_job() is None:
+        st.rerun()
+
+
+def model_ui() -> None:
+    state = lab()
+    st.subheader("Model")
+    upload = st.file_uploader(
+        "Import a model file",
+        key="model_file",
+        help="A .dae file saved here or by `python -m dae_core train --save`. It is checked and never unpickled.",
+    )
+    if upload is not None:
+        error = runs.load_upload(upload.name, upload.getvalue())
+        if error:
+            st.error(error)
+    if state.run is not None and state.upload is not None:
+        st.session_state.show_choice = state.show
+        st.radio(
+            "Show on the pages",
+            ["run", "upload"],
+            format_func={"run": "the trained run", "upload": f"the file {state.upload.name}"}.get,
+            key="show_choice",
+            on_change=lambda: setattr(state, "show", st.session_state.show_choice),
+        )
+    if state.upload:
+        summary = state.upload.summary
+        with st.expander(f"Inspect {state.upload.name}"):
+            layers = " → ".join(str(w) for w in summary["hidden_layers"])
+            st.markdown(
+                f"**{summary['input_dim']} → {layers}{' → ' if layers else ''}{summary['hidden_dim']}** (code), "
+                f"mirrored back  \n{summary['n_parameters']:,} parameters · {summary['epochs']} epochs"
+                f"{_kept(summary)} · dataset {summary['config']['data']['dataset']}  \n"
+                f"test MSE {number(summary['test_mse'])} · identity {number(summary['identity_mse'])} · "
+                f"PCA {number(summary['pca_mse'])}"
+            )
+            st.json(summary, expanded=False)
+
+
+def _kept(summary: dict) -> str:
+    """Names the kept epoch when it is not the last (early stopping keeps the best epoch's weights)."""
+    kept = summary["weights_epoch"]
+    return "" if kept in (None, summary["epochs"]) else f" (weights and metrics of epoch {kept})"
+
+
+def _model_bytes(trained) -> bytes:
+    from dae_core import io as model_io  # imports torch: only when someone downloads
+
+    return model_io.to_bytes(trained)
+
+
+def export_ui() -> None:
+    shown = runs.shown_model()
+    state = lab()
+    with st.expander("Export"):
+        if shown is None:
+            st.caption("Train or import a model to download it.")
+            config = state.config
+        else:
+            trained = shown.trained
+            config = trained.config
+            st.caption(f"Downloads of {shown.label}.")
+            download_ui(st, "Model file (.dae)", lambda: _model_bytes(trained), "model.dae", "download_model")
+            download_ui(st, "Config (JSON)", config.to_json(), "config.json", "download_config")
+            history = records.history_csv(trained.history)
+            download_ui(st, "History (CSV)", history, "history.csv", "download_history")
+        st.caption("The same run from the command line:")
+        table = state.csv.name if state.csv and config.data.dataset == "csv" else None
+        st.markdown(code_span(share.to_cli_command(config, table_name=table)))
+
+
+def share_ui() -> None:
+    with st.expander("Share these settings"):
+        st.caption("The address bar always holds the current settings. This link restores them:")
+        st.markdown(code_span(share_url()))
+
+
+def sidebar_ui(with_settings: bool = True) -> None:
+    with st.sidebar:
+        if runs.live_job() is not None:
+            st.fragment(run_every=SIDEBAR_POLL_SECONDS)(live_run_status)()
+        else:
+            run_status()
+        model_ui()
+        if with_settings:
+            settings_sidebar()
+
+
+def settings_sidebar() -> None:
+    """The sidebar's last part, which shows the current settings: export's command and the share link."""
+    with st.sidebar:
+        export_ui()
+        share_ui()
+
+
+def page(title: str, what: str, try_this: str, *, changes_settings: bool = False) -> None:
+    """Set up the page and open it with two lines: what you are looking at, and what to try.
+
+    ``changes_settings``: the page draws the settings widgets, so it calls :func:`settings_sidebar` after them.
+    """
+    st.set_page_config(page_title=f"{title} · DAE Lab", page_icon=":material/blur_on:", layout="wide")
+    state = lab()
+    sync_link()
+    sidebar_ui(with_settings=not changes_settings)
+    st.title(title)
+    st.markdown(f"{what}  \n**Try:** {try_this}")
+    for message in state.link_messages:
+        st.warning(message)

@@ -1,0 +1,222 @@
+"""Runs: starting, controlling and ending the session's training job, and the model the analysis pages show.
+
+Training never runs in a page: it runs in a ``dae_core.job.TrainingJob``, which the pages poll. A run that ends
+adds itself to the session's list of runs (the job's ``on_end``), in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import streamlit as st
+
+from dae_core import RunConfig, records
+from dae_core.config import LIVE_SETTINGS
+from dae_core.errors import DAEError
+from dae_core.job import FINAL_STATES, TrainingJob
+from dae_core.limits import Limits
+
+from .data import dataset_for
+from .state import Run, UploadedModel, lab
+
+if TYPE_CHECKING:
+    from dae_core.data import Dataset
+    from dae_core.training import TrainedModel
+
+# Pages poll a live run, so reading counts as watching: a closed tab stops its run after two minutes, and one
+# run on the shared demo trains for at most fifteen.
+LIMITS = Limits.from_env(idle_seconds=120.0, wall_seconds=900.0)
+POLL_SECONDS = 0.5  # the live chart redraws twice a second
+FIRST_POINT_SECONDS = 1.0  # a new run's page waits up to this long for its first epoch, to open on a drawn chart
+STOP_SECONDS = 5.0  # how long Train or Reset waits for a replaced run to end and file itself in Experiments
+NO_MODEL = "Train a model on the Train page first, or upload one in the sidebar."
+
+
+def live_job() -> TrainingJob | None:
+    """The session's job if it has not ended."""
+    run = lab().run
+    return run.job if run is not None and run.job.status not in FINAL_STATES else None
+
+
+def start(config: RunConfig, *, paused: bool = False) -> bool:
+    """Start a fresh run of ``config`` (the previous one is stopped and kept in Experiments); False, with the
+    reason on the page, if it cannot start."""
+    state = lab()
+    try:
+        dataset = dataset_for(config.data)
+        serial = state.serial + 1
+        job = TrainingJob(config, dataset, limits=LIMITS, start_paused=paused, on_end=_filer(serial, state.runs))
+    except DAEError as exc:
+        st.error(str(exc))
+        return False
+    discard()
+    state.serial, state.run, state.show = serial, Run(serial, job.start()), "run"
+    if not paused:
+        job.wait_for_epochs(1, FIRST_POINT_SECONDS)
+    return True
+
+
+def _filer(serial: int, runs: list[records.RunRecord]):
+    """What a job calls when it ends: file the run in ``runs`` (Experiments), if it trained an epoch.
+
+    It runs in the job's thread, which has no Streamlit session, so it holds the list itself.
+    """
+
+    def file_run(snapshot) -> None:
+        if snapshot.history:
+            runs.append(records.run_record(serial, snapshot))
+
+    return file_run
+
+
+def act(action: str, config: RunConfig) -> bool:
+    """What a run button does (Train, Pause, Resume, Step, Stop, Reset); False if a run could not start."""
+    job = lab().run.job if lab().run else None
+    if action == "Train":
+        return start(config)
+    if action == "Step":
+        if live_job() is None and not start(config, paused=True):
+            return False
+        lab().run.job.step()
+    elif action == "Reset":
+        discard()
+    elif job is not None:
+        {"Pause": job.pause, "Resume": job.resume, "Stop": job.stop}[action]()
+    return True
+
+
+def discard() -> None:
+    """Stop the current run and let it file itself in Experiments; the Train page then starts afresh."""
+    state = lab()
+    if state.run is not None:
+        state.run.job.stop()
+        state.run.job.join(STOP_SECONDS)  # at most the rest of one epoch
+        state.run = None
+
+
+def send_live_changes(old: RunConfig, new: RunConfig) -> None:
+    """A changed learning rate or noise level reaches a running job at its next epoch; the chart marks when."""
+    job = live_job()
+    if job is None:
+        return
+    before, after = old.live(), new.live()
+    changes = {name: value for name, value in after.items() if value != before[name]}
+    if new.noise.noise != job.config.noise.noise:
+        changes.pop("noise_level", None)  # a level for another noise type waits for the next run
+    if not changes:
+        return
+    try:
+        job.update(**changes)
+    except DAEError as exc:
+        st.warning(f"The running job kept its value: {exc}")
+        return
+    for name, value in changes.items():
+        st.toast(f"{LIVE_SETTINGS[name].capitalize()} {value:g} from the next epoch")
+
+
+def name(run: Run) -> str:
+    """The run's name from its current settings, so a live change of lr shows."""
+    return records.run_name(run.serial, run.job.snapshot().settings)
+
+
+# --- the model on show -------------------------------------------------------------------------------
+@dataclass
+class Shown:
+    """The model the analysis pages show, with the dataset it was trained on."""
+
+    trained: TrainedModel
+    dataset: Dataset | None
+    label: str
+    token: tuple  # changes whenever the weights change, for memo keys
+    live: bool  # its job is still training
+    settings: RunConfig  # the settings the weights were trained under at the end: live changes included
+    missing_data: str = ""  # why ``dataset`` is None
+
+
+def shown_model() -> Shown | None:
+    state = lab()
+    if state.upload and (state.show == "upload" or state.run is None):
+        return _uploaded_model(state.upload)
+    run = state.run
+    if run is None:
+        return None
+    snapshot = run.job.snapshot()
+    epoch = snapshot.weights_epoch
+    if epoch < 1:  # the initial weights: nothing trained to show yet
+        return None
+    if run.model is None or run.model[0] != epoch:
+        trained = run.job.trained_model()
+        if trained is None:
+            return None
+        run.model = (epoch, trained)
+    live = not snapshot.finished
+    label = f"run {records.run_name(run.serial, snapshot.settings)} at epoch {epoch}" + (
+        " (still training)" if live else ""
+    )
+    return Shown(run.model[1], run.job.dataset, label, ("run", run.serial, epoch), live, snapshot.settings)
+
+
+def _uploaded_model(upload: UploadedModel) -> Shown:
+    trained = upload.trained
+    dataset, missing = None, ""
+    if trained.config.data.dataset == "csv" and not lab().csv:
+        missing = "This model was trained on a CSV table. Upload the same table on the Train page to see it here."
+    else:
+        try:
+            dataset = dataset_for(trained.config.data)
+        except DAEError as exc:
+            missing = str(exc)
+    if dataset is not None and list(dataset.feature_names) != list(trained.feature_names):
+        dataset = None
+        missing = (
+            f"The model expects the features {', '.join(trained.feature_names[:6])}…, "
+            "but the current table has other columns. Upload the table it was trained on."
+        )
+    settings = trained.config
+    if trained.history:  # the live settings it ended with
+        settings = settings.replace_live(lr=trained.history[-1].lr, noise_level=trained.history[-1].noise_level)
+    return Shown(trained, dataset, f"file {upload.name}", ("upload", upload.digest), False, settings, missing)
+
+
+def require_model(*, redrawn_live: bool = False) -> Shown:
+    """The model on show and its data, or an explanation and the end of the page.
+
+    ``redrawn_live``: the page follows a training run by itself; otherwise it offers a button to catch up.
+    """
+    shown = shown_model()
+    if shown is None:
+        if live_job() is not None:
+            st.info("Training is starting; the first epoch appears here in a moment. Press **Refresh** to see it.")
+            st.button("Refresh", key="btn_refresh", icon=":material/refresh:")
+        else:
+            st.info(NO_MODEL)
+        st.stop()
+    if shown.dataset is None:
+        st.info(shown.missing_data)
+        st.stop()
+    if shown.live and not redrawn_live:
+        text, button = st.columns([5, 1], vertical_alignment="center")
+        text.caption(f"Showing {shown.label}. Press **Refresh** or change a setting here to see a later epoch.")
+        button.button("Refresh", key="btn_refresh", icon=":material/refresh:", width="stretch")
+    else:
+        st.caption(f"Showing {shown.label}.")
+    return shown
+
+
+def load_upload(file_name: str, data: bytes) -> str | None:
+    """Read an uploaded model file and show it; returns the error message instead if it is not a model file."""
+    import hashlib
+
+    digest = hashlib.sha256(data).hexdigest()
+    state = lab()
+    if state.upload and state.upload.digest == digest:
+        return None
+    from dae_core import io as model_io
+
+    try:
+        trained = model_io.load(data)
+    except DAEError as exc:
+        return str(exc)
+    state.upload, state.show = UploadedModel(file_name, digest, trained, model_io.describe(trained)), "upload"
+    return None

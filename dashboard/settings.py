@@ -1,0 +1,293 @@
+"""The settings form, drawn from a table of fields and from the session's config, and the link that mirrors it.
+
+Every widget is drawn from ``lab().config`` on every run, and a change goes back into it through the widget's
+callback. A widget Streamlit forgot (another page, a dataset that hides it) therefore comes back with the
+user's value, not its minimum.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import streamlit as st
+
+from dae_core import DataConfig, RunConfig, share
+from dae_core.config import (
+    ACTIVATIONS,
+    DATASETS,
+    FIELD_SECTION,
+    LOSSES,
+    NOISE_LABELS,
+    NOISE_TYPES,
+    OPTIMIZERS,
+    noise_level_range,
+)
+from dae_core.errors import DAEError
+
+from . import runs
+from .data import csv_columns, dataset_for, table_from_upload
+from .state import FormError, TestNoise, lab
+
+DATASET_LABELS = {
+    "synthetic": "synthetic (tabular)",
+    "digits": "digits (8×8 images)",
+    "moons": "moons (2-D)",
+    "circles": "circles (2-D)",
+    "spiral": "spiral (2-D)",
+    "csv": "CSV upload",
+}
+NO_LABEL = "(none)"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One setting's widget: a ``RunConfig`` field, how it is drawn, and when it is shown."""
+
+    name: str
+    label: str
+    kind: str  # "select", "int", "float", "slider" or "text"
+    help: str
+    options: tuple = ()  # select: the choices
+    labels: dict = field(default_factory=dict)  # select: how each choice reads
+    low: float | None = None  # int and float: the widget's bounds (the config's own)
+    high: float | None = None
+    step: float | None = None
+    shown: Callable[[RunConfig], bool] = lambda config: True
+
+    @property
+    def key(self) -> str:
+        return f"w_{self.name}"
+
+
+def _generated(config: RunConfig) -> bool:
+    return config.data.dataset not in ("digits", "csv")
+
+
+FIELDS = {  # section -> rows of one or two fields; a narrow screen stacks each row in reading order
+    "Data": [
+        [Field("dataset", "Dataset", "select", "What the autoencoder learns.", DATASETS, DATASET_LABELS)],
+        [
+            Field("n_samples", "Samples", "int", "Rows generated; 20% are held out for testing.", low=50,
+                  high=100_000, step=50, shown=_generated),
+            Field("n_features", "Features", "int", "Columns of the synthetic table (the seed used 20).", low=2,
+                  high=1000, shown=lambda config: config.data.dataset == "synthetic"),
+        ],
+    ],
+    "Model": [
+        [
+            Field("hidden_dim", "Code size", "int", "hidden_dim: width of the bottleneck code, 1 to 4096.", low=1,
+                  high=4096),
+            Field("activation", "Activation", "select", "Non-linearity after every hidden layer.", ACTIVATIONS),
+        ],
+        [
+            Field("hidden_layers", "Hidden layers", "text", "Encoder widths between the input and the code, "
+                  "comma-separated; the decoder mirrors them. Empty for none; up to 8 layers of 1 to 4096 units."),
+        ],
+    ],
+    "Noise": [
+        [
+            Field("noise", "Noise type", "select", "Gaussian adds N(0, σ²); masking zeroes a fraction of entries; "
+                  "salt and pepper sets a fraction to each column's low or high end.", NOISE_TYPES, NOISE_LABELS),
+            Field("noise_level", "Noise level", "slider", "σ in scaled units for Gaussian (0 to 3), otherwise the "
+                  "fraction of entries hit (0 to 1). Can be changed while training.", step=0.05),
+        ],
+    ],
+    "Training": [
+        [
+            Field("loss", "Loss", "select", "Reconstruction loss against the clean input.", LOSSES),
+            Field("optimizer", "Optimizer", "select", "sgd uses momentum 0.9.", OPTIMIZERS),
+        ],
+        [
+            Field("lr", "Learning rate", "float", "Step size, above 0 and up to 1e7. Can be changed while training.",
+                  low=0.0, high=1e7, step=1e-4),
+            Field("batch_size", "Batch size", "int", "Rows per step; 0 trains on the full batch.", low=0,
+                  high=100_000),
+        ],
+        [
+            Field("epochs", "Epochs", "int", "Passes over the training rows.", low=1, high=10_000),
+            Field("seed", "Seed", "int", "Model initialisation, batch order and noise draws.", low=0, high=2**31 - 1),
+        ],
+    ],
+}  # fmt: skip
+
+
+# --- the config and the link ---------------------------------------------------------------------------
+def set_config(config: RunConfig) -> None:
+    """Make ``config`` the session's settings; the widgets and the address bar follow on the next draw."""
+    state = lab()
+    if config != state.config:
+        state.link_messages = []
+    state.config, state.form_error = config, None
+    sync_link()
+
+
+def sync_link() -> None:
+    """Mirror the current settings in the address bar, so the URL is a shareable link."""
+    wanted = share.to_query(lab().config)
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def share_url() -> str:
+    """The full link to the current settings (just the query string where the address is unknown)."""
+    query = "&".join(f"{k}={v}" for k, v in share.to_query(lab().config).items())
+    base = (st.context.url or "").split("?")[0]
+    return f"{base}?{query}" if query else base or "(the defaults: no parameters)"
+
+
+def _value(config: RunConfig, name: str) -> Any:
+    """What the widget of field ``name`` shows for ``config``."""
+    if name == "hidden_layers":
+        return ",".join(str(width) for width in config.model.hidden_layers)
+    if name == "label_column":
+        return config.data.label_column or NO_LABEL
+    value = config.to_dict()[FIELD_SECTION[name]][name]
+    return float(value) if name in ("lr", "noise_level") else value
+
+
+def _changed(name: str) -> None:
+    """A widget's callback: take its new value into the config, or keep what was typed and say what is wrong."""
+    state = lab()
+    text = st.session_state[f"w_{name}"]
+    old = state.config
+    try:
+        if name == "hidden_layers":
+            new = RunConfig.from_flat({name: text}, base=old)
+        elif name == "label_column":
+            new = old.replace(label_column="" if text == NO_LABEL else text)
+        elif name == "noise":  # a Gaussian σ may be past a fraction's range: bring it within
+            new = old.replace(noise=text, noise_level=min(old.noise.noise_level, noise_level_range(text)[1]))
+        else:
+            new = old.replace(**{name: text})
+    except DAEError as exc:
+        state.form_error = FormError(name, text, str(exc))
+        return
+    runs.send_live_changes(old, new)
+    set_config(new)
+
+
+def _draw(where, item: Field, config: RunConfig) -> None:
+    error = lab().form_error
+    st.session_state[item.key] = error.text if error and error.name == item.name else _value(config, item.name)
+    common = {"key": item.key, "help": item.help, "on_change": _changed, "args": (item.name,)}
+    if item.kind == "select":
+        where.selectbox(item.label, item.options, format_func=lambda o: item.labels.get(o, o), **common)
+    elif item.kind == "int":
+        where.number_input(item.label, int(item.low), int(item.high), step=int(item.step or 1), **common)
+    elif item.kind == "float":
+        where.number_input(item.label, item.low, item.high, step=item.step, format="%g", **common)
+    elif item.kind == "slider":
+        low, high = noise_level_range(config.noise.noise)
+        where.slider(item.label, low, high, step=item.step, **common)
+    else:
+        where.text_input(item.label, placeholder="none, e.g. 128,64", **common)
+
+
+# --- the form --------------------------------------------------------------------------------------------
+def settings_ui() -> RunConfig:
+    """The settings widgets, drawn from the session's config; returns the config (unchanged while a typed value
+    is invalid, which is then shown with its reason)."""
+    state = lab()
+    config = state.config
+    for section, rows in FIELDS.items():
+        st.subheader(section)
+        for row in rows:
+            shown = [item for item in row if item.shown(config)]
+            if len(row) == 1:
+                places = [st]
+            else:
+                places = st.columns(2)
+            for place, item in zip(places, shown):
+                _draw(place, item, config)
+        if section == "Data" and config.data.dataset == "csv":
+            _csv_ui(config)
+    st.button(
+        "Default settings",
+        key="btn_defaults",
+        on_click=set_config,
+        args=(RunConfig(),),
+        type="tertiary",
+        icon=":material/restart_alt:",
+        help="Put every setting back to its default.",
+    )
+    if state.form_error:
+        st.error(f"{state.form_error.message}\n\nThe settings were not changed; fix the value above.")
+    return config
+
+
+def _csv_upload_changed() -> None:
+    upload = st.session_state.get("w_csv_file")
+    lab().csv = None if upload is None else table_from_upload(upload.name, upload.getvalue())  # None: removed
+    lab().link_messages = []
+
+
+def _csv_ui(config: RunConfig) -> None:
+    state = lab()
+    st.file_uploader(
+        "CSV table",
+        type=["csv"],
+        key="w_csv_file",
+        on_change=_csv_upload_changed,
+        help="Numeric columns, one row per sample, up to 50 MB.",
+    )
+    if state.csv is None:
+        st.info("Upload a CSV table with numeric columns to train on it.")
+        return
+    try:
+        columns = csv_columns(state.csv.data)
+    except DAEError as exc:
+        st.error(str(exc))
+        return
+    label = Field("label_column", "Label column", "select", "Optional: a column of class labels, kept out of the "
+                  "features and used to colour the codes.", (NO_LABEL, *columns))  # fmt: skip
+    if config.data.label_column not in columns and config.data.label_column:
+        set_config(config.replace(label_column=""))  # a link's or an earlier table's label: not in this one
+        config = state.config
+    _draw(st, label, config)
+    try:
+        dataset = dataset_for(DataConfig(dataset="csv", label_column=config.data.label_column))
+    except DAEError as exc:
+        st.error(str(exc))
+        return
+    st.caption(f"{state.csv.name}: {len(dataset.X_train) + len(dataset.X_test)} rows × {dataset.n_features} features")
+
+
+# --- the test noise of Reconstructions ----------------------------------------------------------------
+TEST_NOISE_KEYS = {"noise": "test_noise", "noise_level": "test_noise_level", "seed": "test_noise_seed"}
+
+
+def _test_noise_changed(name: str) -> None:
+    state = lab()
+    value = st.session_state[TEST_NOISE_KEYS[name]]
+    changes = {name: value}
+    if name == "noise":
+        changes["noise_level"] = min(state.test_noise.noise_level, noise_level_range(value)[1])
+    state.test_noise = dataclasses.replace(state.test_noise, **changes)
+
+
+def test_noise_ui(training: RunConfig) -> TestNoise:
+    """Test noise type, level and seed, starting from the noise ``training`` uses now (live changes included)."""
+    state = lab()
+    follows = (training.noise.noise, float(training.noise.noise_level))
+    if state.test_noise is None or state.test_noise.follows != follows:
+        state.test_noise = TestNoise(*follows, seed=state.test_noise.seed if state.test_noise else 0, follows=follows)
+    chosen = state.test_noise
+    for name, key in TEST_NOISE_KEYS.items():
+        st.session_state[key] = getattr(chosen, name)
+    left, middle, right = st.columns([2, 3, 1])
+    left.selectbox(
+        "Test noise type", NOISE_TYPES, format_func=NOISE_LABELS.get, key="test_noise", help="Used only here.",
+        on_change=_test_noise_changed, args=("noise",),
+    )  # fmt: skip
+    middle.slider(
+        "Test noise level", *noise_level_range(chosen.noise), step=0.05, key="test_noise_level",
+        help="σ for Gaussian, else the fraction hit.", on_change=_test_noise_changed, args=("noise_level",),
+    )  # fmt: skip
+    right.number_input(
+        "Noise seed", 0, 10_000, key="test_noise_seed", help="Draw other noise.",
+        on_change=_test_noise_changed, args=("seed",),
+    )  # fmt: skip
+    return chosen

@@ -1,0 +1,97 @@
+"""The session's own state, as small dataclasses: what the user chose and what their runs did.
+
+Streamlit forgets a widget's value when the widget is not drawn in a run (another page, a dataset that hides
+it), so nothing a user set lives only in a widget key: it lives here, and widgets are drawn from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import streamlit as st
+
+from dae_core import RunConfig, share
+from dae_core.records import RunRecord
+
+if TYPE_CHECKING:
+    from dae_core.job import TrainingJob
+    from dae_core.training import TrainedModel
+
+KEY = "lab"  # the one st.session_state entry this app owns, besides its widget keys
+
+
+@dataclass(frozen=True)
+class CsvTable:
+    """An uploaded table: its file name, bytes and their SHA-256 (the dataset cache's key)."""
+
+    name: str
+    data: bytes
+    digest: str
+
+
+@dataclass(frozen=True)
+class UploadedModel:
+    """An imported model file, checked and loaded, with ``dae_core.io.describe``'s summary."""
+
+    name: str
+    digest: str
+    trained: TrainedModel
+    summary: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class FormError:
+    """A settings value that could not be used: the field, what was typed, and why."""
+
+    name: str
+    text: Any
+    message: str
+
+
+@dataclass(frozen=True)
+class TestNoise:
+    """The noise Reconstructions applies to the test samples, chosen apart from the training noise."""
+
+    noise: str
+    noise_level: float
+    seed: int
+    follows: tuple[str, float]  # the training noise it started from: a new one starts it afresh
+
+
+@dataclass
+class Run:
+    """The session's current run: its number in the session and the background job that trains it."""
+
+    serial: int
+    job: TrainingJob
+    drawn_status: str = ""  # the status the Train page last drew; a change redraws the whole page
+    model: tuple[int, TrainedModel] | None = None  # (epoch, model) last built from the job, for the pages
+
+
+@dataclass
+class Lab:
+    """Everything one browser session holds."""
+
+    config: RunConfig  # the settings, the single source for the widgets, the link and the next run
+    link_messages: list[str] = field(default_factory=list)  # what the opening link got wrong; cleared on a change
+    form_error: FormError | None = None  # a value typed into the settings that is not valid yet
+    run: Run | None = None
+    serial: int = 0  # runs started in this session
+    runs: list[RunRecord] = field(default_factory=list)  # runs that ended, appended by their jobs
+    upload: UploadedModel | None = None
+    show: str = "run"  # which model the analysis pages show: "run" or "upload"
+    csv: CsvTable | None = None
+    memo: dict[tuple, Any] = field(default_factory=dict)  # derived results, see widgets.memo
+    test_noise: TestNoise | None = None
+    views: dict[str, Any] = field(default_factory=dict)  # view options by widget key (projection, curve, ...)
+    charts_preloaded: bool = False
+    start_on_arrival: bool = False  # Home's one-click start: Train starts the run once its page is out
+
+
+def lab() -> Lab:
+    """This session's state; the first call reads the settings from the link the session was opened with."""
+    if KEY not in st.session_state:
+        config, messages = share.config_from_query(st.query_params.to_dict())
+        st.session_state[KEY] = Lab(config=config, link_messages=messages)
+    return st.session_state[KEY]

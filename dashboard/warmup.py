@@ -1,0 +1,71 @@
+"""Paying the server's one-off costs before anyone waits for them: imports, torch's first step, Plotly's code.
+
+``app.py``'s server runs :func:`preload` before it answers; served another way (tests), the first page view
+starts it in a background thread (:func:`warm_up`). :func:`preload_charts` makes the browser load Plotly's code
+while someone reads Home, so Train can draw its live chart at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import streamlit as st
+
+from dae_core import RunConfig
+
+from .state import lab
+
+WARM_UP_DELAY_SECONDS = 0.1  # lets the first page's own script run (~30 ms) go before the one-off imports
+TINY_RUN = RunConfig().replace(n_samples=100, n_features=4, hidden_dim=2, epochs=1)
+
+_preloaded = threading.Event()
+
+
+def preload() -> None:
+    """Pay the process's one-off costs: importing PyTorch and scikit-learn (about a second each on a small
+    machine), torch's first optimizer (it imports ``torch._dynamo``, another second) and plotly's figure code.
+    A tiny run goes through a real job, so the job's own setup (torch's threads) is in place too. Later calls
+    return at once."""
+    if _preloaded.is_set():
+        return
+    from dae_core import figures
+    from dae_core.job import JobSlots, TrainingJob
+
+    job = TrainingJob(TINY_RUN, slots=JobSlots(1)).start()  # its own slot: a visitor's run never waits for it
+    job.join()
+    figures.loss_curves(job.snapshot().history)  # plotly's figure machinery, first used by Train's live chart
+    _preloaded.set()
+
+
+def _warm_up() -> None:
+    if not _preloaded.is_set():
+        time.sleep(WARM_UP_DELAY_SECONDS)  # importing torch holds the interpreter lock: let the page's run go first
+        preload()
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up() -> threading.Thread:
+    """Once per server, in a background thread: :func:`preload`, unless the server's start has done it."""
+    thread = threading.Thread(target=_warm_up, name="dae-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+@st.fragment(run_every=1.0)
+def preload_charts() -> None:
+    """A second after the page is out, draw an invisible Plotly chart, and keep it drawn.
+
+    The browser fetches and parses Plotly's code (about 1.5 s on a small machine) the first time a chart is
+    drawn. Doing that while someone reads Home, rather than in their page load, lets Train draw its live chart
+    as soon as it opens.
+    """
+    state = lab()
+    if not state.charts_preloaded:
+        state.charts_preloaded = True
+        return
+    import plotly.graph_objects as go
+
+    hidden = {"visible": False}
+    blank = go.Figure(layout={"height": 10, "margin": dict.fromkeys("lrtb", 0), "xaxis": hidden, "yaxis": hidden})
+    st.plotly_chart(blank, key="preload_charts", config={"staticPlot": True, "displayModeBar": False})
