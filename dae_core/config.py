@@ -35,6 +35,12 @@ def noise_level_range(noise: str) -> tuple[float, float]:
     return 0.0, MAX_GAUSSIAN_SIGMA if noise == "gaussian" else 1.0
 
 
+def noise_level_within(noise: str, level: float) -> float:
+    """``level`` brought within ``noise``'s range: a Gaussian σ of 2 becomes a fraction of 1 for masking."""
+    low, high = noise_level_range(noise)
+    return min(max(level, low), high)
+
+
 def _check_int(problems, owner, name, value, low, high):
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         problems.append(f"The '{name}' parameter of {owner} must be an int in [{low}, {high}]. Got {value!r} instead.")

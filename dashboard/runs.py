@@ -151,9 +151,8 @@ def shown_model() -> Shown | None:
             return None
         run.model = (epoch, trained)
     live = not snapshot.finished
-    label = f"run {records.run_name(run.serial, snapshot.settings)} at epoch {epoch}" + (
-        " (still training)" if live else ""
-    )
+    state_now = {"running": " (still training)", "paused": " (paused)", "queued": " (queued)"}.get(snapshot.status, "")
+    label = f"run {records.run_name(run.serial, snapshot.settings)} at epoch {epoch}{state_now}"
     return Shown(run.model[1], run.job.dataset, label, ("run", run.serial, epoch), live, snapshot.settings)
 
 

@@ -24,6 +24,7 @@ from dae_core.config import (
     NOISE_TYPES,
     OPTIMIZERS,
     noise_level_range,
+    noise_level_within,
 )
 from dae_core.errors import DAEError
 
@@ -159,7 +160,7 @@ def _changed(name: str) -> None:
         elif name == "label_column":
             new = old.replace(label_column="" if text == NO_LABEL else text)
         elif name == "noise":  # a Gaussian σ may be past a fraction's range: bring it within
-            new = old.replace(noise=text, noise_level=min(old.noise.noise_level, noise_level_range(text)[1]))
+            new = old.replace(noise=text, noise_level=noise_level_within(text, old.noise.noise_level))
         else:
             new = old.replace(**{name: text})
     except DAEError as exc:
@@ -264,7 +265,7 @@ def _test_noise_changed(name: str) -> None:
     value = st.session_state[TEST_NOISE_KEYS[name]]
     changes = {name: value}
     if name == "noise":
-        changes["noise_level"] = min(state.test_noise.noise_level, noise_level_range(value)[1])
+        changes["noise_level"] = noise_level_within(value, state.test_noise.noise_level)
     state.test_noise = dataclasses.replace(state.test_noise, **changes)
 
 
