@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from dae_core import analysis, figures, metrics
-from dashboard import frame, runs, settings
+from dashboard import evaluation, frame, runs
 from dashboard.widgets import memo, metric_row
 
 SHOWN_IMAGES = 8  # the chosen digit and the next worst ones
@@ -21,7 +21,7 @@ frame.page(
 shown = runs.require_model()
 trained, dataset = shown.trained, shown.dataset
 
-test = settings.test_noise_ui(shown.settings)
+test = evaluation.test_noise_ui(shown.settings)
 noise, level, seed = test.noise, test.noise_level, test.seed
 rec = memo(
     ("reconstruct", shown.token, noise, level, seed),
