@@ -7,6 +7,7 @@ while someone reads Home, so Train can draw its live chart at once.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 
@@ -35,6 +36,10 @@ def preload() -> None:
     job = TrainingJob(TINY_RUN, slots=JobSlots(1)).start()  # its own slot: a visitor's run never waits for it
     job.join()
     figures.loss_curves(job.snapshot().history)  # plotly's figure machinery, first used by Train's live chart
+    # Everything loaded so far (modules, their functions and constants) lives as long as the process: move it
+    # out of the collector's generations, so that a collection only walks what the visitors' runs made.
+    gc.collect()
+    gc.freeze()
     _preloaded.set()
 
 
