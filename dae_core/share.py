@@ -14,6 +14,8 @@ from .config import FIELD_SECTION, RunConfig
 from .errors import ConfigError
 
 NOT_IN_LINKS = ("csv_path",)
+MAX_KEY_CHARS = 40  # longer than any setting's name
+MAX_VALUE_CHARS = 200  # no setting needs more; a longer value is refused without being parsed or echoed
 CSV_PLACEHOLDER = "TABLE.csv"  # shown in the command when the table's name is unknown
 
 
@@ -34,6 +36,19 @@ def config_from_query(params: Mapping[str, str]) -> tuple[RunConfig, list[str]]:
     messages = []
     for key, text in params.items():
         text = text[-1] if isinstance(text, list) else str(text)
+        if len(key) > MAX_KEY_CHARS:
+            messages.append(
+                f"Link parameter '{key[:MAX_KEY_CHARS]}…' was ignored: no setting has a name that long "
+                f"({len(key):,} characters)."
+            )
+            continue
+        if len(text) > MAX_VALUE_CHARS:
+            fallback = f" Kept the default ({defaults[key] or 'none'})." if key in FIELD_SECTION else ""
+            messages.append(
+                f"Link parameter '{key}' was ignored: its value is {len(text):,} characters long; a setting takes at "
+                f"most {MAX_VALUE_CHARS}.{fallback}"
+            )
+            continue
         if key in NOT_IN_LINKS:
             messages.append(f"Link parameter '{key}' was ignored: a link cannot name a file. Upload the table instead.")
             continue

@@ -9,7 +9,7 @@ from dae_core.job import FINAL_STATES, PAUSED, QUEUED, JobSnapshot
 
 from . import runs
 from .state import lab
-from .widgets import metric_row
+from .widgets import metric_row, plain
 
 BUTTONS = {  # label: what it does
     "Train": "Start a fresh run with these settings (a running one is stopped and kept in Experiments).",
@@ -64,7 +64,7 @@ def controls_ui(config: RunConfig) -> None:
 def progress_ui(snapshot: JobSnapshot) -> None:
     if snapshot.status in NOTES:
         show, text = NOTES[snapshot.status]
-        show(text.format(snapshot.reason))
+        show(text.format(plain(snapshot.reason)))
     last = snapshot.history[-1] if snapshot.history else None
     parts = [f"Epoch {snapshot.epoch}/{snapshot.total_epochs}", f"{snapshot.elapsed_seconds:.1f} s training"]
     if snapshot.eta_seconds is not None:

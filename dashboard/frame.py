@@ -12,7 +12,7 @@ from dae_core import records, share
 from . import runs
 from .settings import share_url, sync_link
 from .state import lab
-from .widgets import code_span, download_ui, number
+from .widgets import code_span, download_ui, number, plain
 
 # (file, title, icon, what it shows): navigation and the Home page's map both read this list.
 PAGES = [
@@ -56,19 +56,19 @@ def model_ui() -> None:
     if upload is not None:
         error = runs.load_upload(upload.name, upload.getvalue())
         if error:
-            st.error(error)
+            st.error(plain(error))
     if state.run is not None and state.upload is not None:
         st.session_state.show_choice = state.show
         st.radio(
             "Show on the pages",
             ["run", "upload"],
-            format_func={"run": "the trained run", "upload": f"the file {state.upload.name}"}.get,
+            format_func={"run": "the trained run", "upload": f"the file {plain(state.upload.name)}"}.get,
             key="show_choice",
             on_change=lambda: setattr(state, "show", st.session_state.show_choice),
         )
     if state.upload:
         summary = state.upload.summary
-        with st.expander(f"Inspect {state.upload.name}"):
+        with st.expander(f"Inspect {plain(state.upload.name)}"):
             layers = " → ".join(str(w) for w in summary["hidden_layers"])
             st.markdown(
                 f"**{summary['input_dim']} → {layers}{' → ' if layers else ''}{summary['hidden_dim']}** (code), "
@@ -102,7 +102,7 @@ def export_ui() -> None:
         else:
             trained = shown.trained
             config = trained.config
-            st.caption(f"Downloads of {shown.label}.")
+            st.caption(f"Downloads of {plain(shown.label)}.")
             download_ui(st, "Model file (.dae)", lambda: _model_bytes(trained), "model.dae", "download_model")
             download_ui(st, "Config (JSON)", config.to_json(), "config.json", "download_config")
             history = records.history_csv(trained.history)
@@ -148,4 +148,4 @@ def page(title: str, what: str, try_this: str, *, changes_settings: bool = False
     st.title(title)
     st.markdown(f"{what}  \n**Try:** {try_this}")
     for message in state.link_messages:
-        st.warning(message)
+        st.warning(plain(message))

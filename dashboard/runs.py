@@ -19,6 +19,7 @@ from dae_core.limits import Limits
 
 from .data import dataset_for
 from .state import Run, UploadedModel, lab
+from .widgets import plain
 
 if TYPE_CHECKING:
     from dae_core.data import Dataset
@@ -48,7 +49,7 @@ def start(config: RunConfig, *, paused: bool = False) -> bool:
         serial = state.serial + 1
         job = TrainingJob(config, dataset, limits=LIMITS, start_paused=paused, on_end=_filer(serial, state.runs))
     except DAEError as exc:
-        st.error(str(exc))
+        st.error(plain(str(exc)))
         return False
     discard()
     state.serial, state.run, state.show = serial, Run(serial, job.start()), "run"
@@ -109,7 +110,7 @@ def send_live_changes(old: RunConfig, new: RunConfig) -> None:
     try:
         job.update(**changes)
     except DAEError as exc:
-        st.warning(f"The running job kept its value: {exc}")
+        st.warning(f"The running job kept its value: {plain(exc)}")
         return
     for name, value in changes.items():
         st.toast(f"{LIVE_SETTINGS[name].capitalize()} {value:g} from the next epoch")
@@ -192,14 +193,14 @@ def require_model(*, redrawn_live: bool = False) -> Shown:
             st.info(NO_MODEL)
         st.stop()
     if shown.dataset is None:
-        st.info(shown.missing_data)
+        st.info(plain(shown.missing_data))
         st.stop()
     if shown.live and not redrawn_live:
         text, button = st.columns([5, 1], vertical_alignment="center")
-        text.caption(f"Showing {shown.label}. Press **Refresh** or change a setting here to see a later epoch.")
+        text.caption(f"Showing {plain(shown.label)}. Press **Refresh** or change a setting here to see a later epoch.")
         button.button("Refresh", key="btn_refresh", icon=":material/refresh:", width="stretch")
     else:
-        st.caption(f"Showing {shown.label}.")
+        st.caption(f"Showing {plain(shown.label)}.")
     return shown
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -30,6 +31,7 @@ from dae_core.errors import DAEError
 from . import runs
 from .data import csv_columns, dataset_for, table_from_upload
 from .state import FormError, lab
+from .widgets import plain
 
 DATASET_LABELS = {
     "synthetic": "synthetic (tabular)",
@@ -133,7 +135,7 @@ def sync_link() -> None:
 
 def share_url() -> str:
     """The full link to the current settings (just the query string where the address is unknown)."""
-    query = "&".join(f"{k}={v}" for k, v in share.to_query(lab().config).items())
+    query = urlencode(share.to_query(lab().config), safe=",")  # a CSV column's name may hold any character
     base = (st.context.url or "").split("?")[0]
     return f"{base}?{query}" if query else base or "(the defaults: no parameters)"
 
@@ -214,7 +216,7 @@ def settings_ui() -> RunConfig:
         help="Put every setting back to its default.",
     )
     if state.form_error:
-        st.error(f"{state.form_error.message}\n\nThe settings were not changed; fix the value above.")
+        st.error(f"{plain(state.form_error.message)}\n\nThe settings were not changed; fix the value above.")
     return config
 
 
@@ -239,7 +241,7 @@ def _csv_ui(config: RunConfig) -> None:
     try:
         columns = csv_columns(state.csv.data)
     except DAEError as exc:
-        st.error(str(exc))
+        st.error(plain(str(exc)))
         return
     label = Field("label_column", "Label column", "select", "Optional: a column of class labels, kept out of the "
                   "features and used to colour the codes.", (NO_LABEL, *columns))  # fmt: skip
@@ -250,6 +252,7 @@ def _csv_ui(config: RunConfig) -> None:
     try:
         dataset = dataset_for(DataConfig(dataset="csv", label_column=config.data.label_column))
     except DAEError as exc:
-        st.error(str(exc))
+        st.error(plain(str(exc)))
         return
-    st.caption(f"{state.csv.name}: {len(dataset.X_train) + len(dataset.X_test)} rows × {dataset.n_features} features")
+    rows = len(dataset.X_train) + len(dataset.X_test)
+    st.caption(f"{plain(state.csv.name)}: {rows} rows × {dataset.n_features} features")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from .state import lab
@@ -29,8 +31,29 @@ def number(value: float | None, digits: int = 4) -> str:
 
 
 def code_span(text: str) -> str:
-    """Inline code: wraps, selects with a triple click, and, unlike st.code, needs no 1.5 MB highlighter on load."""
-    return f"`{text}`"
+    """Inline code: wraps, selects with a triple click, and, unlike st.code, needs no 1.5 MB highlighter on load.
+
+    The fence is one backtick longer than any run of backticks in ``text``, so a backtick in a user's text (a CSV
+    column name in a link, say) cannot end the span early (CommonMark's rule for code spans).
+    """
+    text = " ".join(text.splitlines())
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+_MARKUP = re.compile(r"([\\`*~\[\]<>$|])")
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z])(:)(?=//)|(?<=www)(\.)|(@)")
+
+
+def plain(text: str) -> str:
+    """``text`` from a link, a file or a table, made safe to show in Markdown (alerts, captions, labels).
+
+    It keeps its words but loses every construct that could make a link, an image, HTML, a formula, code or
+    emphasis (a phishing link in a link's value, an image the browser would fetch), and its line breaks.
+    """
+    text = " ".join(str(text).splitlines())
+    return _AUTOLINK.sub(lambda m: "\\" + m.group(0), _MARKUP.sub(r"\\\1", text))
 
 
 def memo(key: tuple, compute):

@@ -109,3 +109,13 @@ def test_link_values_that_clash_fall_back_to_defaults():
 
 def test_repeated_link_parameter_uses_the_last_value():
     assert config_from_query({"hidden_dim": ["4", "6"]}) == (RunConfig().replace(hidden_dim=6), [])
+
+
+def test_a_long_link_value_or_key_is_refused_without_being_echoed():
+    config, messages = config_from_query({"epochs": "9" * 10_000, "x" * 5000: "1", "lr": "0.01"})
+    assert config == RunConfig().replace(lr=0.01)
+    assert messages == [
+        "Link parameter 'epochs' was ignored: its value is 10,000 characters long; a setting takes at most 200. "
+        "Kept the default (50).",
+        f"Link parameter '{'x' * 40}…' was ignored: no setting has a name that long (5,000 characters).",
+    ]
