@@ -29,7 +29,7 @@ import torch
 from .config import RunConfig
 from .data import Scaler
 from .errors import ConfigError, DataError, ModelFileError
-from .model import DenoisingAutoencoder, resolve_output_activation
+from .model import DenoisingAutoencoder, parameter_count, resolve_output_activation
 from .training import EpochRecord, TrainedModel
 
 FORMAT = "dae-lab-model"
@@ -40,6 +40,8 @@ MEMBERS = (META_MEMBER, WEIGHTS_MEMBER)
 META_KEYS = ("format", "version", "config", "scaler", "feature_names", "image_shape", "history", "stop_reason")
 OPTIONAL_META_KEYS = ("weights_epoch",)  # files from before it was written load with None: the last epoch
 MAX_UNPACKED_BYTES = 512 * 2**20  # all members together, checked before anything is decompressed
+MAX_META_BYTES = 32 * 2**20  # config, scaler and history: 10,000 epochs of history take about 3 MB
+SAFETENSORS_HEADER_BYTES = 2**20  # the weights member beyond its float32 data: a JSON header naming a few tensors
 MAX_FILE_BYTES = MAX_UNPACKED_BYTES + 2**20  # deflate never grows data by more than a few bytes per block
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed member timestamps: the same model always gives the same bytes
 
@@ -201,8 +203,15 @@ def _check_members(archive: zipfile.ZipFile, label: str) -> None:
             )
 
 
-def _read_member(archive: zipfile.ZipFile, name: str, label: str) -> bytes:
+def _read_member(archive: zipfile.ZipFile, name: str, label: str, limit: int) -> bytes:
+    """A member's bytes; refused unread when it declares more than ``limit`` bytes (reads stop there too)."""
     info = archive.getinfo(name)
+    if info.file_size > limit:
+        raise ModelFileError(
+            f"Member '{name}' of {label} is {info.file_size / 2**20:.1f} MB, more than the "
+            f"{limit / 2**20:.1f} MB that the model it describes can take: the file is damaged or was not written "
+            f"by dae_core. {MAKE_ONE}"
+        )
     try:
         with archive.open(info) as handle:
             return handle.read(info.file_size + 1)
@@ -371,19 +380,26 @@ def _parse_weights(raw: bytes, model: DenoisingAutoencoder, label: str) -> dict[
     return tensors
 
 
-def load(source: str | os.PathLike | bytes | BinaryIO) -> TrainedModel:
+def load(source: str | os.PathLike | bytes | BinaryIO, *, max_parameters: int | None = None) -> TrainedModel:
     """Read a model file (a path, its bytes, or a binary file object) into a ``TrainedModel`` on the CPU.
 
     Every member, size, key, shape and value is checked; any problem raises ``ModelFileError`` that says
-    what was wrong and how to fix it. Nothing is unpickled.
+    what was wrong and how to fix it. Nothing is unpickled. The sizes the file declares are checked before
+    anything is allocated for them: ``meta.json`` first, then the parameter count its config implies (against
+    ``max_parameters``, if given), then the weights member against that count. A refused file costs little.
     """
     content, label = _read_source(source)
     with _open_archive(content, label) as archive:
         _check_members(archive, label)
-        meta_raw = _read_member(archive, META_MEMBER, label)
-        weights_raw = _read_member(archive, WEIGHTS_MEMBER, label)
-    meta = _parse_meta(meta_raw, label)
-    config, scaler, names, image_shape, history, stop_reason, weights_epoch = _parse_parts(meta, label)
+        meta = _parse_meta(_read_member(archive, META_MEMBER, label, MAX_META_BYTES), label)
+        config, scaler, names, image_shape, history, stop_reason, weights_epoch = _parse_parts(meta, label)
+        count = parameter_count(len(names), config.model)
+        if max_parameters is not None and count > max_parameters:
+            raise ModelFileError(
+                f"{_cap(label)} holds a model with {count:,} parameters; the limit here is {max_parameters:,}. "
+                "Train a smaller model (a smaller code size, fewer or narrower hidden layers) and export it again."
+            )
+        weights_raw = _read_member(archive, WEIGHTS_MEMBER, label, 4 * count + SAFETENSORS_HEADER_BYTES)
     trained = TrainedModel.build(
         config, scaler, names, image_shape, history=history, stop_reason=stop_reason, weights_epoch=weights_epoch
     )

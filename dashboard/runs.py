@@ -215,7 +215,7 @@ def load_upload(file_name: str, data: bytes) -> str | None:
     from dae_core import io as model_io
 
     try:
-        trained = model_io.load(data)
+        trained = model_io.load(data, max_parameters=LIMITS.max_parameters)  # refused before it is allocated
     except DAEError as exc:
         return str(exc)
     state.upload, state.show = UploadedModel(file_name, digest, trained, model_io.describe(trained)), "upload"

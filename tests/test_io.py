@@ -554,3 +554,37 @@ def test_weights_of_another_dtype_are_refused(good):
     assert _refusal(wrong) == (
         "Tensor 'encoder.0.bias' in the model file is float64; model files hold float32. Save the model again."
     )
+
+
+# --- sizes declared by the file are checked before anything is allocated for them ---------------------
+
+
+def _meta_with(content: bytes, **model_changes) -> bytes:
+    members = _members(content)
+    meta = json.loads(members["meta.json"])
+    meta["config"]["model"].update(model_changes)
+    members["meta.json"] = json.dumps(meta).encode()
+    return _zip(members)
+
+
+def test_a_model_past_the_parameter_limit_is_refused_before_it_is_built(good):
+    # 20 features, 8 layers of 4096, code 8: 2 × (20·4096 + 7·4096² + 4096·8) weights + (8·4096 + 8) + (20 + 8·4096)
+    # biases = 235,175,964 parameters, 0.9 GB, asked for by a file of a few KB
+    huge = _meta_with(good, hidden_layers=[4096] * 8)
+    with pytest.raises(ModelFileError) as info:
+        io.load(huge, max_parameters=5_000_000)
+    assert str(info.value) == (
+        "The model file holds a model with 235,175,964 parameters; the limit here is 5,000,000. Train a smaller "
+        "model (a smaller code size, fewer or narrower hidden layers) and export it again."
+    )
+
+
+def test_a_weights_member_larger_than_its_model_is_refused_unread(good):
+    members = _members(good)
+    members["weights.safetensors"] = bytes(5 * 2**20)  # 5 MB of zeros, a few KB once zipped
+    with pytest.raises(ModelFileError) as info:
+        io.load(_zip(members))
+    assert str(info.value) == (
+        "Member 'weights.safetensors' of the model file is 5.0 MB, more than the 1.0 MB that the model it "
+        f"describes can take: the file is damaged or was not written by dae_core. {io.MAKE_ONE}"
+    )
