@@ -137,6 +137,13 @@ def run_class(browser, url: str, people: int, pgid: int, limit: float) -> dict:
                     errors[i] = str(exc)
         peak_kb = max(peak_kb, group_usage(pgid)[1])
         time.sleep(0.1)
+    stuck = {}
+    for i, page in enumerate(pages):
+        if i not in done and i not in errors:
+            try:
+                stuck[i] = page.evaluate(PROGRESS_JS) or page.locator('[data-testid="stMain"]').inner_text()[:200]
+            except Exception as exc:  # the page is gone or redrawing
+                stuck[i] = str(exc)[:200]
     cpu_after, _ = group_usage(pgid)
     browser_after, _ = group_usage(None)
     for context in contexts:
@@ -150,6 +157,7 @@ def run_class(browser, url: str, people: int, pgid: int, limit: float) -> dict:
         "done_s_max": round(max(done.values()), 2) if done else None,
         "errors": errors,
         "never_usable": people - len(usable),
+        "not_shown_done": stuck,
         "server_cpu_s": round(cpu_after - cpu_before, 1),
         "browser_cpu_s": round(browser_after - browser_before, 1),
         "server_peak_mb": round(peak_kb / 1024),

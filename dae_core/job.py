@@ -245,6 +245,17 @@ class TrainingJob:
             return None
         return trainer.result(weights=state, history=history, weights_epoch=weights_epoch)
 
+    def published_weights(self) -> tuple[int, dict | None]:
+        """(epoch, CPU state dict) of the latest epoch boundary, for a publisher; reading it is not watching."""
+        with self._lock:
+            return self._state_epoch, self._state
+
+    @property
+    def stop_reason(self) -> str:
+        """Why training stopped before its last epoch (a rule or a divergence); "" otherwise or before it ends."""
+        with self._lock:
+            return self._trainer.stop_reason if self._trainer else ""
+
     @property
     def dataset(self) -> Dataset | None:
         with self._lock:

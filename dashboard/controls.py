@@ -20,7 +20,7 @@ BUTTONS = {  # label: what it does
     "Reset": "Stop and clear the current run, keeping the settings.",
 }
 NOTES = {  # status: (how, what); running needs no note
-    QUEUED: (st.warning, "Queued: every training slot on this server is busy. The run starts when one frees up."),
+    QUEUED: (st.warning, "Queued ({}): every training slot on this server is busy. The run starts when one frees up."),
     PAUSED: (st.info, "Paused. **Resume** continues, **Step** trains one epoch."),
     "done": (st.success, "Done: {}."),
     "stopped": (st.warning, "Run stopped: {}."),

@@ -1,11 +1,13 @@
 """Runs: starting, controlling and ending the session's training job, and the model the analysis pages show.
 
-Training never runs in a page: it runs in a ``dae_core.job.TrainingJob``, which the pages poll. A run that ends
+Training never runs in a page, nor in the web server's interpreter: each run is a ``dae_core.workers.RemoteJob``
+trained by one of the pool's worker processes, and the pages poll its local mirror. A run that ends
 adds itself to the session's list of runs (the job's ``on_end``), in one place.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -14,8 +16,9 @@ import streamlit as st
 from dae_core import RunConfig, records
 from dae_core.config import LIVE_SETTINGS
 from dae_core.errors import DAEError
-from dae_core.job import FINAL_STATES, TrainingJob
+from dae_core.job import FINAL_STATES
 from dae_core.limits import Limits
+from dae_core.workers import RemoteJob, WorkerPool
 
 from .data import dataset_for
 from .state import Run, UploadedModel, lab
@@ -34,7 +37,13 @@ STOP_SECONDS = 5.0  # how long Train or Reset waits for a replaced run to end an
 NO_MODEL = "Train a model on the Train page first, or upload one in the sidebar."
 
 
-def live_job() -> TrainingJob | None:
+@functools.cache
+def pool() -> WorkerPool:
+    """The server's training processes, one per run that may train at once; started by the warm-up."""
+    return WorkerPool(LIMITS.max_concurrent_jobs, LIMITS)
+
+
+def live_job() -> RemoteJob | None:
     """The session's job if it has not ended."""
     run = lab().run
     return run.job if run is not None and run.job.status not in FINAL_STATES else None
@@ -47,7 +56,16 @@ def start(config: RunConfig, *, paused: bool = False) -> bool:
     try:
         dataset = dataset_for(config.data)
         serial = state.serial + 1
-        job = TrainingJob(config, dataset, limits=LIMITS, start_paused=paused, on_end=_filer(serial, state.runs))
+        table = state.csv.data if config.data.dataset == "csv" and state.csv else None
+        job = RemoteJob(
+            config,
+            dataset,
+            pool=pool(),
+            table=table,
+            limits=LIMITS,
+            start_paused=paused,
+            on_end=_filer(serial, state.runs),
+        )
     except DAEError as exc:
         st.error(plain(str(exc)))
         return False

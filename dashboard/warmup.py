@@ -26,16 +26,20 @@ _preloaded = threading.Event()
 def preload() -> None:
     """Pay the process's one-off costs: importing PyTorch and scikit-learn (about a second each on a small
     machine), torch's first optimizer (it imports ``torch._dynamo``, another second) and plotly's figure code.
-    A tiny run goes through a real job, so the job's own setup (torch's threads) is in place too. Later calls
-    return at once."""
+    A tiny run goes through a real job, so the job's own setup (torch's threads) is in place too, and the
+    training workers start and warm up meanwhile. Later calls return at once."""
     if _preloaded.is_set():
         return
     from dae_core import figures
     from dae_core.job import JobSlots, TrainingJob
 
-    job = TrainingJob(TINY_RUN, slots=JobSlots(1)).start()  # its own slot: a visitor's run never waits for it
+    from .runs import pool
+
+    workers = pool().start(wait=False)  # they import torch in their own processes, alongside the lines below
+    job = TrainingJob(TINY_RUN, slots=JobSlots(1)).start()  # the server builds models for the pages: warm it too
     job.join()
     figures.loss_curves(job.snapshot().history)  # plotly's figure machinery, first used by Train's live chart
+    workers.start(wait=True)
     # Everything loaded so far (modules, their functions and constants) lives as long as the process: move it
     # out of the collector's generations, so that a collection only walks what the visitors' runs made.
     gc.collect()

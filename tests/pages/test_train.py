@@ -222,16 +222,17 @@ def test_other_changes_during_a_run_wait_for_train(app):
     stop_job(app)
 
 
-def test_a_run_waiting_for_a_free_slot_says_it_is_queued(app, monkeypatch):
-    import dae_core.job
+def test_a_run_waiting_for_a_free_slot_says_it_is_queued_and_where(app, monkeypatch):
+    import dashboard.runs
+    from dae_core.workers import WorkerPool
 
-    busy = dae_core.job.JobSlots(1)
-    assert busy.acquire(give_up=lambda: False)  # another session holds the only slot
-    monkeypatch.setattr(dae_core.job, "default_slots", lambda: busy)
+    monkeypatch.setattr(dashboard.runs, "pool", lambda: WorkerPool(0))  # every worker busy: nobody gets one
     app.switch_page("pages/train.py").run()
     app.button(key="btn_train").click().run()
     assert current_job(app).status == "queued"
-    assert app.warning[0].value.startswith("Queued: every training slot on this server is busy.")
+    assert app.warning[0].value == (
+        "Queued (number 1 in line): every training slot on this server is busy. The run starts when one frees up."
+    )
     assert app.button(key="btn_stop").disabled is False
     app.button(key="btn_stop").click().run()
-    wait_for(lambda: current_job(app).status == "stopped")
+    assert current_job(app).status == "stopped"  # it left the queue at once

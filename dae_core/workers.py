@@ -1,0 +1,427 @@
+"""Training in worker processes, so that no epoch of any run competes with the web server for its interpreter.
+
+``WorkerPool`` starts ``size`` processes (spawned: a server with threads must not fork), each of which imports
+torch once and trains one run at a time with a ``TrainingJob`` of its own. The server holds a ``RemoteJob`` per
+run, with the controls and snapshots of a ``TrainingJob``: reads are answered from a local mirror that the worker
+keeps current by pushing what changed (at most ``1 / PUBLISH_SECONDS`` times a second), and controls travel the
+other way as messages. Runs beyond the workers wait, first come first served, in the pool's queue, and know their
+place in it; a queued run that nobody looks at any more leaves the queue instead of taking a worker.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import functools
+import itertools
+import multiprocessing
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from .config import DataConfig, RunConfig
+from .errors import DAEError
+from .job import FAILED, FINAL_STATES, QUEUED, STOPPED, JobSnapshot
+from .limits import Limits, use_torch_threads
+from .records import EpochRecord, SettingChange
+
+if TYPE_CHECKING:
+    from .data import Dataset
+    from .job import TrainingJob
+    from .training import TrainedModel
+
+PUBLISH_SECONDS = 0.05  # a worker batches what changed for this long: at most 20 messages a second per run
+TOUCH_SECONDS = 1.0  # how often a watched run tells its worker so (the worker's idle rule counts these)
+QUEUE_IDLE_SECONDS = 15.0  # a queued run unread for this long (its tab is closed) leaves the queue
+START_SECONDS = 120.0  # how long the pool waits for its workers to import torch and report ready
+
+
+@dataclass(frozen=True)
+class Update:
+    """What a worker sends about its run: a snapshot without the records the server already has."""
+
+    status: str
+    reason: str
+    new_records: tuple[EpochRecord, ...]
+    elapsed_seconds: float
+    events: tuple[SettingChange, ...]
+    weights_epoch: int
+    weights: dict[str, Any] | None  # numpy arrays of the epoch's weights, when they changed
+    stop_reason: str  # why training stopped before its last epoch, for the model it leaves
+
+
+# --- the worker process ------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=4)
+def _dataset(data: DataConfig, table: bytes | None) -> Dataset:
+    from .data import load_dataset
+
+    return load_dataset(data, table)
+
+
+def _differs(key: Callable, last: tuple | None, snapshot: JobSnapshot) -> bool:
+    return key(snapshot) != last
+
+
+def _publish(job_id: int, job: TrainingJob, send: Callable[[tuple], None]) -> None:
+    """Push the run's changes to the server until it ends; reading for this is not watching."""
+
+    def key(snapshot: JobSnapshot) -> tuple:
+        return snapshot.status, snapshot.reason, snapshot.epoch, len(snapshot.events), snapshot.weights_epoch
+
+    sent, last, last_weights = 0, None, -1
+    while True:
+        snapshot = job.wait_for(functools.partial(_differs, key, last), timeout=TOUCH_SECONDS)
+        if key(snapshot) == last:
+            continue
+        epoch, state = job.published_weights()
+        fresh = state is not None and epoch != last_weights
+        weights = {name: tensor.numpy() for name, tensor in state.items()} if fresh else None
+        update = Update(
+            snapshot.status,
+            snapshot.reason,
+            snapshot.history[sent:],
+            snapshot.elapsed_seconds,
+            snapshot.events,
+            snapshot.weights_epoch,
+            weights,
+            job.stop_reason,
+        )
+        send(("update", job_id, update))
+        sent, last, last_weights = snapshot.epoch, key(snapshot), epoch if weights is not None else last_weights
+        if snapshot.finished:
+            return
+        time.sleep(PUBLISH_SECONDS)  # batch the epochs of a fast run into fewer messages
+
+
+def _worker_main(connection, limits: Limits) -> None:
+    """A worker: warm up, then run each job the server starts here and obey its controls."""
+    from .job import JobSlots, TrainingJob
+    from .training import Trainer
+
+    use_torch_threads(limits.torch_threads)
+    warm_up = RunConfig().replace(n_samples=100, n_features=4, hidden_dim=2, epochs=1)
+    list(Trainer(warm_up).epochs())  # the first optimizer step imports torch._dynamo: pay it now
+    lock = threading.Lock()
+
+    def send(message: tuple) -> None:
+        with lock, contextlib.suppress(OSError):  # the server has gone: recv() below ends this process
+            connection.send(message)
+
+    send(("ready", None))
+    jobs: dict[int, TrainingJob] = {}
+    while True:
+        try:
+            kind, job_id, *args = connection.recv()
+        except (EOFError, OSError):  # the server has gone: so does the worker
+            return
+        if kind == "start":
+            config, table, start_paused = args
+            try:
+                dataset = _dataset(config.data, table)
+                job = TrainingJob(config, dataset, limits=limits, slots=JobSlots(1), start_paused=start_paused)
+            except DAEError as exc:
+                send(("update", job_id, Update(FAILED, str(exc), (), 0.0, (), 0, None, str(exc))))
+                continue
+            jobs = {job_id: job}  # one run at a time: the previous one has ended
+            job.start()
+            threading.Thread(target=_publish, args=(job_id, job, send), daemon=True).start()
+        elif job_id in jobs:
+            job = jobs[job_id]
+            if kind == "update":
+                with contextlib.suppress(DAEError):  # the server validated it; only the run's end can race it
+                    job.update(**args[0])
+            elif kind == "touch":
+                job.snapshot()
+            else:
+                getattr(job, kind)()  # pause, resume, step, stop
+
+
+# --- the server's side ---------------------------------------------------------------------------------
+class _Worker:
+    def __init__(self, context, limits: Limits):
+        self.connection, child = context.Pipe()
+        self.process = context.Process(target=_worker_main, args=(child, limits), name="dae-worker", daemon=True)
+        self.process.start()
+        child.close()
+        self.ready = threading.Event()
+        self.job: RemoteJob | None = None
+        self._send_lock = threading.Lock()
+
+    def send(self, message: tuple) -> None:
+        with self._send_lock:
+            self.connection.send(message)
+
+
+class WorkerPool:
+    """``size`` worker processes and the queue of runs waiting for one."""
+
+    def __init__(self, size: int, limits: Limits | None = None):
+        self.size, self.limits = size, limits or Limits()
+        self._context = multiprocessing.get_context("spawn")
+        self._lock = threading.Lock()
+        self._queue: collections.deque[RemoteJob] = collections.deque()
+        self._workers: list[_Worker] = []
+        self._ids = itertools.count(1)
+
+    def start(self, wait: bool = True) -> WorkerPool:
+        """Start the processes (once); with ``wait``, return when each has imported torch and reported ready."""
+        with self._lock:
+            if not self._workers:
+                self._workers = [self._spawn() for _ in range(self.size)]
+        if wait:
+            for worker in list(self._workers):
+                worker.ready.wait(START_SECONDS)
+        return self
+
+    def _spawn(self) -> _Worker:
+        worker = _Worker(self._context, self.limits)
+        threading.Thread(target=self._listen, args=(worker,), name="dae-worker-reader", daemon=True).start()
+        return worker
+
+    def submit(self, job: RemoteJob) -> None:
+        self.start(wait=False)
+        with self._lock:
+            job._id = next(self._ids)
+            self._queue.append(job)
+            self._dispatch_locked()
+
+    def withdraw(self, job: RemoteJob) -> bool:
+        """Take a queued run out of the queue; False if it has a worker already (or has ended)."""
+        with self._lock:
+            if job not in self._queue:
+                return False
+            self._queue.remove(job)
+            self._notify_queue_locked()
+            return True
+
+    def position(self, job: RemoteJob) -> int | None:
+        """1 for the next run to get a worker; None when it is not queued."""
+        with self._lock:
+            return self._queue.index(job) + 1 if job in self._queue else None
+
+    def _dispatch_locked(self) -> None:
+        now = time.monotonic()
+        for worker in self._workers:
+            while worker.job is None and worker.ready.is_set() and self._queue:
+                job = self._queue.popleft()
+                if now - job._last_read > QUEUE_IDLE_SECONDS:
+                    job._end_locally(STOPPED, f"stopped: nobody looked at it for {QUEUE_IDLE_SECONDS:g} s in the queue")
+                    continue
+                worker.job = job
+                job._assign(worker)
+        self._notify_queue_locked()
+
+    def _notify_queue_locked(self) -> None:
+        for job in self._queue:
+            job._queue_changed()
+
+    def _listen(self, worker: _Worker) -> None:
+        """Apply what one worker sends; when it dies, fail its run and start another worker in its place."""
+        while True:
+            try:
+                kind, _job_id, *args = worker.connection.recv()
+            except (EOFError, OSError):
+                break
+            if kind == "ready":
+                worker.ready.set()
+            elif kind == "update" and worker.job is not None:
+                job, update = worker.job, args[0]
+                if update.status in FINAL_STATES:
+                    with self._lock:
+                        worker.job = None
+                job._apply(update)
+            with self._lock:
+                self._dispatch_locked()
+        with self._lock:
+            job, worker.job = worker.job, None
+            if worker in self._workers:
+                self._workers[self._workers.index(worker)] = self._spawn()
+        if job is not None:
+            job._end_locally(FAILED, "The training process ended unexpectedly (out of memory?). Train again.")
+
+    def close(self) -> None:
+        with self._lock:
+            workers, self._workers = self._workers, []
+        for worker in workers:
+            worker.process.terminate()
+
+
+class RemoteJob:
+    """A run trained by a ``WorkerPool``'s worker, with the interface of ``dae_core.job.TrainingJob``."""
+
+    def __init__(
+        self,
+        config: RunConfig,
+        dataset: Dataset | None = None,
+        *,
+        pool: WorkerPool,
+        table: bytes | None = None,
+        limits: Limits | None = None,
+        start_paused: bool = False,
+        on_end: Callable[[JobSnapshot], None] | None = None,
+    ):
+        from .model import parameter_count
+
+        self.config, self.limits = config, limits or pool.limits
+        if dataset is not None:
+            self.limits.check_parameters(parameter_count(dataset.n_features, config.model))
+        self._dataset, self._table, self._pool, self._on_end = dataset, table, pool, on_end
+        self._start_paused = start_paused
+        self._id = 0
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._settings = config
+        self._state = Update(QUEUED, "waiting for a free training slot", (), 0.0, (), 0, None, "")
+        self._history: list[EpochRecord] = []
+        self._weights: tuple[int, dict | None] = (-1, None)
+        self._worker: _Worker | None = None
+        self._pending: list[tuple] = []  # controls given while queued, sent once a worker takes the run
+        self._last_read = self._last_touch = time.monotonic()
+        self._model: tuple[int, TrainedModel] | None = None
+
+    # --- controls --------------------------------------------------------------------------------
+    def start(self) -> RemoteJob:
+        self._pool.submit(self)
+        return self
+
+    def pause(self) -> None:
+        self._control("pause")
+
+    def resume(self) -> None:
+        self._control("resume")
+
+    def step(self) -> None:
+        self._control("step")
+
+    def stop(self) -> None:
+        if self._pool.withdraw(self):
+            self._end_locally(STOPPED, "stopped before it started")
+        else:
+            self._control("stop")
+
+    def update(self, **changes: float) -> None:
+        """Change live settings from the next epoch on; validated here, so a bad value raises to the caller."""
+        with self._lock:
+            self._settings = self._settings.replace_live(**changes)
+        self._control("update", changes)
+
+    def _control(self, *message) -> None:
+        with self._lock:
+            if self._state.status in FINAL_STATES:
+                return
+            if self._worker is None:
+                self._pending.append(message)
+                return
+            worker = self._worker
+        worker.send((message[0], self._id, *message[1:]))
+
+    # --- waiting and reading ---------------------------------------------------------------------
+    def wait_for(self, predicate: Callable[[JobSnapshot], bool], timeout: float) -> JobSnapshot:
+        with self._lock:
+            self._changed.wait_for(lambda: predicate(self._snapshot_locked()), timeout)
+            return self._snapshot_locked()
+
+    def wait_for_epochs(self, count: int, timeout: float) -> bool:
+        return self.wait_for(lambda s: s.epoch >= count or s.finished, timeout).epoch >= count
+
+    def join(self, timeout: float | None = None) -> bool:
+        return self.wait_for(lambda s: s.finished, timeout).finished
+
+    @property
+    def status(self) -> str:
+        with self._lock:
+            return self._state.status
+
+    def snapshot(self) -> JobSnapshot:
+        """The run as last reported by its worker. Reading counts as watching; the worker is told now and then."""
+        now = time.monotonic()
+        with self._lock:
+            self._last_read = now
+            worker = self._worker if now - self._last_touch > TOUCH_SECONDS else None
+            if worker is not None:
+                self._last_touch = now
+            snapshot = self._snapshot_locked()
+        if worker is not None and not snapshot.finished:
+            worker.send(("touch", self._id))
+        if snapshot.status == QUEUED:
+            place = self._pool.position(self)
+            snapshot = replace(snapshot, reason=f"number {place} in line" if place else "starting")
+        return snapshot
+
+    def _snapshot_locked(self) -> JobSnapshot:
+        state = self._state
+        return JobSnapshot(
+            status=state.status,
+            reason=state.reason,
+            history=tuple(self._history),
+            elapsed_seconds=state.elapsed_seconds,
+            config=self.config,
+            settings=self._settings,
+            events=state.events,
+            weights_epoch=max(state.weights_epoch, 0),
+        )
+
+    def trained_model(self) -> TrainedModel | None:
+        """A TrainedModel of the latest weights the worker sent; None before the first epoch's."""
+        import torch
+
+        from .training import TrainedModel
+
+        with self._lock:
+            self._last_read = time.monotonic()
+            (epoch, weights), history, stop_reason = self._weights, list(self._history), self._state.stop_reason
+        if weights is None or self.dataset is None:
+            return None
+        dataset = self.dataset
+        return TrainedModel.build(
+            self.config,
+            dataset.scaler,
+            dataset.feature_names,
+            dataset.image_shape,
+            weights={name: torch.from_numpy(array) for name, array in weights.items()},
+            history=history,
+            stop_reason=stop_reason,
+            weights_epoch=epoch,
+        )
+
+    @property
+    def dataset(self) -> Dataset | None:
+        if self._dataset is None:
+            self._dataset = _dataset(self.config.data, self._table)
+        return self._dataset
+
+    # --- called by the pool ----------------------------------------------------------------------
+    def _assign(self, worker: _Worker) -> None:
+        with self._lock:
+            self._worker, pending, self._pending = worker, self._pending, []
+        worker.send(("start", self._id, self.config, self._table, self._start_paused))
+        for message in pending:
+            worker.send((message[0], self._id, *message[1:]))
+
+    def _queue_changed(self) -> None:
+        with self._lock:
+            self._changed.notify_all()
+
+    def _apply(self, update: Update) -> None:
+        with self._lock:
+            self._history += update.new_records
+            if update.weights is not None:
+                self._weights = (update.weights_epoch, update.weights)
+            self._state = replace(update, new_records=(), weights=None)
+            self._changed.notify_all()
+            snapshot = self._snapshot_locked()
+        if snapshot.finished and self._on_end is not None:
+            self._on_end(snapshot)
+
+    def _end_locally(self, status: str, reason: str) -> None:
+        """End a run that no worker is training (stopped while queued, or its worker died)."""
+        with self._lock:
+            if self._state.status in FINAL_STATES:
+                return
+            self._state = replace(self._state, status=status, reason=reason)
+            self._changed.notify_all()
+            snapshot = self._snapshot_locked()
+        if self._on_end is not None:
+            self._on_end(snapshot)
