@@ -10,6 +10,7 @@ of those processes. Run it by hand, for example:
 
     python bench/bench_class.py --people 2 8 30
     python bench/bench_class.py --people 8 --server-flag=--runner.postScriptGC=true   # the old default
+    python bench/bench_class.py --people --sequential 50   # memory growth over 50 runs in one session
 
 Every size gets a fresh server. Needs Debian's chromium and Playwright for Python.
 """
@@ -164,10 +165,40 @@ def run_class(browser, url: str, people: int, pgid: int, limit: float) -> dict:
     }
 
 
+def process_rss_kb(pid: int) -> int:
+    return int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{pid}/status").read_text()).group(1))
+
+
+def run_sequence(browser, url: str, runs: int, pgid: int) -> dict:
+    """One person trains ``runs`` small runs one after another: how much do the server and its workers grow?"""
+    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    page.goto(url + "/train?n_samples=300&epochs=20")
+    page.wait_for_selector(IDLE)
+    sizes = []
+    for i in range(runs + 1):
+        page.locator(".st-key-btn_train button:visible").click()
+        deadline = time.monotonic() + 60
+        while not re.search(r"Epoch 20/20 .*\bdone\b", page.evaluate(PROGRESS_JS) or ""):
+            if time.monotonic() > deadline:
+                raise SystemExit(f"run {i} was not shown done: {page.evaluate(PROGRESS_JS)!r}")
+            time.sleep(0.1)
+        page.wait_for_selector(IDLE)
+        sizes.append((process_rss_kb(pgid), group_usage(pgid)[1]))
+    page.context.close()
+    (server_first, all_first), (server_last, all_last) = sizes[0], sizes[-1]  # the first run warms the caches
+    return {
+        "sequential_runs": runs,
+        "server_growth_mb": round((server_last - server_first) / 1024, 1),
+        "server_and_workers_growth_mb": round((all_last - all_first) / 1024, 1),
+        "server_mb_after": round(server_last / 1024),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--people", type=int, nargs="+", default=[2, 8])
+    parser.add_argument("--people", type=int, nargs="*", default=[2, 8])
     parser.add_argument("--limit", type=float, default=180.0, help="seconds to wait for every run to be shown done")
+    parser.add_argument("--sequential", type=int, default=0, help="then one person trains this many runs in a row")
     parser.add_argument("--server-flag", action="append", default=[], help="an extra flag for streamlit run")
     parser.add_argument(
         "--browser-nice",
@@ -196,6 +227,14 @@ def main() -> None:
             result["server_flags"], result["browser_nice"] = args.server_flag, args.browser_nice
             results.append(result)
             print(json.dumps(result), flush=True)
+        if args.sequential:
+            port = free_port()
+            server = start_server(port, args.server_flag)
+            try:
+                print(json.dumps(run_sequence(browser, f"http://localhost:{port}", args.sequential, server.pid)))
+            finally:
+                os.killpg(server.pid, signal.SIGTERM)
+                server.wait(timeout=30)
         browser.close()
     for key in ("first_chart_s_p50", "first_chart_s_p95"):
         values = [r[key] for r in results if r[key] is not None]
