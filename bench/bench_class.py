@@ -106,6 +106,16 @@ def percentile(values: list[float], q: float) -> float | None:
 def run_class(browser, url: str, people: int, pgid: int, limit: float) -> dict:
     contexts = [browser.new_context(viewport={"width": 1280, "height": 800}) for _ in range(people)]
     pages = [context.new_page() for context in contexts]
+    trouble: dict[int, list[str]] = {}  # what the browser said went wrong in a page: a crash, an error
+    for i, page in enumerate(pages):
+        page.on("crash", lambda _page, i=i: trouble.setdefault(i, []).append("the page crashed"))
+        page.on("pageerror", lambda error, i=i: trouble.setdefault(i, []).append(f"page error: {error}"[:300]))
+        page.on(
+            "console",
+            lambda message, i=i: (
+                message.type == "error" and trouble.setdefault(i, []).append(f"console: {message.text}"[:300])
+            ),
+        )
     cpu_before, _ = group_usage(pgid)
     browser_before, _ = group_usage(None)
     peak_kb = 0
@@ -141,6 +151,8 @@ def run_class(browser, url: str, people: int, pgid: int, limit: float) -> dict:
     stuck = {}
     for i, page in enumerate(pages):
         if i not in done and i not in errors:
+            if os.environ.get("BENCH_SHOTS"):
+                page.screenshot(path=f"{os.environ['BENCH_SHOTS']}/stuck-{people}-{i}.png")
             try:
                 stuck[i] = page.evaluate(PROGRESS_JS) or page.locator('[data-testid="stMain"]').inner_text()[:200]
             except Exception as exc:  # the page is gone or redrawing
@@ -159,6 +171,7 @@ def run_class(browser, url: str, people: int, pgid: int, limit: float) -> dict:
         "errors": errors,
         "never_usable": people - len(usable),
         "not_shown_done": stuck,
+        "browser_trouble": trouble,
         "server_cpu_s": round(cpu_after - cpu_before, 1),
         "browser_cpu_s": round(browser_after - browser_before, 1),
         "server_peak_mb": round(peak_kb / 1024),

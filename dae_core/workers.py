@@ -5,7 +5,7 @@ torch once and trains one run at a time with a ``TrainingJob`` of its own. The s
 run, with the controls and snapshots of a ``TrainingJob``: reads are answered from a local mirror that the worker
 keeps current by pushing what changed (at most ``1 / PUBLISH_SECONDS`` times a second), and controls travel the
 other way as messages. Runs beyond the workers wait, first come first served, in the pool's queue, and know their
-place in it; a queued run that nobody looks at any more leaves the queue instead of taking a worker.
+place in it; a queued run that nobody has looked at for the idle limit leaves the queue instead of taking a worker.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
 PUBLISH_SECONDS = 0.05  # a worker batches what changed for this long: at most 20 messages a second per run
 TOUCH_SECONDS = 1.0  # how often a watched run tells its worker so (the worker's idle rule counts these)
-QUEUE_IDLE_SECONDS = 15.0  # a queued run unread for this long (its tab is closed) leaves the queue
 START_SECONDS = 120.0  # how long the pool waits for its workers to import torch and report ready
 
 
@@ -206,8 +205,9 @@ class WorkerPool:
         for worker in self._workers:
             while worker.job is None and worker.ready.is_set() and self._queue:
                 job = self._queue.popleft()
-                if now - job._last_read > QUEUE_IDLE_SECONDS:
-                    job._end_locally(STOPPED, f"stopped: nobody looked at it for {QUEUE_IDLE_SECONDS:g} s in the queue")
+                idle = job.limits.idle_seconds  # the same rule as for a run that trains: a slow page is still open
+                if now - job._last_read > idle:
+                    job._end_locally(STOPPED, f"stopped: nobody looked at it for {idle:g} s while it was queued")
                     continue
                 worker.job = job
                 job._assign(worker)

@@ -63,12 +63,20 @@ def diagram() -> str:
     )
 
 
+def train_with_defaults() -> None:
+    """The button's callback: it runs before the next script run, so a rerun that interrupts one cannot lose it."""
+    settings.set_config(RunConfig())
+    lab().start_on_arrival = True  # Train starts the run once its page is out
+
+
 frame.page(
     "Denoising Autoencoder Lab",
     "Train small denoising autoencoders in your browser and look inside them: live loss curves, reconstructions "
     "of noisy samples, the learned codes and the filters.",
     "press **Train with defaults** below, then open **Reconstructions** while it trains.",
 )
+if lab().start_on_arrival:
+    st.switch_page("pages/train.py")
 text, picture = st.columns([5, 6], gap="large")
 with text:
     st.markdown(
@@ -79,10 +87,10 @@ with text:
         "well is to learn how the values of the data go together. A useful DAE beats two free baselines on "
         "the same noisy inputs: the identity (return **x̃** unchanged) and PCA with as many components as the code."
     )
-    if st.button("Train with defaults", type="primary", key="btn_train_defaults", icon=":material/play_arrow:"):
-        settings.set_config(RunConfig())
-        lab().start_on_arrival = True
-        st.switch_page("pages/train.py")
+    st.button(
+        "Train with defaults", type="primary", key="btn_train_defaults", icon=":material/play_arrow:",
+        on_click=train_with_defaults,
+    )  # fmt: skip
     d = RunConfig()
     st.caption(
         f"The defaults: a {d.data.n_samples} × {d.data.n_features} synthetic table, code size {d.model.hidden_dim}, "

@@ -22,6 +22,7 @@ with live:
     controls.live_view_ui()
 state = lab()
 if state.start_on_arrival:  # Home's one-click start, now that the page is out
+    started = runs.start(state.config)  # a rerun that interrupts this leaves the request for the next run
     state.start_on_arrival = False
-    if runs.start(state.config):
+    if started:
         st.rerun()
