@@ -26,6 +26,26 @@ DEVICES = ("auto", "cpu", "cuda")
 
 MAX_GAUSSIAN_SIGMA = 3.0  # in units of the scaled data: 3 standard deviations drowns any signal
 
+# The range of every numeric setting: validation, the link reader and the dashboard's widgets all read this table.
+BOUNDS: dict[str, tuple[float, float]] = {
+    "n_samples": (50, 100_000),
+    "n_features": (2, 1000),
+    "n_informative": (1, 1000),
+    "class_sep": (0.0, 10.0),
+    "manifold_noise": (0.0, 1.0),
+    "test_fraction": (0.05, 0.5),
+    "data_seed": (0, 2**31 - 1),
+    "hidden_dim": (1, 4096),
+    "epochs": (1, 10_000),
+    "batch_size": (0, 100_000),
+    "lr": (0.0, 1e7),  # above 0: the check is open at the low end
+    "weight_decay": (0.0, 1.0),
+    "momentum": (0.0, 0.999),
+    "patience": (0, 10_000),
+    "seed": (0, 2**31 - 1),
+}
+LAYER_WIDTHS, MAX_LAYERS = (1, 4096), 8  # hidden_layers: up to 8 widths, each in this range
+
 # The settings a run takes while it trains, from its next epoch on, with the label a chart or a message uses.
 LIVE_SETTINGS = {"lr": "learning rate", "noise_level": "noise level"}
 
@@ -84,13 +104,13 @@ class DataConfig:
         p: list[str] = []
         owner = "DataConfig"
         _check_choice(p, owner, "dataset", self.dataset, DATASETS)
-        _check_int(p, owner, "n_samples", self.n_samples, 50, 100_000)
-        _check_int(p, owner, "n_features", self.n_features, 2, 1000)
-        _check_int(p, owner, "n_informative", self.n_informative, 1, 1000)
-        _check_float(p, owner, "class_sep", self.class_sep, 0.0, 10.0)
-        _check_float(p, owner, "manifold_noise", self.manifold_noise, 0.0, 1.0)
-        _check_float(p, owner, "test_fraction", self.test_fraction, 0.05, 0.5)
-        _check_int(p, owner, "data_seed", self.data_seed, 0, 2**31 - 1)
+        _check_int(p, owner, "n_samples", self.n_samples, *BOUNDS["n_samples"])
+        _check_int(p, owner, "n_features", self.n_features, *BOUNDS["n_features"])
+        _check_int(p, owner, "n_informative", self.n_informative, *BOUNDS["n_informative"])
+        _check_float(p, owner, "class_sep", self.class_sep, *BOUNDS["class_sep"])
+        _check_float(p, owner, "manifold_noise", self.manifold_noise, *BOUNDS["manifold_noise"])
+        _check_float(p, owner, "test_fraction", self.test_fraction, *BOUNDS["test_fraction"])
+        _check_int(p, owner, "data_seed", self.data_seed, *BOUNDS["data_seed"])
         if not p and self.n_informative > self.n_features:
             p.append(
                 f"The 'n_informative' parameter of DataConfig must be at most n_features "
@@ -125,17 +145,18 @@ class ModelConfig:
     def __post_init__(self):
         p: list[str] = []
         owner = "ModelConfig"
-        _check_int(p, owner, "hidden_dim", self.hidden_dim, 1, 4096)
+        _check_int(p, owner, "hidden_dim", self.hidden_dim, *BOUNDS["hidden_dim"])
         layers = self.hidden_layers
         if isinstance(layers, list):
             object.__setattr__(self, "hidden_layers", tuple(layers))
             layers = self.hidden_layers
-        valid = isinstance(layers, tuple) and len(layers) <= 8
-        valid = valid and all(isinstance(w, int) and not isinstance(w, bool) and 1 <= w <= 4096 for w in layers)
+        valid = isinstance(layers, tuple) and len(layers) <= MAX_LAYERS
+        low, high = LAYER_WIDTHS
+        valid = valid and all(isinstance(w, int) and not isinstance(w, bool) and low <= w <= high for w in layers)
         if not valid:
             p.append(
-                f"The 'hidden_layers' parameter of {owner} must be a list of up to 8 ints in [1, 4096]. "
-                f"Got {layers!r} instead."
+                f"The 'hidden_layers' parameter of {owner} must be a list of up to {MAX_LAYERS} ints in "
+                f"[{low}, {high}]. Got {layers!r} instead."
             )
         _check_choice(p, owner, "activation", self.activation, ACTIVATIONS)
         _check_choice(p, owner, "output_activation", self.output_activation, OUTPUT_ACTIVATIONS)
@@ -160,15 +181,15 @@ class TrainConfig:
     def __post_init__(self):
         p: list[str] = []
         owner = "TrainConfig"
-        _check_int(p, owner, "epochs", self.epochs, 1, 10_000)
-        _check_int(p, owner, "batch_size", self.batch_size, 0, 100_000)
-        _check_float(p, owner, "lr", self.lr, 0.0, 1e7, low_open=True)
+        _check_int(p, owner, "epochs", self.epochs, *BOUNDS["epochs"])
+        _check_int(p, owner, "batch_size", self.batch_size, *BOUNDS["batch_size"])
+        _check_float(p, owner, "lr", self.lr, *BOUNDS["lr"], low_open=True)
         _check_choice(p, owner, "optimizer", self.optimizer, OPTIMIZERS)
         _check_choice(p, owner, "loss", self.loss, LOSSES)
-        _check_float(p, owner, "weight_decay", self.weight_decay, 0.0, 1.0)
-        _check_float(p, owner, "momentum", self.momentum, 0.0, 0.999)
-        _check_int(p, owner, "patience", self.patience, 0, 10_000)
-        _check_int(p, owner, "seed", self.seed, 0, 2**31 - 1)
+        _check_float(p, owner, "weight_decay", self.weight_decay, *BOUNDS["weight_decay"])
+        _check_float(p, owner, "momentum", self.momentum, *BOUNDS["momentum"])
+        _check_int(p, owner, "patience", self.patience, *BOUNDS["patience"])
+        _check_int(p, owner, "seed", self.seed, *BOUNDS["seed"])
         _check_choice(p, owner, "device", self.device, DEVICES)
         _raise_if(p)
 

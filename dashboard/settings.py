@@ -17,6 +17,7 @@ import streamlit as st
 from dae_core import DataConfig, RunConfig, share
 from dae_core.config import (
     ACTIVATIONS,
+    BOUNDS,
     DATASETS,
     FIELD_SECTION,
     LOSSES,
@@ -54,8 +55,6 @@ class Field:
     help: str
     options: tuple = ()  # select: the choices
     labels: dict = field(default_factory=dict)  # select: how each choice reads
-    low: float | None = None  # int and float: the widget's bounds (the config's own)
-    high: float | None = None
     step: float | None = None
     shown: Callable[[RunConfig], bool] = lambda config: True
 
@@ -72,16 +71,15 @@ FIELDS = {  # section -> rows of one or two fields; a narrow screen stacks each 
     "Data": [
         [Field("dataset", "Dataset", "select", "What the autoencoder learns.", DATASETS, DATASET_LABELS)],
         [
-            Field("n_samples", "Samples", "int", "Rows generated; 20% are held out for testing.", low=50,
-                  high=100_000, step=50, shown=_generated),
-            Field("n_features", "Features", "int", "Columns of the synthetic table (the seed used 20).", low=2,
-                  high=1000, shown=lambda config: config.data.dataset == "synthetic"),
+            Field("n_samples", "Samples", "int", "Rows generated; 20% are held out for testing.", step=50,
+                  shown=_generated),
+            Field("n_features", "Features", "int", "Columns of the synthetic table (the seed used 20).",
+                  shown=lambda config: config.data.dataset == "synthetic"),
         ],
     ],
     "Model": [
         [
-            Field("hidden_dim", "Code size", "int", "hidden_dim: width of the bottleneck code, 1 to 4096.", low=1,
-                  high=4096),
+            Field("hidden_dim", "Code size", "int", "hidden_dim: width of the bottleneck code, 1 to 4096."),
             Field("activation", "Activation", "select", "Non-linearity after every hidden layer.", ACTIVATIONS),
         ],
         [
@@ -104,13 +102,12 @@ FIELDS = {  # section -> rows of one or two fields; a narrow screen stacks each 
         ],
         [
             Field("lr", "Learning rate", "float", "Step size, above 0 and up to 1e7. Can be changed while training.",
-                  low=0.0, high=1e7, step=1e-4),
-            Field("batch_size", "Batch size", "int", "Rows per step; 0 trains on the full batch.", low=0,
-                  high=100_000),
+                  step=1e-4),
+            Field("batch_size", "Batch size", "int", "Rows per step; 0 trains on the full batch."),
         ],
         [
-            Field("epochs", "Epochs", "int", "Passes over the training rows.", low=1, high=10_000),
-            Field("seed", "Seed", "int", "Model initialisation, batch order and noise draws.", low=0, high=2**31 - 1),
+            Field("epochs", "Epochs", "int", "Passes over the training rows."),
+            Field("seed", "Seed", "int", "Model initialisation, batch order and noise draws."),
         ],
     ],
 }  # fmt: skip
@@ -178,9 +175,11 @@ def _draw(where, item: Field, config: RunConfig) -> None:
     if item.kind == "select":
         where.selectbox(item.label, item.options, format_func=lambda o: item.labels.get(o, o), **common)
     elif item.kind == "int":
-        where.number_input(item.label, int(item.low), int(item.high), step=int(item.step or 1), **common)
+        low, high = BOUNDS[item.name]  # the config's own range: a link's valid value always draws
+        where.number_input(item.label, int(low), int(high), step=int(item.step or 1), **common)
     elif item.kind == "float":
-        where.number_input(item.label, item.low, item.high, step=item.step, format="%g", **common)
+        low, high = BOUNDS[item.name]
+        where.number_input(item.label, float(low), float(high), step=item.step, format="%g", **common)
     elif item.kind == "slider":
         low, high = noise_level_range(config.noise.noise)
         where.slider(item.label, low, high, step=item.step, **common)

@@ -4,7 +4,7 @@ import pytest
 from app_driver import current_settings, open_app, set_settings, stop_job
 
 from dae_core import ConfigError, RunConfig
-from dae_core.config import FIELD_SECTION
+from dae_core.config import BOUNDS, FIELD_SECTION
 from dashboard.settings import FIELDS
 
 ITEMS = [item for rows in FIELDS.values() for row in rows for item in row]
@@ -15,15 +15,22 @@ def test_every_field_of_the_form_is_a_setting_of_the_config():
     assert len({item.key for item in ITEMS}) == len(ITEMS)
 
 
-@pytest.mark.parametrize("item", [item for item in ITEMS if item.kind == "int"], ids=lambda item: item.name)
-def test_a_number_widget_allows_exactly_what_the_config_allows(item):
-    """A link may carry any valid value; a widget narrower than the config would fail to draw it."""
-    base = RunConfig().replace(n_informative=1)  # n_features may go down to 2
-    base.replace(**{item.name: int(item.low)})
-    base.replace(**{item.name: int(item.high)})
-    for outside in (item.low - 1, item.high + 1):
+@pytest.mark.parametrize("name", sorted(BOUNDS))
+def test_the_bounds_table_is_what_validation_allows(name):
+    """Validation, the link reader and the widgets read one table; its edges are valid and just past them is not."""
+    base = RunConfig().replace(n_informative=1, n_features=1000)  # n_informative may go up to n_features
+    low, high = BOUNDS[name]
+    step = 1 if isinstance(low, int) and isinstance(high, int) else 1e-9
+    if name != "lr":  # lr's range is open at 0
+        base.replace(**{name: low})
+    base.replace(**{name: high})
+    for outside in (low - step, high + step):
         with pytest.raises(ConfigError):
-            base.replace(**{item.name: int(outside)})
+            base.replace(**{name: outside})
+
+
+def test_every_number_widget_draws_from_the_bounds_table():
+    assert {item.name for item in ITEMS if item.kind in ("int", "float")} <= set(BOUNDS)
 
 
 def test_a_link_at_the_edge_of_the_config_draws_its_widgets():
