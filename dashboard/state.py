@@ -85,7 +85,6 @@ class Lab:
     memo: dict[tuple, Any] = field(default_factory=dict)  # derived results, see widgets.memo
     test_noise: TestNoise | None = None
     views: dict[str, Any] = field(default_factory=dict)  # view options by widget key (projection, curve, ...)
-    charts_preloaded: bool = False
     start_on_arrival: bool = False  # Home's one-click start: Train starts the run once its page is out
 
 

@@ -15,8 +15,6 @@ import streamlit as st
 
 from dae_core import RunConfig
 
-from .state import lab
-
 WARM_UP_DELAY_SECONDS = 0.1  # lets the first page's own script run (~30 ms) go before the one-off imports
 TINY_RUN = RunConfig().replace(n_samples=100, n_features=4, hidden_dim=2, epochs=1)
 
@@ -61,18 +59,16 @@ def warm_up() -> threading.Thread:
     return thread
 
 
-@st.fragment(run_every=1.0)
 def preload_charts() -> None:
-    """A second after the page is out, draw an invisible Plotly chart, and keep it drawn.
+    """Draw an invisible Plotly chart at the end of Home, so the browser fetches and parses Plotly's code (about
+    1.5 s on a small machine) while someone reads Home rather than when Train opens its live chart.
 
-    The browser fetches and parses Plotly's code (about 1.5 s on a small machine) the first time a chart is
-    drawn. Doing that while someone reads Home, rather than in their page load, lets Train draw its live chart
-    as soon as it opens.
+    Not a timed fragment: a ``run_every`` timer keeps sending fragment reruns for Home after "Train with defaults"
+    was pressed, and when the server is busy one of them runs after the switch to Train. Streamlit 1.67 then tells
+    the browser a run of Home has started (a ``new_session`` with Home's page hash), the browser empties the page,
+    and Train's next fragment update points into the emptied tree ("Bad delta path index"): React unmounts the app
+    and the page stays blank.
     """
-    state = lab()
-    if not state.charts_preloaded:
-        state.charts_preloaded = True
-        return
     import plotly.graph_objects as go
 
     hidden = {"visible": False}
