@@ -103,6 +103,12 @@ def percentile(values: list[float], q: float) -> float | None:
     return round(ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))], 2)
 
 
+def _console(trouble: dict[int, list[str]], page: int, message) -> None:
+    # Outside addresses (fonts, telemetry) fail on a machine without internet; everything else is worth seeing.
+    if message.type == "error" and "ERR_NAME_NOT_RESOLVED" not in message.text:
+        trouble.setdefault(page, []).append(f"console: {message.text}"[:300])
+
+
 def run_class(browser, url: str, people: int, pgid: int, limit: float) -> dict:
     contexts = [browser.new_context(viewport={"width": 1280, "height": 800}) for _ in range(people)]
     pages = [context.new_page() for context in contexts]
@@ -110,12 +116,7 @@ def run_class(browser, url: str, people: int, pgid: int, limit: float) -> dict:
     for i, page in enumerate(pages):
         page.on("crash", lambda _page, i=i: trouble.setdefault(i, []).append("the page crashed"))
         page.on("pageerror", lambda error, i=i: trouble.setdefault(i, []).append(f"page error: {error}"[:300]))
-        page.on(
-            "console",
-            lambda message, i=i: (
-                message.type == "error" and trouble.setdefault(i, []).append(f"console: {message.text}"[:300])
-            ),
-        )
+        page.on("console", lambda message, i=i: _console(trouble, i, message))
     cpu_before, _ = group_usage(pgid)
     browser_before, _ = group_usage(None)
     peak_kb = 0

@@ -135,6 +135,11 @@ class TrainedModel:
         model.eval()
         return cls(config, model, scaler, list(feature_names), image_shape, list(history), stop_reason, weights_epoch)
 
+    @classmethod
+    def of_dataset(cls, config: RunConfig, dataset: Dataset, **parts) -> TrainedModel:
+        """``build`` for a model trained on ``dataset``: its scaler, feature names and image shape."""
+        return cls.build(config, dataset.scaler, dataset.feature_names, dataset.image_shape, **parts)
+
     @property
     def kept_record(self) -> EpochRecord | None:
         """The history record of the epoch whose weights this model holds (see ``records.kept_record``)."""
@@ -339,12 +344,9 @@ class Trainer:
     ) -> TrainedModel:
         """The run as a ``TrainedModel``, independent of the trainer: a copy of the current weights, or of
         ``weights`` saved at an earlier epoch boundary with the ``history`` and ``weights_epoch`` of then."""
-        dataset = self.dataset
-        return TrainedModel.build(
+        return TrainedModel.of_dataset(
             self.config,
-            dataset.scaler,
-            dataset.feature_names,
-            dataset.image_shape,
+            self.dataset,
             weights=self.state_copy() if weights is None else weights,
             history=self.history if history is None else history,
             stop_reason=self.stop_reason,

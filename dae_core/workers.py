@@ -10,6 +10,7 @@ place in it; a queued run that nobody has looked at for the idle limit leaves th
 
 from __future__ import annotations
 
+import atexit
 import collections
 import contextlib
 import functools
@@ -163,12 +164,14 @@ class WorkerPool:
         self._queue: collections.deque[RemoteJob] = collections.deque()
         self._workers: list[_Worker] = []
         self._ids = itertools.count(1)
+        self._closed = False
 
     def start(self, wait: bool = True) -> WorkerPool:
         """Start the processes (once); with ``wait``, return when each has imported torch and reported ready."""
         with self._lock:
-            if not self._workers:
+            if not self._workers and not self._closed:
                 self._workers = [self._spawn() for _ in range(self.size)]
+                atexit.register(self.close)  # no worker is started, or replaced, while the process exits
         if wait:
             for worker in list(self._workers):
                 worker.ready.wait(START_SECONDS)
@@ -236,13 +239,15 @@ class WorkerPool:
                 self._dispatch_locked()
         with self._lock:
             job, worker.job = worker.job, None
-            if worker in self._workers:
+            if worker in self._workers and not self._closed:
                 self._workers[self._workers.index(worker)] = self._spawn()
         if job is not None:
             job._end_locally(FAILED, "The training process ended unexpectedly (out of memory?). Train again.")
 
     def close(self) -> None:
+        """Stop every worker (their runs end with them); a closed pool starts no more."""
         with self._lock:
+            self._closed = True
             workers, self._workers = self._workers, []
         for worker in workers:
             worker.process.terminate()
@@ -374,12 +379,9 @@ class RemoteJob:
             (epoch, weights), history, stop_reason = self._weights, list(self._history), self._state.stop_reason
         if weights is None or self.dataset is None:
             return None
-        dataset = self.dataset
-        return TrainedModel.build(
+        return TrainedModel.of_dataset(
             self.config,
-            dataset.scaler,
-            dataset.feature_names,
-            dataset.image_shape,
+            self.dataset,
             weights={name: torch.from_numpy(array) for name, array in weights.items()},
             history=history,
             stop_reason=stop_reason,

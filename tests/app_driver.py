@@ -172,3 +172,11 @@ def rerun_before_drawn(at: AppTest, page: str) -> AppTest:
     setattr(at, _DRAWN, set())
     at.switch_page(page)  # after a page's own st.switch_page, AppTest would rerun the page it last switched to
     return at._run(WidgetStates())
+
+
+def upload_csv(at: AppTest, name: str, text: str) -> AppTest:
+    """Pick the CSV dataset on Train (if needed) and upload ``text`` as the table ``name``."""
+    if at.selectbox(key="w_dataset").value != "csv":
+        set_settings(at, dataset="csv")
+    at.file_uploader(key="w_csv_file").set_value((name, text.encode(), "text/csv"))
+    return at.run()

@@ -17,6 +17,7 @@ from app_driver import (
     set_settings,
     share_link,
     stop_job,
+    upload_csv,
     wait_for,
 )
 
@@ -36,11 +37,6 @@ def browser_app():
 
 def shown(at, *keys) -> dict:
     return {key: at.number_input(key=key).value for key in keys}
-
-
-def upload(at, name: str, text: str) -> None:
-    at.file_uploader(key="w_csv_file").set_value((name, text.encode(), "text/csv"))
-    at.run()
 
 
 def test_settings_survive_a_page_switch_and_a_dataset_change(browser_app):
@@ -77,7 +73,7 @@ def test_csv_label_column_survives_a_page_switch(app):
     """
     app.switch_page("pages/train.py").run()
     set_settings(app, dataset="csv")
-    upload(app, "iris.csv", IRIS_LIKE)
+    upload_csv(app, "iris.csv", IRIS_LIKE)
     app.selectbox(key="w_label_column").set_value("species").run()
     assert not app.error and app.query_params.get("label_column") == "species"
 
@@ -95,7 +91,7 @@ def test_removing_a_bad_csv_clears_its_error(app):
     """Bug 3: after a bad CSV is removed with the uploader's ✕, its error stays on screen."""
     app.switch_page("pages/train.py").run()
     set_settings(app, dataset="csv")
-    upload(app, "bad.csv", NOT_NUMERIC)
+    upload_csv(app, "bad.csv", NOT_NUMERIC)
     assert [error.value for error in app.error] == [
         "Column(s) 'name' are not numeric. Remove them, or name one as the label column, and upload again."
     ]

@@ -1,7 +1,7 @@
 """Display helpers: user text shown as text, code spans that hold any text, and view options that survive."""
 
 import pytest
-from app_driver import open_app, set_settings, share_link, stop_job, train
+from app_driver import open_app, share_link, stop_job, train, upload_csv
 
 from dashboard.widgets import code_span, plain
 
@@ -44,10 +44,8 @@ def test_a_links_text_is_shown_as_text_and_cut_short():
 
 def test_a_label_column_with_a_backtick_is_encoded_in_the_share_link(app):
     app.switch_page("pages/train.py").run()
-    set_settings(app, dataset="csv")
     rows = "\n".join(f"{i},{i % 3},{i % 2}" for i in range(40))
-    app.file_uploader(key="w_csv_file").set_value(("t.csv", f"a,b,odd`name\n{rows}\n".encode(), "text/csv"))
-    app.run()
+    upload_csv(app, "t.csv", f"a,b,odd`name\n{rows}\n")
     app.selectbox(key="w_label_column").set_value("odd`name").run()
     assert not app.exception
     assert share_link(app).endswith("label_column=odd%60name")  # encoded, and inside the code span

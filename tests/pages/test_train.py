@@ -9,6 +9,7 @@ from app_driver import (
     set_settings,
     stop_job,
     train,
+    upload_csv,
     wait_for,
 )
 
@@ -177,10 +178,8 @@ def test_csv_upload_trains_on_the_table():
     app = open_app()
     try:
         app.switch_page("pages/train.py").run()
-        set_settings(app, dataset="csv")
         rows = "\n".join(f"{i},{i * 2 % 7},{i % 3},{i % 2}" for i in range(40))
-        app.file_uploader(key="w_csv_file").set_value(("table.csv", f"a,b,c,label\n{rows}\n".encode(), "text/csv"))
-        app.run()
+        upload_csv(app, "table.csv", f"a,b,c,label\n{rows}\n")
         app.selectbox(key="w_label_column").set_value("label").run()
         assert not app.error
         assert "table.csv: 40 rows × 3 features" in [caption.value for caption in app.caption]
@@ -198,10 +197,8 @@ def test_csv_upload_trains_on_the_table():
 
 def test_bad_csv_upload_shows_what_to_fix(app):
     app.switch_page("pages/train.py").run()
-    set_settings(app, dataset="csv")
     rows = "\n".join(f"{i},x{i}" for i in range(20))
-    app.file_uploader(key="w_csv_file").set_value(("bad.csv", f"a,name\n{rows}\n".encode(), "text/csv"))
-    app.run()
+    upload_csv(app, "bad.csv", f"a,name\n{rows}\n")
     assert not app.exception
     assert app.error[0].value == (
         "Column(s) 'name' are not numeric. Remove them, or name one as the label column, and upload again."
