@@ -124,7 +124,7 @@ class TrainingJob:
         self.config = config
         self.limits = limits or Limits()
         if dataset is not None:  # refused here, in the caller's thread, so whoever started it is told
-            self._check_size(dataset)
+            self.limits.check_model(config.model, dataset.n_features)
         self._dataset = dataset
         self._slots = slots or default_slots()
         self._on_end = on_end
@@ -145,11 +145,6 @@ class TrainingJob:
         self._running_since: float | None = None
         self._last_read = clock()
         self._thread = threading.Thread(target=self._run, name="dae-training", daemon=True)
-
-    def _check_size(self, dataset: Dataset) -> None:
-        from .model import parameter_count
-
-        self.limits.check_parameters(parameter_count(dataset.n_features, self.config.model))
 
     # --- controls ------------------------------------------------------------------------------
     def start(self) -> TrainingJob:
@@ -303,7 +298,7 @@ class TrainingJob:
             self._set_locked(RUNNING, "loading data")
         trainer = Trainer(self.config, self._dataset)
         if self._dataset is None:
-            self._check_size(trainer.dataset)
+            self.limits.check_model(self.config.model, trainer.dataset.n_features)
         with self._lock:
             self._trainer = trainer
         self._publish_weights(trainer)

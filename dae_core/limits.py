@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from .config import ModelConfig
 from .errors import ConfigError
 
 
@@ -50,6 +51,12 @@ class Limits:
                     f"DAE_MAX_CONCURRENT_JOBS must be an int >= 1. Got {text!r} instead. Fix or unset it."
                 ) from None
         return cls(**defaults)
+
+    def check_model(self, model: ModelConfig, n_features: int) -> None:
+        """Refuse the model ``model`` describes for ``n_features`` inputs if it is past the parameter limit."""
+        from .model import parameter_count  # imports torch: only when a run is about to train anyway
+
+        self.check_parameters(parameter_count(n_features, model))
 
     def check_parameters(self, count: int) -> None:
         """Refuse a model with more parameters than a run may have, saying how to make it smaller."""

@@ -267,11 +267,9 @@ class RemoteJob:
         start_paused: bool = False,
         on_end: Callable[[JobSnapshot], None] | None = None,
     ):
-        from .model import parameter_count
-
         self.config, self.limits = config, limits or pool.limits
         if dataset is not None:
-            self.limits.check_parameters(parameter_count(dataset.n_features, config.model))
+            self.limits.check_model(config.model, dataset.n_features)
         self._dataset, self._table, self._pool, self._on_end = dataset, table, pool, on_end
         self._start_paused = start_paused
         self._id = 0

@@ -134,11 +134,6 @@ def send_live_changes(old: RunConfig, new: RunConfig) -> None:
         st.toast(f"{LIVE_SETTINGS[name].capitalize()} {value:g} from the next epoch")
 
 
-def name(run: Run) -> str:
-    """The run's name from its current settings, so a live change of lr shows."""
-    return records.run_name(run.serial, run.job.snapshot().settings)
-
-
 # --- the model on show -------------------------------------------------------------------------------
 @dataclass
 class Shown:
