@@ -1,11 +1,16 @@
 """Training in worker processes, so that no epoch of any run competes with the web server for its interpreter.
 
 ``WorkerPool`` starts ``size`` processes (spawned: a server with threads must not fork), each of which imports
-torch once and trains one run at a time with a ``TrainingJob`` of its own. The server holds a ``RemoteJob`` per
+torch once and trains up to ``runs_per_worker`` runs at a time, each a ``TrainingJob`` thread of its own (they share
+the process's core, so every run of a class shows its first epochs at once). The server holds a ``RemoteJob`` per
 run, with the controls and snapshots of a ``TrainingJob``: reads are answered from a local mirror that the worker
 keeps current by pushing what changed (at most ``1 / PUBLISH_SECONDS`` times a second), and controls travel the
-other way as messages. Runs beyond the workers wait, first come first served, in the pool's queue, and know their
-place in it; a queued run that nobody has looked at for the idle limit leaves the queue instead of taking a worker.
+other way as messages. Runs beyond the workers' room wait, first come first served, in the pool's queue, and know
+their place in it and about how long until they start.
+
+Whether a run is still watched is asked of its page when the page says how (``page_open``): a run whose page is
+open is never stopped by the idle rule, and a queued run whose page has closed leaves the queue within
+``TOUCH_SECONDS``. Without it, reading a snapshot counts as watching.
 """
 
 from __future__ import annotations
@@ -14,8 +19,11 @@ import atexit
 import collections
 import contextlib
 import functools
+import heapq
 import itertools
+import math
 import multiprocessing
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -24,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import DataConfig, RunConfig
 from .errors import DAEError
-from .job import FAILED, FINAL_STATES, QUEUED, STOPPED, JobSnapshot
+from .job import FAILED, FINAL_STATES, QUEUED, RUNNING, STOPPED, JobSnapshot
 from .limits import Limits, use_torch_threads
 from .records import EpochRecord, SettingChange
 
@@ -110,7 +118,7 @@ def _worker_main(connection, limits: Limits) -> None:
             connection.send(message)
 
     send(("ready", None))
-    jobs: dict[int, TrainingJob] = {}
+    jobs: dict[int, TrainingJob] = {}  # the runs this worker trains now, each in its own thread
     while True:
         try:
             kind, job_id, *args = connection.recv()
@@ -124,7 +132,8 @@ def _worker_main(connection, limits: Limits) -> None:
             except DAEError as exc:
                 send(("update", job_id, Update(FAILED, str(exc), (), 0.0, (), 0, None, str(exc))))
                 continue
-            jobs = {job_id: job}  # one run at a time: the previous one has ended
+            jobs = {i: other for i, other in jobs.items() if other.status not in FINAL_STATES}
+            jobs[job_id] = job
             job.start()
             threading.Thread(target=_publish, args=(job_id, job, send), daemon=True).start()
         elif job_id in jobs:
@@ -146,7 +155,7 @@ class _Worker:
         self.process.start()
         child.close()
         self.ready = threading.Event()
-        self.job: RemoteJob | None = None
+        self.jobs: dict[int, RemoteJob] = {}  # by id: the runs it trains now
         self._send_lock = threading.Lock()
 
     def send(self, message: tuple) -> None:
@@ -155,22 +164,31 @@ class _Worker:
 
 
 class WorkerPool:
-    """``size`` worker processes and the queue of runs waiting for one."""
+    """``size`` worker processes, ``runs_per_worker`` runs each, and the queue of runs waiting for room."""
 
-    def __init__(self, size: int, limits: Limits | None = None):
-        self.size, self.limits = size, limits or Limits()
+    def __init__(self, size: int, limits: Limits | None = None, *, runs_per_worker: int = 1):
+        self.size, self.limits, self.runs_per_worker = size, limits or Limits(), runs_per_worker
         self._context = multiprocessing.get_context("spawn")
         self._lock = threading.Lock()
         self._queue: collections.deque[RemoteJob] = collections.deque()
         self._workers: list[_Worker] = []
         self._ids = itertools.count(1)
-        self._closed = False
+        self._started, self._closed = False, threading.Event()
+        self._rows_per_second: float | None = None  # training speed of one run, as last seen: for wait estimates
+
+    @classmethod
+    def for_limits(cls, limits: Limits) -> WorkerPool:
+        """One process per core at most, sharing ``limits.max_concurrent_jobs`` runs between them."""
+        size = max(1, min(os.cpu_count() or 1, limits.max_concurrent_jobs))
+        return cls(size, limits, runs_per_worker=math.ceil(limits.max_concurrent_jobs / size))
 
     def start(self, wait: bool = True) -> WorkerPool:
         """Start the processes (once); with ``wait``, return when each has imported torch and reported ready."""
         with self._lock:
-            if not self._workers and not self._closed:
+            if not self._started and not self._closed.is_set():
+                self._started = True
                 self._workers = [self._spawn() for _ in range(self.size)]
+                threading.Thread(target=self._watch, name="dae-worker-watch", daemon=True).start()
                 atexit.register(self.close)  # no worker is started, or replaced, while the process exits
         if wait:
             for worker in list(self._workers):
@@ -198,22 +216,61 @@ class WorkerPool:
             self._notify_queue_locked()
             return True
 
-    def position(self, job: RemoteJob) -> int | None:
-        """1 for the next run to get a worker; None when it is not queued."""
+    def place(self, job: RemoteJob) -> tuple[int, float | None] | None:
+        """A queued run's place in line and about how many seconds until it starts (None: no way to tell yet)."""
         with self._lock:
-            return self._queue.index(job) + 1 if job in self._queue else None
+            if job not in self._queue:
+                return None
+            return self._queue.index(job) + 1, self._waits_locked().get(job)
+
+    def _waits_locked(self) -> dict[RemoteJob, float]:
+        """When each queued run would start if runs take as long as the speed seen so far says.
+
+        Every slot is free at the time its run has left (a paused run keeps its slot: it counts as never free);
+        the queue then takes the earliest free slot in turn.
+        """
+        free = [0.0] * sum(self.runs_per_worker - len(w.jobs) for w in self._workers if w.ready.is_set())
+        for worker in self._workers:
+            free += [left for job in worker.jobs.values() if (left := self._seconds_left(job)) is not None]
+        heapq.heapify(free)
+        waits = {}
+        for job in self._queue:
+            if not free:
+                break
+            waits[job] = heapq.heappop(free)
+            length = self._seconds_left(job)
+            if length is None:
+                break
+            heapq.heappush(free, waits[job] + length)
+        return waits
+
+    def _seconds_left(self, job: RemoteJob) -> float | None:
+        """How long ``job`` still trains: at its own pace once it has one, else at the pool's last seen speed."""
+        status, epoch, elapsed = job._progress()
+        if status not in (QUEUED, RUNNING):
+            return None
+        left = job.config.train.epochs - epoch
+        if epoch > 0 and elapsed > 0:
+            return left * elapsed / epoch
+        rows = job._train_rows()
+        if self._rows_per_second is None or rows is None:
+            return None
+        return left * rows / self._rows_per_second
 
     def _dispatch_locked(self) -> None:
         now = time.monotonic()
-        for worker in self._workers:
-            while worker.job is None and worker.ready.is_set() and self._queue:
-                job = self._queue.popleft()
-                idle = job.limits.idle_seconds  # the same rule as for a run that trains: a slow page is still open
-                if now - job._last_read > idle:
-                    job._end_locally(STOPPED, f"stopped: nobody looked at it for {idle:g} s while it was queued")
-                    continue
-                worker.job = job
-                job._assign(worker)
+        while self._queue:
+            room = [w for w in self._workers if w.ready.is_set() and len(w.jobs) < self.runs_per_worker]
+            if not room:
+                break
+            job = self._queue.popleft()
+            idle = job.limits.idle_seconds  # the same rule as for a run that trains: a slow page is still open
+            if job._page_open is None and now - job._last_read > idle:
+                job._end_locally(STOPPED, f"stopped: nobody looked at it for {idle:g} s while it was queued")
+                continue
+            worker = min(room, key=lambda w: len(w.jobs))
+            worker.jobs[job._id] = job
+            job._assign(worker)
         self._notify_queue_locked()
 
     def _notify_queue_locked(self) -> None:
@@ -221,36 +278,71 @@ class WorkerPool:
             job._queue_changed()
 
     def _listen(self, worker: _Worker) -> None:
-        """Apply what one worker sends; when it dies, fail its run and start another worker in its place."""
+        """Apply what one worker sends; when it dies, fail its runs and start another worker in its place."""
         while True:
             try:
-                kind, _job_id, *args = worker.connection.recv()
+                kind, job_id, *args = worker.connection.recv()
             except (EOFError, OSError):
                 break
             if kind == "ready":
                 worker.ready.set()
-            elif kind == "update" and worker.job is not None:
-                job, update = worker.job, args[0]
+            elif kind == "update" and job_id in worker.jobs:
+                job, update = worker.jobs[job_id], args[0]
+                if update.new_records:
+                    self._rows_per_second = update.new_records[-1].samples_per_second
                 if update.status in FINAL_STATES:
                     with self._lock:
-                        worker.job = None
+                        worker.jobs.pop(job_id, None)
                 job._apply(update)
             with self._lock:
                 self._dispatch_locked()
         with self._lock:
-            job, worker.job = worker.job, None
-            if worker in self._workers and not self._closed:
+            jobs, worker.jobs = list(worker.jobs.values()), {}
+            if worker in self._workers and not self._closed.is_set():
                 self._workers[self._workers.index(worker)] = self._spawn()
-        if job is not None:
+        for job in jobs:
             job._end_locally(FAILED, "The training process ended unexpectedly (out of memory?). Train again.")
+
+    def _watch(self) -> None:
+        """Ask each run's page whether it is still open: closed ones leave the queue, open ones keep training."""
+        while not self._closed.wait(min(TOUCH_SECONDS, self.limits.idle_seconds / 4)):
+            with self._lock:
+                closed = [job for job in self._queue if not job._watched()]
+                for job in closed:
+                    self._queue.remove(job)
+                if closed:
+                    self._notify_queue_locked()
+                training = [job for worker in self._workers for job in worker.jobs.values()]
+            for job in closed:
+                job._end_locally(STOPPED, "left the queue: the page that started it was closed")
+            for job in training:
+                if job._page_open is not None and job._watched():
+                    job._touch()
 
     def close(self) -> None:
         """Stop every worker (their runs end with them); a closed pool starts no more."""
         with self._lock:
-            self._closed = True
+            self._closed.set()
             workers, self._workers = self._workers, []
         for worker in workers:
             worker.process.terminate()
+
+
+def ordinal(number: int) -> str:
+    """1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, ..., 21st."""
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+def queue_text(place: tuple[int, float | None] | None) -> str:
+    """What a queued run says about its wait: "3rd in line, about 20 s"."""
+    if place is None:
+        return "starting"
+    position, seconds = place
+    if seconds is None:
+        return f"{ordinal(position)} in line"
+    about = f"{max(1, round(seconds))} s" if seconds < 90 else f"{round(seconds / 60)} min"
+    return f"{ordinal(position)} in line, about {about}"
 
 
 class RemoteJob:
@@ -266,8 +358,12 @@ class RemoteJob:
         limits: Limits | None = None,
         start_paused: bool = False,
         on_end: Callable[[JobSnapshot], None] | None = None,
+        page_open: Callable[[], bool] | None = None,
     ):
+        """``page_open``: whether the page that watches this run is still open (asked about once a second, from
+        another thread); without it, reading a snapshot counts as watching."""
         self.config, self.limits = config, limits or pool.limits
+        self._page_open = page_open
         if dataset is not None:
             self.limits.check_model(config.model, dataset.n_features)
         self._dataset, self._table, self._pool, self._on_end = dataset, table, pool, on_end
@@ -339,19 +435,34 @@ class RemoteJob:
 
     def snapshot(self) -> JobSnapshot:
         """The run as last reported by its worker. Reading counts as watching; the worker is told now and then."""
-        now = time.monotonic()
         with self._lock:
-            self._last_read = now
-            worker = self._worker if now - self._last_touch > TOUCH_SECONDS else None
-            if worker is not None:
-                self._last_touch = now
+            self._last_read = time.monotonic()
             snapshot = self._snapshot_locked()
-        if worker is not None and not snapshot.finished:
-            worker.send(("touch", self._id))
+        if time.monotonic() - self._last_touch > TOUCH_SECONDS and not snapshot.finished:
+            self._touch()
         if snapshot.status == QUEUED:
-            place = self._pool.position(self)
-            snapshot = replace(snapshot, reason=f"number {place} in line" if place else "starting")
+            snapshot = replace(snapshot, reason=queue_text(self._pool.place(self)))
         return snapshot
+
+    def _touch(self) -> None:
+        """Tell the worker the run is watched (its idle rule counts these)."""
+        with self._lock:
+            self._last_touch, worker = time.monotonic(), self._worker
+        if worker is not None:
+            with contextlib.suppress(OSError):  # a dead worker: the pool fails the run
+                worker.send(("touch", self._id))
+
+    def _watched(self) -> bool:
+        """False only when the run's page says it has closed."""
+        return self._page_open is None or bool(self._page_open())
+
+    def _progress(self) -> tuple[str, int, float]:
+        with self._lock:
+            return self._state.status, len(self._history), self._state.elapsed_seconds
+
+    def _train_rows(self) -> int | None:
+        dataset = self._dataset
+        return None if dataset is None else len(dataset.X_train)
 
     def _snapshot_locked(self) -> JobSnapshot:
         state = self._state

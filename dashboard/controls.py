@@ -105,26 +105,28 @@ def metrics_ui(snapshot: JobSnapshot, bounded: bool) -> None:
 
 
 def live_frame() -> None:
-    """One frame of the current run: redrawn by a timer while it trains, in full when its status changes."""
+    """One frame of the current run, redrawn by a timer while it trains; a new status or poll rate redraws the
+    whole page (the buttons, the sidebar, and the timer itself)."""
     run = lab().run
     if run is None:
         return
-    snapshot = run.job.snapshot()
-    if snapshot.status != run.drawn_status:
-        st.rerun()  # a full rerun redraws the buttons and starts or ends the polling
+    snapshot = runs.redraw_if_changed(run)
     st.caption(f"Run {records.run_name(run.serial, snapshot.settings)}")
     progress_ui(snapshot)
-    figure = figures.loss_curves(snapshot.history, events=snapshot.events, title=f"Loss of run #{run.serial}")
-    st.plotly_chart(figure, key="loss")
+    shows = (snapshot.epoch, len(snapshot.events))
+    if run.chart is None or run.chart[0] != shows:  # a poll with no new epoch reuses the figure
+        run.chart = shows, figures.loss_curves(snapshot.history, snapshot.events, f"Loss of run #{run.serial}")
+    st.plotly_chart(run.chart[1], key="loss")
     dataset = run.job.dataset
     metrics_ui(snapshot, dataset is not None and dataset.bounded)
 
 
 def live_view_ui() -> None:
-    """The Train page's live column under the buttons: an empty chart, or the run's frame, polled while it trains."""
+    """The Train page's live column under the buttons: an empty chart, or the run's frame, polled while it trains.
+
+    This is the page's only timer: the sidebar of a page with a live view of its own does not poll."""
     run = lab().run
     if run is None:
         st.plotly_chart(figures.loss_curves([], title="Loss"), key="loss")
         return
-    run.drawn_status = run.job.status
-    st.fragment(run_every=None if run.drawn_status in FINAL_STATES else runs.POLL_SECONDS)(live_frame)()
+    st.fragment(run_every=runs.follow(run))(live_frame)()

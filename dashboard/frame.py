@@ -23,7 +23,6 @@ PAGES = [
     ("pages/filters.py", "Filters", ":material/grid_on:", "What each hidden unit looks for, live."),
     ("pages/experiments.py", "Experiments", ":material/table_chart:", "Every finished run, compared."),
 ]
-SIDEBAR_POLL_SECONDS = 1.0  # keeps a run alive (reading counts as watching) while you look at other pages
 
 
 def run_status() -> None:
@@ -39,10 +38,9 @@ def run_status() -> None:
 
 
 def live_run_status() -> None:
-    """The progress of a live run, polled; once the run ends, the whole page is redrawn with the final model."""
+    """The progress of a run that trains or waits, polled; when that changes, the whole page is redrawn."""
+    runs.redraw_if_changed(lab().run, runs.SLOW_POLL_SECONDS)
     run_status()
-    if runs.live_job() is None:
-        st.rerun()
 
 
 def model_ui() -> None:
@@ -118,10 +116,12 @@ def share_ui() -> None:
         st.markdown(code_span(share_url()))
 
 
-def sidebar_ui(with_settings: bool = True) -> None:
+def sidebar_ui(with_settings: bool = True, polls: bool = True) -> None:
+    """``polls``: the sidebar is the page's one timer (pages with a live view of their own poll there instead)."""
+    run = lab().run
     with st.sidebar:
-        if runs.live_job() is not None:
-            st.fragment(run_every=SIDEBAR_POLL_SECONDS)(live_run_status)()
+        if polls and run is not None and runs.follow(run, runs.SLOW_POLL_SECONDS):
+            st.fragment(run_every=run.drawn[1])(live_run_status)()
         else:
             run_status()
         model_ui()
@@ -136,15 +136,16 @@ def settings_sidebar() -> None:
         share_ui()
 
 
-def page(title: str, what: str, try_this: str, *, changes_settings: bool = False) -> None:
+def page(title: str, what: str, try_this: str, *, changes_settings: bool = False, live_view: bool = False) -> None:
     """Set up the page and open it with two lines: what you are looking at, and what to try.
 
     ``changes_settings``: the page draws the settings widgets, so it calls :func:`settings_sidebar` after them.
+    ``live_view``: the page polls the run itself, so the sidebar does not.
     """
     st.set_page_config(page_title=f"{title} · DAE Lab", page_icon=":material/blur_on:", layout="wide")
     state = lab()
     sync_link()
-    sidebar_ui(with_settings=not changes_settings)
+    sidebar_ui(with_settings=not changes_settings, polls=not live_view)
     st.title(title)
     st.markdown(f"{what}  \n**Try:** {try_this}")
     for message in state.link_messages:

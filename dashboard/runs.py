@@ -8,6 +8,7 @@ adds itself to the session's list of runs (the job's ``on_end``), in one place.
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,7 @@ import streamlit as st
 from dae_core import RunConfig, records
 from dae_core.config import LIVE_SETTINGS
 from dae_core.errors import DAEError
-from dae_core.job import FINAL_STATES
+from dae_core.job import FINAL_STATES, PAUSED, QUEUED, RUNNING, JobSnapshot
 from dae_core.limits import Limits
 from dae_core.workers import RemoteJob, WorkerPool
 
@@ -28,10 +29,12 @@ if TYPE_CHECKING:
     from dae_core.data import Dataset
     from dae_core.training import TrainedModel
 
-# Pages poll a live run, so reading counts as watching: a closed tab stops its run after two minutes, and one
-# run on the shared demo trains for at most fifteen.
-LIMITS = Limits.from_env(idle_seconds=120.0, wall_seconds=900.0)
-POLL_SECONDS = 0.5  # the live chart redraws twice a second
+# A run whose tab has closed stops after two minutes (a queued one leaves the queue at once); one run on the shared
+# demo trains for at most fifteen. Four runs per core train at once, sharing it, so a class sees every run start.
+LIMITS = Limits.from_env(idle_seconds=120.0, wall_seconds=900.0, max_concurrent_jobs=4 * (os.cpu_count() or 1))
+POLL_SECONDS = 0.5  # a page with a live view polls a training run twice a second
+SLOW_POLL_SECONDS = 1.0  # the sidebar, and a run waiting in line: only its place changes
+STEP_SECONDS = 1.0  # a Step waits this long for its epoch, so the page redraws once, with it
 FIRST_POINT_SECONDS = 1.0  # a new run's page waits up to this long for its first epoch, to open on a drawn chart
 STOP_SECONDS = 5.0  # how long Train or Reset waits for a replaced run to end and file itself in Experiments
 NO_MODEL = "Train a model on the Train page first, or upload one in the sidebar."
@@ -40,13 +43,42 @@ NO_MODEL = "Train a model on the Train page first, or upload one in the sidebar.
 @functools.cache
 def pool() -> WorkerPool:
     """The server's training processes, one per run that may train at once; started by the warm-up."""
-    return WorkerPool(LIMITS.max_concurrent_jobs, LIMITS)
+    return WorkerPool.for_limits(LIMITS)
 
 
 def live_job() -> RemoteJob | None:
     """The session's job if it has not ended."""
     run = lab().run
     return run.job if run is not None and run.job.status not in FINAL_STATES else None
+
+
+def poll_seconds(run: Run | None, snapshot: JobSnapshot | None = None, fastest: float = POLL_SECONDS) -> float | None:
+    """How often a page polls ``run``: while it trains or waits in line, or a stepped epoch is on its way; never
+    while it rests (paused, or ended), since then only this page's own buttons can change it."""
+    if run is None:
+        return None
+    snapshot = snapshot or run.job.snapshot()
+    if snapshot.status == RUNNING or (snapshot.status == PAUSED and snapshot.epoch < run.until_epoch):
+        return fastest
+    if snapshot.status == QUEUED:
+        return max(fastest, SLOW_POLL_SECONDS)
+    return None
+
+
+def follow(run: Run, fastest: float = POLL_SECONDS) -> float | None:
+    """Note the run's status as this page draws it, and say how often the page's one timer should poll it."""
+    snapshot = run.job.snapshot()
+    run.drawn = (snapshot.status, poll_seconds(run, snapshot, fastest))
+    return run.drawn[1]
+
+
+def redraw_if_changed(run: Run, fastest: float = POLL_SECONDS) -> JobSnapshot:
+    """In a polling fragment: the run's snapshot, unless its status or poll rate changed since the page was
+    drawn, in which case the whole page is redrawn (its buttons, sidebar and timer follow the new state)."""
+    snapshot = run.job.snapshot()
+    if (snapshot.status, poll_seconds(run, snapshot, fastest)) != run.drawn:
+        st.rerun()
+    return snapshot
 
 
 def start(config: RunConfig, *, paused: bool = False) -> bool:
@@ -65,6 +97,7 @@ def start(config: RunConfig, *, paused: bool = False) -> bool:
             limits=LIMITS,
             start_paused=paused,
             on_end=_filer(serial, state.runs),
+            page_open=_page_open(),
         )
     except DAEError as exc:
         st.error(plain(str(exc)))
@@ -74,6 +107,18 @@ def start(config: RunConfig, *, paused: bool = False) -> bool:
     if not paused:
         job.wait_for_epochs(1, FIRST_POINT_SECONDS)
     return True
+
+
+def _page_open():
+    """Whether this browser session is still connected, askable from any thread; None outside a server."""
+    from streamlit import runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    context = get_script_run_ctx()
+    if context is None or not runtime.exists():
+        return None
+    server, session = runtime.get_instance(), context.session_id
+    return lambda: server.is_active_session(session)
 
 
 def _filer(serial: int, runs: list[records.RunRecord]):
@@ -97,7 +142,10 @@ def act(action: str, config: RunConfig) -> bool:
     if action == "Step":
         if live_job() is None and not start(config, paused=True):
             return False
-        lab().run.job.step()
+        run = lab().run
+        run.until_epoch = run.job.snapshot().epoch + 1
+        run.job.step()
+        run.job.wait_for(lambda s: s.epoch >= run.until_epoch or s.finished, STEP_SECONDS)
     elif action == "Reset":
         discard()
     elif job is not None:

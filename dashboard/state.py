@@ -65,7 +65,9 @@ class Run:
 
     serial: int
     job: TrainingJob
-    drawn_status: str = ""  # the status the Train page last drew; a change redraws the whole page
+    drawn: tuple[str, float | None] = ("", None)  # (status, poll interval) a page last drew; a change redraws it
+    until_epoch: int = 0  # a Step asked for this epoch: pages keep polling a paused run until it arrives
+    chart: tuple[tuple, Any] | None = None  # (what it shows, figure): the live loss chart, rebuilt on a new epoch
     model: tuple[int, TrainedModel] | None = None  # (epoch, model) last built from the job, for the pages
 
 

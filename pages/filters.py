@@ -4,6 +4,7 @@ import streamlit as st
 
 from dae_core import figures
 from dashboard import frame, runs
+from dashboard.state import lab
 from dashboard.widgets import remembered
 
 MAX_TILES, MAX_ROWS = 64, 128  # units drawn as image tiles, or as heatmap rows
@@ -14,14 +15,17 @@ frame.page(
     "for. For digits each unit is drawn as an 8×8 image (red: positive, blue: negative weight).",
     "train on digits with masking noise and watch the filters turn from speckle into strokes; compare with "
     "Gaussian noise.",
+    live_view=True,
 )
-runs.require_model(redrawn_live=True)
+live = runs.require_model(redrawn_live=True).live  # the run on show still trains: its page follows it
 normalize = st.toggle(
     "Scale each filter to its own range", help="Keeps weak units visible.", **remembered("filters_normalize", True)
 )
 
 
 def draw() -> None:
+    if live:
+        runs.redraw_if_changed(lab().run)
     shown = runs.shown_model()  # while a run trains: its latest epoch
     kept = shown.trained.kept_record  # early stopping keeps an earlier epoch's weights than the last
     epoch, weights = (kept.epoch if kept else 0), shown.trained.model.first_layer_weights.detach().numpy()
@@ -39,4 +43,4 @@ def draw() -> None:
         st.caption(f"The first {limit} of {len(weights)} units.")
 
 
-st.fragment(run_every=runs.POLL_SECONDS if runs.live_job() else None)(draw)()
+st.fragment(run_every=runs.follow(lab().run) if live else None)(draw)()

@@ -12,6 +12,7 @@ frame.page(
     "press **Train**; while it runs, change the learning rate or noise level (the chart marks the change), "
     "then **Pause**, **Step** one epoch and **Resume**.",
     changes_settings=True,
+    live_view=True,
 )
 live, form = st.columns([5, 3], gap="large")  # a narrow screen stacks them: the chart comes first
 with form:

@@ -5,15 +5,18 @@ job's own condition, never a sleep.
 """
 
 import os
+import re
 import signal
+import threading
 
 import numpy as np
 import pytest
 
 from dae_core import ConfigError, Trainer, train
 from dae_core.job import DONE, FAILED, PAUSED, QUEUED, RUNNING, STOPPED
+from dae_core.limits import Limits
 from dae_core.records import SettingChange
-from dae_core.workers import RemoteJob, WorkerPool
+from dae_core.workers import RemoteJob, Update, WorkerPool, ordinal, queue_text
 
 WAIT = 60.0  # seconds before a wait gives up; only reached when something is broken
 
@@ -74,13 +77,13 @@ def test_runs_beyond_the_workers_wait_in_order_and_a_stop_leaves_the_queue(tiny_
     for job in busy:
         wait_for(job, lambda s: s.epoch > 0)
     first, second = (RemoteJob(tiny_config, tiny_dataset, pool=pool).start() for _ in range(2))
-    assert [(job.status, job.snapshot().reason) for job in (first, second)] == [
-        (QUEUED, "number 1 in line"),
-        (QUEUED, "number 2 in line"),
-    ]
+    reasons = [job.snapshot().reason for job in (first, second)]
+    assert (first.status, second.status) == (QUEUED, QUEUED)
+    assert re.fullmatch(r"1st in line, about \d+ (s|min)", reasons[0]), reasons
+    assert re.fullmatch(r"2nd in line, about \d+ (s|min)", reasons[1]), reasons
     first.stop()
     assert first.status == STOPPED and first.snapshot().reason == "stopped before it started"
-    assert second.snapshot().reason == "number 1 in line"
+    assert second.snapshot().reason.startswith("1st in line")
     busy[0].stop()
     assert second.join(WAIT) and second.status == DONE
     busy[1].stop()
@@ -90,7 +93,7 @@ def test_runs_beyond_the_workers_wait_in_order_and_a_stop_leaves_the_queue(tiny_
 def test_a_worker_that_dies_fails_its_run_and_is_replaced(tiny_config, tiny_dataset, pool):
     job = RemoteJob(tiny_config.replace(epochs=10_000), tiny_dataset, pool=pool).start()
     wait_for(job, lambda s: s.epoch > 0)
-    worker = next(w for w in pool._workers if w.job is job)
+    worker = next(w for w in pool._workers if job in w.jobs.values())
     os.kill(worker.process.pid, signal.SIGKILL)
     assert job.join(WAIT)
     assert (job.status, job.snapshot().reason) == (
@@ -105,3 +108,86 @@ def test_bad_data_fails_with_the_engine_message(tiny_config, pool):
     job = RemoteJob(tiny_config.replace(dataset="csv"), pool=pool, table=b"a,b\n1,x\n").start()
     assert job.join(WAIT)
     assert job.status == FAILED and "not numeric" in job.snapshot().reason
+
+
+@pytest.mark.parametrize(
+    ("number", "text"),
+    [
+        (1, "1st"),
+        (2, "2nd"),
+        (3, "3rd"),
+        (4, "4th"),
+        (11, "11th"),
+        (12, "12th"),
+        (13, "13th"),
+        (21, "21st"),
+        (22, "22nd"),
+        (101, "101st"),
+        (111, "111th"),
+    ],
+)
+def test_ordinals(number, text):
+    assert ordinal(number) == text
+
+
+def test_the_queue_text_gives_the_place_and_the_wait():
+    assert queue_text((3, 19.6)) == "3rd in line, about 20 s"
+    assert queue_text((1, 0.2)) == "1st in line, about 1 s"
+    assert queue_text((2, 150.0)) == "2nd in line, about 2 min"
+    assert queue_text((4, None)) == "4th in line"
+    assert queue_text(None) == "starting"
+
+
+class _Slot:
+    """A worker as the pool's estimate sees it: ready, with the runs it trains."""
+
+    def __init__(self, *jobs):
+        self.ready = threading.Event()
+        self.ready.set()
+        self.jobs = {i: job for i, job in enumerate(jobs)}
+
+
+def test_the_wait_estimate_adds_up_the_runs_ahead(tiny_config, tiny_dataset):
+    """One worker, two slots: a run with 3 of 6 epochs left at 1 s each, and a paused run that keeps its slot.
+    Queued runs of 6 epochs at the pool's last seen speed (one epoch a second) start at 3 s and 9 s."""
+    estimator = WorkerPool(0, runs_per_worker=2)
+    six = tiny_config.replace(epochs=6)
+    running, paused = (RemoteJob(six, tiny_dataset, pool=estimator) for _ in range(2))
+    records = tuple(train(tiny_config, tiny_dataset))  # three epochs
+    running._apply(Update(RUNNING, "", records, 3.0, (), 3, None, ""))
+    paused._apply(Update(PAUSED, "", records[:1], 1.0, (), 1, None, ""))
+    estimator._workers = [_Slot(running, paused)]
+    estimator._rows_per_second = float(len(tiny_dataset.X_train))  # one epoch a second
+    first, second = (RemoteJob(six, tiny_dataset, pool=estimator) for _ in range(2))
+    estimator._queue.extend([first, second])
+    assert [job.snapshot().reason for job in (first, second)] == ["1st in line, about 3 s", "2nd in line, about 9 s"]
+    running._apply(Update(PAUSED, "", (), 3.0, (), 3, None, ""))  # now no slot will free up: no estimate
+    assert [job.snapshot().reason for job in (first, second)] == ["1st in line", "2nd in line"]
+
+
+def test_a_queued_run_whose_page_closed_leaves_the_queue(tiny_config, tiny_dataset):
+    full = WorkerPool(0).start()  # no worker: every run waits
+    page = {"open": True}
+    ended = []
+    job = RemoteJob(tiny_config, tiny_dataset, pool=full, page_open=lambda: page["open"], on_end=ended.append)
+    job.start()
+    assert job.status == QUEUED
+    page["open"] = False
+    assert job.join(WAIT)
+    assert (job.status, job.snapshot().reason) == (STOPPED, "left the queue: the page that started it was closed")
+    assert [s.status for s in ended] == [STOPPED]
+    full.close()
+
+
+def test_the_idle_rule_never_stops_a_run_whose_page_is_open(tiny_config, tiny_dataset):
+    """Nobody reads either run; the one whose page is open trains on, the other stops after the idle limit."""
+    idle = WorkerPool(1, Limits(idle_seconds=0.5), runs_per_worker=2).start()
+    long = tiny_config.replace(epochs=10_000)
+    watched = RemoteJob(long, tiny_dataset, pool=idle, page_open=lambda: True).start()
+    closed = RemoteJob(long, tiny_dataset, pool=idle, page_open=lambda: False).start()
+    assert closed.join(WAIT)
+    assert closed.snapshot().reason.startswith("stopped: nobody looked at it")
+    assert wait_for(watched, lambda s: s.elapsed_seconds > 4 * 0.5 or s.finished).status == RUNNING
+    watched.stop()
+    assert watched.join(WAIT)
+    idle.close()

@@ -228,7 +228,7 @@ def test_a_run_waiting_for_a_free_slot_says_it_is_queued_and_where(app, monkeypa
     app.button(key="btn_train").click().run()
     assert current_job(app).status == "queued"
     assert app.warning[0].value == (
-        "Queued (number 1 in line): every training slot on this server is busy. The run starts when one frees up."
+        "Queued (1st in line): every training slot on this server is busy. The run starts when one frees up."
     )
     assert app.button(key="btn_stop").disabled is False
     app.button(key="btn_stop").click().run()

@@ -1,0 +1,42 @@
+"""How often a page polls its run: only while something can change without the user's doing."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from dae_core.job import DONE, PAUSED, QUEUED, RUNNING, STOPPED
+from dashboard import runs
+from dashboard.state import Run
+
+
+def run_at(status: str, epoch: int, until_epoch: int = 0) -> Run:
+    job = SimpleNamespace(snapshot=lambda: SimpleNamespace(status=status, epoch=epoch))
+    return Run(1, job, until_epoch=until_epoch)
+
+
+@pytest.mark.parametrize(
+    ("status", "epoch", "until_epoch", "page", "sidebar"),
+    [
+        (RUNNING, 3, 0, runs.POLL_SECONDS, runs.SLOW_POLL_SECONDS),
+        (QUEUED, 0, 0, runs.SLOW_POLL_SECONDS, runs.SLOW_POLL_SECONDS),
+        (PAUSED, 3, 0, None, None),  # only this page's buttons can change a paused run
+        (PAUSED, 3, 4, runs.POLL_SECONDS, runs.SLOW_POLL_SECONDS),  # a Step's epoch is on its way
+        (PAUSED, 4, 4, None, None),  # ... and has arrived
+        (DONE, 50, 0, None, None),
+        (STOPPED, 7, 0, None, None),
+    ],
+)
+def test_a_page_polls_only_a_run_that_can_change_by_itself(status, epoch, until_epoch, page, sidebar):
+    run = run_at(status, epoch, until_epoch)
+    assert runs.poll_seconds(run) == page
+    assert runs.poll_seconds(run, fastest=runs.SLOW_POLL_SECONDS) == sidebar
+
+
+def test_no_run_no_polling():
+    assert runs.poll_seconds(None) is None
+
+
+def test_follow_notes_what_the_page_drew():
+    run = run_at(RUNNING, 3)
+    assert runs.follow(run) == runs.POLL_SECONDS
+    assert run.drawn == (RUNNING, runs.POLL_SECONDS)
