@@ -102,9 +102,9 @@ def export_ui() -> None:
             config = trained.config
             st.caption(f"Downloads of {plain(shown.label)}.")
             download_ui(st, "Model file (.dae)", lambda: _model_bytes(trained), "model.dae", "download_model")
-            download_ui(st, "Config (JSON)", config.to_json(), "config.json", "download_config")
-            history = records.history_csv(trained.history)
-            download_ui(st, "History (CSV)", history, "history.csv", "download_history")
+            download_ui(st, "Config (JSON)", config.to_json, "config.json", "download_config")
+            history = trained.history
+            download_ui(st, "History (CSV)", lambda: records.history_csv(history), "history.csv", "download_history")
         st.caption("The same run from the command line:")
         table = state.csv.name if state.csv and config.data.dataset == "csv" else None
         st.markdown(code_span(share.to_cli_command(config, table_name=table)))

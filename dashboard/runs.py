@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 LIMITS = Limits.from_env(idle_seconds=120.0, wall_seconds=900.0, max_concurrent_jobs=4 * (os.cpu_count() or 1))
 POLL_SECONDS = 0.5  # a page with a live view polls a training run twice a second
 SLOW_POLL_SECONDS = 1.0  # the sidebar, and a run waiting in line: only its place changes
-STEP_SECONDS = 1.0  # a Step waits this long for its epoch, so the page redraws once, with it
+ANSWER_SECONDS = 1.0  # a run button waits this long for the run to do as asked, so the page redraws once, after
 FIRST_POINT_SECONDS = 1.0  # a new run's page waits up to this long for its first epoch, to open on a drawn chart
 STOP_SECONDS = 5.0  # how long Train or Reset waits for a replaced run to end and file itself in Experiments
 NO_MODEL = "Train a model on the Train page first, or upload one in the sidebar."
@@ -53,12 +53,13 @@ def live_job() -> RemoteJob | None:
 
 
 def poll_seconds(run: Run | None, snapshot: JobSnapshot | None = None, fastest: float = POLL_SECONDS) -> float | None:
-    """How often a page polls ``run``: while it trains or waits in line, or a stepped epoch is on its way; never
-    while it rests (paused, or ended), since then only this page's own buttons can change it."""
+    """How often a page polls ``run``: while it trains or waits in line, or is about to train (resumed, or with a
+    stepped epoch on its way); never while it rests (held, or ended): then only this page's buttons can change it."""
     if run is None:
         return None
     snapshot = snapshot or run.job.snapshot()
-    if snapshot.status == RUNNING or (snapshot.status == PAUSED and snapshot.epoch < run.until_epoch):
+    about_to_train = not run.held or snapshot.epoch < run.until_epoch
+    if snapshot.status == RUNNING or (snapshot.status == PAUSED and about_to_train):
         return fastest
     if snapshot.status == QUEUED:
         return max(fastest, SLOW_POLL_SECONDS)
@@ -103,7 +104,7 @@ def start(config: RunConfig, *, paused: bool = False) -> bool:
         st.error(plain(str(exc)))
         return False
     discard()
-    state.serial, state.run, state.show = serial, Run(serial, job.start()), "run"
+    state.serial, state.run, state.show = serial, Run(serial, job.start(), held=paused), "run"
     if not paused:
         job.wait_for_epochs(1, FIRST_POINT_SECONDS)
     return True
@@ -136,20 +137,31 @@ def _filer(serial: int, runs: list[records.RunRecord]):
 
 def act(action: str, config: RunConfig) -> bool:
     """What a run button does (Train, Pause, Resume, Step, Stop, Reset); False if a run could not start."""
-    job = lab().run.job if lab().run else None
+    run = lab().run
     if action == "Train":
         return start(config)
     if action == "Step":
         if live_job() is None and not start(config, paused=True):
             return False
         run = lab().run
-        run.until_epoch = run.job.snapshot().epoch + 1
+        run.held, run.until_epoch = True, run.job.snapshot().epoch + 1
         run.job.step()
-        run.job.wait_for(lambda s: s.epoch >= run.until_epoch or s.finished, STEP_SECONDS)
+        run.job.wait_for(lambda s: s.epoch >= run.until_epoch or s.finished, ANSWER_SECONDS)
     elif action == "Reset":
         discard()
-    elif job is not None:
-        {"Pause": job.pause, "Resume": job.resume, "Stop": job.stop}[action]()
+    elif run is not None:
+        job = run.job
+        if action == "Pause":
+            run.held = True
+            job.pause()
+            job.wait_for(lambda s: s.status != RUNNING, ANSWER_SECONDS)
+        elif action == "Resume":
+            run.held = False
+            job.resume()
+            job.wait_for(lambda s: s.status != PAUSED, ANSWER_SECONDS)
+        elif action == "Stop":
+            job.stop()
+            job.join(ANSWER_SECONDS)
     return True
 
 

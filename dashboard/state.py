@@ -66,7 +66,8 @@ class Run:
     serial: int
     job: TrainingJob
     drawn: tuple[str, float | None] = ("", None)  # (status, poll interval) a page last drew; a change redraws it
-    until_epoch: int = 0  # a Step asked for this epoch: pages keep polling a paused run until it arrives
+    held: bool = False  # the user's last word was Pause or Step (or it started paused): a paused run rests
+    until_epoch: int = 0  # a Step asked for this epoch: pages keep polling a held run until it arrives
     chart: tuple[tuple, Any] | None = None  # (what it shows, figure): the live loss chart, rebuilt on a new epoch
     model: tuple[int, TrainedModel] | None = None  # (epoch, model) last built from the job, for the pages
 

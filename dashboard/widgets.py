@@ -13,10 +13,15 @@ MEMO_SIZE = 24  # derived results (reconstructions, projections, probes) kept pe
 
 
 def download_ui(where, label: str, data, file_name: str, key: str, help: str | None = None) -> None:
-    """One full-width download button; ``data`` may be a callable, run only when someone clicks."""
+    """One full-width download button, made when someone clicks: ``data`` is bytes, text or a callable.
+
+    Never sent ahead: the browser fetches every ready-made download's address each time the page is drawn, so a
+    file sent with each redraw is a file downloaded with each redraw (or a 404 once a later redraw replaced it).
+    """
     mime = MIME_TYPES[file_name[file_name.rindex(".") :]]
+    deferred = data if callable(data) else lambda: data
     where.download_button(
-        label, data, file_name=file_name, mime=mime, key=key, on_click="ignore", width="stretch", help=help
+        label, deferred, file_name=file_name, mime=mime, key=key, on_click="ignore", width="stretch", help=help
     )
 
 

@@ -66,11 +66,11 @@ def delete(numbers: list[int]) -> None:
 
 csv_col, json_col, load_col, delete_col = st.columns(4)
 download_ui(
-    csv_col, "Download CSV", rows.to_csv(index=False), "runs.csv", "download_runs_csv",
+    csv_col, "Download CSV", lambda: rows.to_csv(index=False), "runs.csv", "download_runs_csv",
     help="The table above, one row per run.",
 )  # fmt: skip
 download_ui(
-    json_col, "Download JSON", json.dumps([run.to_dict() for run in shown_runs], indent=1), "runs.json",
+    json_col, "Download JSON", lambda: json.dumps([run.to_dict() for run in shown_runs], indent=1), "runs.json",
     "download_runs_json", help="The selected runs (or all) with their full settings and per-epoch history.",
 )  # fmt: skip
 if load_col.button(

@@ -9,9 +9,9 @@ from dashboard import runs
 from dashboard.state import Run
 
 
-def run_at(status: str, epoch: int, until_epoch: int = 0) -> Run:
+def run_at(status: str, epoch: int, until_epoch: int = 0, held: bool = True) -> Run:
     job = SimpleNamespace(snapshot=lambda: SimpleNamespace(status=status, epoch=epoch))
-    return Run(1, job, until_epoch=until_epoch)
+    return Run(1, job, held=held, until_epoch=until_epoch)
 
 
 @pytest.mark.parametrize(
@@ -30,6 +30,11 @@ def test_a_page_polls_only_a_run_that_can_change_by_itself(status, epoch, until_
     run = run_at(status, epoch, until_epoch)
     assert runs.poll_seconds(run) == page
     assert runs.poll_seconds(run, fastest=runs.SLOW_POLL_SECONDS) == sidebar
+
+
+def test_a_resumed_run_is_polled_until_it_says_running():
+    """Resume reaches the worker a moment after the page is redrawn: the page must not rest on "paused"."""
+    assert runs.poll_seconds(run_at(PAUSED, 3, held=False)) == runs.POLL_SECONDS
 
 
 def test_no_run_no_polling():

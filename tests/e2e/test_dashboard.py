@@ -7,8 +7,10 @@ press the buttons and read the Plotly figures the browser actually drew. They sa
 
 from __future__ import annotations
 
+import json
 import re
 import time
+from pathlib import Path
 
 import pytest
 
@@ -233,6 +235,30 @@ def test_training_is_live_and_pause_holds_and_resume_continues(app):
     assert 0 < stopped_at < LIVE_RUN_EPOCHS
 
 
+def test_switching_pages_while_a_run_trains_leaves_no_page_blank(app):
+    """Each page polls the run with one timer of its own; a timer of the page just left must not blank the next."""
+    page = app.new_page()
+    app.open(page, f"/train?n_samples=300&epochs={LIVE_RUN_EPOCHS}")
+    button(page, "btn_train").click()
+    wait_for_status(page, "running")
+    tour = [("/reconstructions", "reconstruction"), ("/train", "loss"), ("/filters", "filters"),
+            ("/latent", "latent"), ("/train", "loss"), ("/experiments", None), ("/train", "loss")]  # fmt: skip
+    for path, key in tour:
+        go_to(page, path)
+        app.wait_idle(page)
+        if key:
+            wait_for_chart(page, key)
+        sidebar = page.locator('[data-testid="stSidebar"] [data-testid="stProgress"]')
+        assert "running" in sidebar.first.inner_text(), f"{path}: the sidebar lost the run"
+    before = chart_points(page)
+    wait_until(lambda: chart_points(page) > before, 15, "the live chart to go on after the tour")
+    title = page.locator('[data-testid="stMain"] h1').first.inner_text()
+    assert title == "Train", f"the page shows {title!r}"
+    button(page, "btn_stop").click()
+    wait_for_status(page, "stopped")
+    app.assert_no_exception(page)
+
+
 def test_analysis_pages_show_the_trained_tabular_model(app, timings):
     page = app.new_page()
     train_small(app, page)
@@ -279,6 +305,30 @@ def test_analysis_pages_show_the_trained_tabular_model(app, timings):
     wait_for_chart(page, "loss")
     app.wait_idle(page)
     app.screenshot(page, "train-done-dark-1280")
+
+
+def test_the_sidebar_exports_are_made_when_clicked(app):
+    """The model, its config and its history download from the sidebar; none is sent ahead with the page."""
+    page = app.new_page()
+    fetched = []  # media the browser fetched by itself: every ready-made download is fetched on each redraw
+    page.on("request", lambda request: re.search(r"//[^/]+/media/", request.url) and fetched.append(request.url))
+    train_small(app, page)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text("Export").click()
+    files = {}
+    for key, name in (("download_config", "config.json"), ("download_history", "history.csv"),
+                      ("download_model", "model.dae")):  # fmt: skip
+        with page.expect_download(timeout=30_000) as download:
+            sidebar.locator(f".st-key-{key} button").click()
+        assert download.value.suggested_filename == name
+        files[name] = Path(download.value.path()).read_bytes()
+    config = json.loads(files["config.json"])
+    assert (config["data"]["n_samples"], config["train"]["epochs"]) == (300, 30)
+    lines = files["history.csv"].decode().splitlines()
+    assert lines[0].startswith("epoch,") and len(lines) == 1 + 30
+    assert files["model.dae"][:2] == b"PK"  # a zip: the weights and the config, never a pickle
+    assert len(fetched) == 3, f"the browser fetched media it was not asked for: {fetched}"
+    app.assert_no_exception(page)
 
 
 def test_digits_reconstructions_and_filters_show_images(app):
