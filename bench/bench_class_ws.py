@@ -15,6 +15,7 @@ every interval, whether or not a run is in progress, and forgotten at each full 
 - shown done: from the press to the first progress bar that says the run is done (stopped or failed: an error).
 
     python bench/bench_class_ws.py --people 2 8 30
+    python bench/bench_class_ws.py --people 30 --profile server.txt   # and py-spy's samples of the server
 
 Every size gets a fresh server. Needs only the app's own requirements.
 """
@@ -28,6 +29,7 @@ import json
 import os
 import re
 import signal
+import subprocess
 import time
 import urllib.request
 
@@ -198,13 +200,21 @@ def main() -> None:
     parser.add_argument("--people", type=int, nargs="*", default=[2, 8, 30])
     parser.add_argument("--limit", type=float, default=180.0, help="seconds to wait for every run to be shown done")
     parser.add_argument("--server-flag", action="append", default=[], help="an extra flag for streamlit run")
+    parser.add_argument("--profile", help="record the server's threads with py-spy into this file (collapsed stacks)")
     args = parser.parse_args()
     for people in args.people:
         port = free_port()
         server = start_server(port, args.server_flag)
+        profiler = None
+        if args.profile:  # the server process only: its workers train, and are not what pages wait for
+            command = ["py-spy", "record", "--pid", str(server.pid), "--format", "raw", "--rate", "50", "--nonblocking"]
+            profiler = subprocess.Popen([*command, "--output", args.profile], stdout=subprocess.DEVNULL)
         try:
             result = asyncio.run(run_class(f"http://localhost:{port}", people, server.pid, args.limit))
         finally:
+            if profiler:
+                profiler.send_signal(signal.SIGINT)
+                profiler.wait(timeout=60)
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
         result["server_flags"] = args.server_flag
