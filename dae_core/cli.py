@@ -19,7 +19,18 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from .config import ACTIVATIONS, DATASETS, DEVICES, LOSSES, NOISE_TYPES, OPTIMIZERS, OUTPUT_ACTIVATIONS, RunConfig
+from .config import (
+    ACTIVATIONS,
+    DATASETS,
+    DEVICES,
+    LOSSES,
+    MAX_SWEEP_RUNS,
+    NOISE_TYPES,
+    OPTIMIZERS,
+    OUTPUT_ACTIVATIONS,
+    SWEEPABLE,
+    RunConfig,
+)
 from .errors import DAEError
 from .limits import Limits, use_torch_threads
 from .records import Summary, format_ratio
@@ -29,7 +40,7 @@ if TYPE_CHECKING:  # torch loads only when a command trains: the dashboard impor
 
 EXIT_OK, EXIT_TRAINING_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 PRINT_EVERY = 10  # the seed printed the loss every 10 epochs
-COMMANDS = ("train", "inspect")
+COMMANDS = ("train", "sweep", "inspect")
 
 
 class UsageError(Exception):
@@ -112,27 +123,11 @@ CONFIG_FLAGS = {
 FLAG_OF_FIELD = {name: flag for flag, name in CONFIG_FLAGS.items()}
 
 
-def build_parser() -> Parser:
+def add_run_flags(cmd: argparse.ArgumentParser, lists: Sequence[str] = ()) -> None:
+    """The flags that set a run's config, in groups. ``lists``: the flags (by config field) that take a
+    comma-separated list of values (a sweep); every other flag then refuses a list with a message."""
     d = RunConfig()  # the single source of defaults; help texts only quote it
-    parser = Parser(
-        prog="python -m dae_core",
-        description="Train and inspect denoising autoencoders. Without a command, 'train' is run.",
-        allow_abbrev=False,
-    )
-    commands = parser.add_subparsers(dest="command", metavar="{train,inspect}")
-
-    train_cmd = commands.add_parser(
-        "train",
-        help="train a DAE and report test MSE against the identity and PCA baselines",
-        description="Train a denoising autoencoder. With no flags: the seed tutorial's 1000x20 synthetic data, "
-        "code size 8, Gaussian noise 0.2, Adam lr 1e-3, 50 epochs.",
-        epilog="Exit status: 0 when training ends (early stopping included); 1 when it diverges (a non-finite or "
-        "runaway loss; the model restored to its last good weights is still reported, and saved with --save); "
-        "2 on bad input.",
-        allow_abbrev=False,
-    )
-    train_cmd.prog = "python -m dae_core train"
-    data = train_cmd.add_argument_group("data")
+    data = cmd.add_argument_group("data")
     data.add_argument("--dataset", choices=DATASETS, help=f"dataset (default {d.data.dataset})")
     data.add_argument("--csv", dest="csv_path", metavar="PATH", help="numeric CSV table; implies --dataset csv")
     data.add_argument("--label-column", metavar="NAME", help="CSV column holding labels, kept out of the features")
@@ -140,7 +135,7 @@ def build_parser() -> Parser:
     data.add_argument("--n-features", type=_int, metavar="N", help=f"synthetic columns (default {d.data.n_features})")
     data.add_argument("--data-seed", type=_int, metavar="N", help=f"data and split seed (default {d.data.data_seed})")
 
-    model = train_cmd.add_argument_group("model")
+    model = cmd.add_argument_group("model")
     model.add_argument("--hidden-dim", type=_int, metavar="N", help=f"code size (default {d.model.hidden_dim})")
     model.add_argument(
         "--hidden-layers",
@@ -157,7 +152,7 @@ def build_parser() -> Parser:
     )
     model.add_argument("--tied-weights", action="store_true", default=None, help="decoder reuses encoder weights")
 
-    noise = train_cmd.add_argument_group("noise")
+    noise = cmd.add_argument_group("noise")
     noise.add_argument("--noise", choices=NOISE_TYPES, help=f"corruption type (default {d.noise.noise})")
     noise.add_argument(
         "--noise-level",
@@ -167,7 +162,7 @@ def build_parser() -> Parser:
         f"(default {d.noise.noise_level})",
     )
 
-    training = train_cmd.add_argument_group("training")
+    training = cmd.add_argument_group("training")
     training.add_argument("--loss", choices=LOSSES, help=f"reconstruction loss (default {d.train.loss})")
     training.add_argument("--optimizer", choices=OPTIMIZERS, help=f"optimizer (default {d.train.optimizer})")
     training.add_argument("--lr", type=_float, metavar="X", help=f"learning rate (default {d.train.lr:g})")
@@ -192,11 +187,108 @@ def build_parser() -> Parser:
         "--threads", type=_int, metavar="N", help="torch CPU threads (default 1: fastest for small MLPs)"
     )
 
+    if lists:
+        for action in cmd._actions:
+            if not action.option_strings or action.dest in ("help", "tied_weights"):
+                continue
+            flag, item = action.option_strings[0], action.type or str
+            if action.dest in lists:
+                action.type = _ListOf(flag, item, action.choices, ";" if action.dest == "hidden_layers" else ",")
+                action.choices, action.metavar = None, f"{action.metavar or 'X'},..."
+                action.help += "; a list sweeps it" + (
+                    ", alternatives separated by ';'" if flag == "--hidden-layers" else ""
+                )
+            else:
+                action.type = _OneValue(flag, item, lists)
+
+
+class _ListOf:
+    """A flag's comma-separated values, each read as the flag reads one; an empty item is refused."""
+
+    def __init__(self, flag: str, item, choices, separator: str):
+        self.flag, self.item, self.choices, self.separator = flag, item, choices, separator
+        self.__name__ = "list"  # argparse names a type by it in messages
+
+    def __call__(self, text: str) -> list:
+        parts = text.split(self.separator)
+        if any(not part.strip() for part in parts) and not (self.flag == "--hidden-layers" and len(parts) == 1):
+            raise argparse.ArgumentTypeError(
+                f"empty item in {text!r}; give values separated by single '{self.separator}'"
+            )
+        values = [self.item(part.strip()) for part in parts]
+        for value in values:
+            if self.choices is not None and value not in self.choices:
+                raise argparse.ArgumentTypeError(f"invalid choice {value!r} (choose from {', '.join(self.choices)})")
+        return values
+
+
+class _OneValue:
+    """A flag that takes one value in a sweep: a list there is refused, naming the flags that take lists."""
+
+    def __init__(self, flag: str, item, lists: Sequence[str]):
+        self.flag, self.item, self.lists = flag, item, lists
+        self.__name__ = getattr(item, "__name__", "value")
+
+    def __call__(self, text: str):
+        if "," in text:
+            named = ", ".join(FLAG_OF_FIELD[name] for name in self.lists)
+            raise argparse.ArgumentTypeError(f"takes one value in a sweep, got {text!r}; only {named} take lists")
+        return self.item(text)
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog="python -m dae_core",
+        description="Train and inspect denoising autoencoders. Without a command, 'train' is run.",
+        allow_abbrev=False,
+    )
+    commands = parser.add_subparsers(dest="command", metavar="{train,sweep,inspect}")
+
+    train_cmd = commands.add_parser(
+        "train",
+        help="train a DAE and report test MSE against the identity and PCA baselines",
+        description="Train a denoising autoencoder. With no flags: the seed tutorial's 1000x20 synthetic data, "
+        "code size 8, Gaussian noise 0.2, Adam lr 1e-3, 50 epochs.",
+        epilog="Exit status: 0 when training ends (early stopping included); 1 when it diverges (a non-finite or "
+        "runaway loss; the model restored to its last good weights is still reported, and saved with --save); "
+        "2 on bad input.",
+        allow_abbrev=False,
+    )
+    train_cmd.prog = "python -m dae_core train"
+    add_run_flags(train_cmd)
     output = train_cmd.add_argument_group("output")
     output.add_argument("--save", metavar="PATH", help="write the trained model to PATH (a .dae file)")
     output.add_argument("--plot", metavar="PATH.html", help="write the seed's plot and the loss curves as Plotly HTML")
     output.add_argument("--json", action="store_true", help="end with one line holding a JSON summary")
     train_cmd.set_defaults(handler=run_train)
+
+    sweep_cmd = commands.add_parser(
+        "sweep",
+        help="train every combination of a few settings, batched where they share an architecture",
+        description="Train a sweep: the train flags, where --noise, --noise-level, --seed, --lr, --hidden-dim and "
+        "--hidden-layers take comma-separated lists (--hidden-layers: alternatives separated by ';'). The sweep is "
+        "the product of the lists. Runs that share an architecture train as one batched model.",
+        epilog="Exit status: 0 when every run ends; 1 when one diverges; 2 on bad input.",
+        allow_abbrev=False,
+    )
+    sweep_cmd.prog = "python -m dae_core sweep"
+    add_run_flags(sweep_cmd, lists=SWEEPABLE)
+    where = sweep_cmd.add_argument_group("where it runs")
+    where.add_argument(
+        "--jobs", type=_int, metavar="N", help="spread the batched groups over N local processes (default 1: here)"
+    )
+    where.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="send the groups to this Dask scheduler (needs: pip install 'dask[distributed]')",
+    )
+    where.add_argument(
+        "--max-runs", type=_int, metavar="N", help=f"refuse a sweep of more runs than this (default {MAX_SWEEP_RUNS})"
+    )
+    output = sweep_cmd.add_argument_group("output")
+    output.add_argument("--save", metavar="DIR", help="write every trained model into DIR as run-01.dae, ...")
+    output.add_argument("--json", action="store_true", help="end with one line holding a JSON summary")
+    sweep_cmd.set_defaults(handler=_run_sweep)
 
     inspect_cmd = commands.add_parser(
         "inspect",
@@ -208,8 +300,18 @@ def build_parser() -> Parser:
     inspect_cmd.add_argument("model", metavar="MODEL", help="a .dae model file")
     inspect_cmd.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     inspect_cmd.set_defaults(handler=run_inspect)
-    parser.commands = {"train": train_cmd, "inspect": inspect_cmd}  # to name a command's flags in errors
+    parser.commands = {
+        "train": train_cmd,
+        "sweep": sweep_cmd,
+        "inspect": inspect_cmd,
+    }  # to name a command's flags in errors
     return parser
+
+
+def _run_sweep(args: argparse.Namespace) -> int:
+    from .sweep_cli import run_sweep  # the sweep's own module: it imports this one
+
+    return run_sweep(args)
 
 
 # --- train ----------------------------------------------------------------------------------------
@@ -319,11 +421,11 @@ def run_train(args: argparse.Namespace) -> int:
             "saved": args.save,
             "config": config.to_dict(),
         }
-        print(json.dumps(_json_safe(report)), flush=True)
+        print(json.dumps(json_safe(report)), flush=True)
     return EXIT_TRAINING_FAILED if failed else EXIT_OK
 
 
-def _json_safe(summary: dict) -> dict:
+def json_safe(summary: dict) -> dict:
     """Strict JSON has no NaN or Infinity: a diverged run's non-finite numbers become null."""
     return {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in summary.items()}
 

@@ -87,6 +87,11 @@ def _raise_if(problems):
         raise ConfigError("\n".join(problems))
 
 
+# A sweep (``dae_core.sweep``): the settings that may take a list of values, and how many runs one may hold.
+SWEEPABLE = ("noise", "noise_level", "seed", "lr", "hidden_dim", "hidden_layers")
+MAX_SWEEP_RUNS = 64  # a product of lists grows fast, and every run holds a model
+
+
 @dataclass(frozen=True)
 class DataConfig:
     dataset: str = "synthetic"  # one of DATASETS

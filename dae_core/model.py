@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -119,6 +120,20 @@ class DenoisingAutoencoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(x))
+
+    def layer_plan(self) -> list[tuple[str, bool, str, Callable | None]]:
+        """``forward`` by parameter names: (weight name, used transposed, bias name, activation or None) per layer,
+        input to output. A tied decoder layer uses an encoder weight, transposed. A batched sweep runs the same
+        plan over its members' stacked parameters."""
+        layers = range(len(self.encoder))
+        plan = [(f"encoder.{i}.weight", False, f"encoder.{i}.bias", self._act) for i in layers]
+        if self.tied_weights:
+            back = [(f"encoder.{i}.weight", True, f"decoder_bias.{j}") for j, i in enumerate(reversed(layers))]
+        else:
+            back = [(f"decoder.{i}.weight", False, f"decoder.{i}.bias") for i in range(len(self.decoder))]
+        last = len(back) - 1
+        plan += [(*step, self._out if i == last else self._act) for i, step in enumerate(back)]
+        return plan
 
     @property
     def first_layer_weights(self) -> torch.Tensor:

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from dae_core import RunConfig, io
-from dae_core.cli import _json_safe, baseline_line, build_parser, config_from_args, main
+from dae_core.cli import baseline_line, build_parser, config_from_args, json_safe, main
 from dae_core.records import Summary
 
 TINY = ["--epochs", "3", "--n-samples", "200"]
@@ -127,7 +127,7 @@ def test_non_finite_loss_reports_the_restored_model_and_exits_1(capsys):
 
 
 def test_json_summary_turns_non_finite_numbers_into_null():
-    summary = _json_safe({"test_mse": float("inf"), "pca_mse": 0.5, "train_loss": float("nan"), "epochs": 3})
+    summary = json_safe({"test_mse": float("inf"), "pca_mse": 0.5, "train_loss": float("nan"), "epochs": 3})
     assert json.loads(json.dumps(summary, allow_nan=False)) == {
         "test_mse": None,
         "pca_mse": 0.5,

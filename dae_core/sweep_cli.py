@@ -1,0 +1,222 @@
+"""``python -m dae_core sweep``: every combination of a few settings, trained as batched groups, here, in local
+processes (``--jobs``) or on a Dask cluster (``--scheduler``), reported as a table or one JSON line.
+
+Bad input exits with code 2 and one ``error:`` line, as every command does (see ``dae_core.cli``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+
+from .cli import EXIT_OK, EXIT_TRAINING_FAILED, UsageError, config_from_args, json_safe
+from .config import MAX_SWEEP_RUNS, SWEEPABLE, RunConfig
+from .limits import Limits, use_torch_threads
+from .records import EpochRecord, Summary, format_ratio
+from .sweep import Sweep, SweepRun, expand, groups_of, train_group
+
+CONNECT_SECONDS = 10  # how long to wait for a Dask scheduler before saying it cannot be reached
+
+
+def run_sweep(args: argparse.Namespace) -> int:
+    lists = {name: getattr(args, name) for name in SWEEPABLE if getattr(args, name) is not None}
+    for name in lists:
+        setattr(args, name, None)  # the rest of the flags make the base config
+    for flag, value in (("--max-runs", args.max_runs), ("--jobs", args.jobs), ("--threads", args.threads)):
+        if value is not None and not 1 <= value <= 256:
+            raise UsageError(f"{flag} must be an int in [1, 256]. Got {value} instead.")
+    if args.jobs and args.jobs > 1 and args.scheduler:
+        raise UsageError("--jobs runs groups in local processes and --scheduler sends them to Dask: give one.")
+    configs = expand(config_from_args(args), lists, args.max_runs or MAX_SWEEP_RUNS)
+    if args.save:
+        _check_folder(args.save)
+    table = _table(configs[0])
+    use_torch_threads(args.threads or Limits().torch_threads)
+
+    if args.scheduler or (args.jobs and args.jobs > 1):
+        start = time.perf_counter()  # the workers load the data: it counts
+        spread = _on_dask if args.scheduler else _in_processes
+        runs = spread(configs, table, args.scheduler if args.scheduler else args.jobs)
+    else:
+        sweep = Sweep(configs).prepare()  # data and models built before the clock starts, as `train` does
+        start = time.perf_counter()
+        runs = _here(sweep)
+    sweep_seconds = time.perf_counter() - start
+
+    saved = [None] * len(runs)
+    if args.save:
+        from . import io
+
+        for number, run in enumerate(runs, 1):
+            saved[number - 1] = os.path.join(args.save, f"run-{number:02d}.dae")
+            io.save(run.trained, saved[number - 1])
+        print(f"Saved {len(runs)} models to {args.save}")
+    print(table_text(runs))
+    if args.json:
+        report = {
+            "runs": [_run_report(run, path) for run, path in zip(runs, saved)],
+            "sweep_seconds": sweep_seconds,
+            "batched": any(run.batched for run in runs),
+            "groups": len(groups_of(configs)),
+            "jobs": args.jobs or 1,
+            "scheduler": args.scheduler,
+        }
+        print(json.dumps(report), flush=True)
+    return EXIT_TRAINING_FAILED if any(run.diverged for run in runs) else EXIT_OK
+
+
+def _check_folder(path: str) -> None:
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UsageError(f"--save {path!r} is a file; give a folder for the models (it is created if missing).")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(path) and not os.path.isdir(parent):
+        raise UsageError(f"--save {path!r}: folder {parent!r} does not exist. Create it or choose another path.")
+    os.makedirs(path, exist_ok=True)
+    if not os.access(path, os.W_OK):
+        raise UsageError(f"--save {path!r} is not writable. Choose a folder you can write to.")
+
+
+def _table(config: RunConfig) -> bytes | None:
+    """A CSV table's bytes, read here once, so that workers on other machines need no copy of the file."""
+    if config.data.dataset != "csv":
+        return None
+    try:
+        with open(config.data.csv_path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise UsageError(f"--csv {config.data.csv_path!r} could not be read ({exc.strerror}).") from None
+
+
+# --- where the groups train --------------------------------------------------------------------------
+def _here(sweep: Sweep) -> list[SweepRun]:
+    configs, done = sweep.configs, set()
+    for index, record in sweep.epochs():
+        group = next(number for number, members in enumerate(sweep.groups) if index in members)
+        if record.epoch == configs[index].train.epochs and group not in done:
+            done.add(group)
+            size = len(sweep.groups[group])
+            how = f"{size} runs batched" if size > 1 else "1 run"
+            print(f"Group {group + 1} of {len(sweep.groups)} ({how}): epoch {record.epoch}", flush=True)
+    return sweep.runs
+
+
+def _in_processes(configs: list[RunConfig], table: bytes | None, jobs: int) -> list[SweepRun]:
+    import concurrent.futures
+    import multiprocessing
+
+    groups = groups_of(configs)
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(min(jobs, len(groups)), mp_context=context) as pool:
+        futures = [pool.submit(train_group, [configs[i] for i in members], table) for members in groups]
+        return _assemble(configs, groups, [future.result() for future in futures], table)
+
+
+def _on_dask(configs: list[RunConfig], table: bytes | None, address: str) -> list[SweepRun]:
+    try:
+        from distributed import Client
+    except ImportError:
+        raise UsageError(
+            "--scheduler needs Dask: pip install 'dask[distributed]' (it is in requirements-dev.txt)."
+        ) from None
+    try:
+        client = Client(address, timeout=CONNECT_SECONDS)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise UsageError(
+            f"--scheduler {address!r}: no Dask scheduler answered ({exc}). Check the address (tcp://HOST:PORT) and "
+            "that the scheduler is running."
+        ) from None
+    groups = groups_of(configs)
+    with client:
+        futures = [client.submit(train_group, [configs[i] for i in members], table, pure=False) for members in groups]
+        payloads = client.gather(futures)
+    return _assemble(configs, groups, payloads, table)
+
+
+def _assemble(configs, groups, payloads, table) -> list[SweepRun]:
+    """Sweep runs from the plain data each group sent back, in the order of ``configs``."""
+    import torch
+
+    from .data import load_dataset
+    from .training import TrainedModel
+
+    datasets, runs = {}, [None] * len(configs)
+    for number, (members, payload) in enumerate(zip(groups, payloads)):
+        for index, member in zip(members, payload):
+            config = configs[index]
+            if config.data not in datasets:
+                datasets[config.data] = load_dataset(config.data, table)
+            trained = TrainedModel.of_dataset(
+                config,
+                datasets[config.data],
+                weights={name: torch.from_numpy(array) for name, array in member["weights"].items()},
+                history=[EpochRecord.from_dict(record) for record in member["history"]],
+                stop_reason=member["stop_reason"],
+                weights_epoch=member["weights_epoch"],
+            )
+            runs[index] = SweepRun(
+                config, trained, member["seconds"], number, member["batched"], member["diverged"], member["worker"]
+            )
+    return runs
+
+
+# --- the report --------------------------------------------------------------------------------------
+def _summary(run: SweepRun) -> Summary:
+    return Summary.of(run.trained.kept_record)
+
+
+def _run_report(run: SweepRun, saved: str | None) -> dict:
+    """The keys of ``train --json``, plus where it ran and whether it was batched."""
+    history = run.trained.history
+    return json_safe(
+        _summary(run).to_dict()
+        | {
+            "train_loss": history[-1].train_loss if history else None,
+            "epochs": len(history),
+            "train_seconds": run.seconds,
+            "stop_reason": run.trained.stop_reason,
+            "device": run.config.train.device,
+            "saved": saved,
+            "config": run.config.to_dict(),
+            "worker": run.worker,
+            "group": run.group + 1,
+            "batched": run.batched,
+        }
+    )
+
+
+def table_text(runs: list[SweepRun]) -> str:
+    """One row per run: what varies, test MSE, the baselines, the ratio to PCA, and where and how it trained."""
+    header = ["#", "noise", "level", "seed", "lr", "code", "layers", "test MSE", "identity", "PCA", "vs PCA"]
+    header += ["epochs", "seconds", "group", "worker"]
+    rows = [header]
+    for number, run in enumerate(runs, 1):
+        config, summary = run.config, _summary(run)
+        rows.append(
+            [
+                str(number),
+                config.noise.noise,
+                f"{config.noise.noise_level:g}",
+                str(config.train.seed),
+                f"{config.train.lr:g}",
+                str(config.model.hidden_dim),
+                ",".join(map(str, config.model.hidden_layers)) or "-",
+                _number(summary.test_mse),
+                _number(summary.identity_mse),
+                _number(summary.pca_mse),
+                format_ratio(summary.ratio_to_pca).replace("×", "x"),
+                str(len(run.trained.history)),
+                f"{run.seconds:.2f}",
+                f"{run.group + 1}{'*' if run.batched else ''}",
+                run.worker,
+            ]
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(cell.rjust(width) for cell, width in zip(row, widths)) for row in rows]
+    lines.append("* trained batched with the other runs of its group; seconds are the group's.")
+    return "\n".join(lines)
+
+
+def _number(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
