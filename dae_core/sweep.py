@@ -44,7 +44,7 @@ def expand(base: RunConfig, lists: dict[str, Sequence], max_members: int = MAX_S
             raise ConfigError(f"The list of values for '{name}' is empty. Give at least one value.")
     count = int(np.prod([len(values) for values in lists.values()])) if lists else 1
     if count > max_members:
-        sizes = " x ".join(f"{len(values)} {name}" for name, values in lists.items())
+        sizes = " x ".join(f"{len(values)} {name}" for name, values in lists.items() if len(values) > 1)
         raise ConfigError(f"This sweep has {count} runs ({sizes}); the limit is {max_members}. Give fewer values.")
     names = list(lists)
     return [base.replace(**dict(zip(names, values))) for values in itertools.product(*lists.values())]
