@@ -192,9 +192,17 @@ class Trainer:
         if config.train.patience:
             self.stop_rules.append(EarlyStopping(config.train.patience))
         self._last_finite = self.state_copy()
-        # The loss of predicting all zeros: the scale against which a runaway loss is judged.
-        self.zero_loss = self.loss_fn(torch.zeros_like(self.X_train), self.X_train).item() or 1.0
+        self.zero_loss = self._zero_loss() or 1.0
         self._eval_cache: dict[float, tuple[torch.Tensor, float, float]] = {}
+
+    def _zero_loss(self) -> float:
+        """The loss of predicting all zeros, the scale against which a runaway loss is judged; summed a chunk of
+        rows at a time, so it never copies the training rows."""
+        X, total = self.X_train, 0.0
+        for i in range(0, len(X), metrics.CHUNK_ROWS):
+            chunk = X[i : i + metrics.CHUNK_ROWS]
+            total += self.loss_fn(torch.zeros_like(chunk), chunk, reduction="sum").item()
+        return total / X.numel()
 
     # --- controls ------------------------------------------------------------------------------
     def update(self, settings: RunConfig) -> dict[str, tuple[float, float]]:
