@@ -18,6 +18,17 @@ def test_pca_baseline_agrees_with_sklearn():
     assert pca_mse(X_train, noisy, X_test, 4) == pytest.approx(np.mean((expected - X_test) ** 2))
 
 
+def test_pca_baseline_of_float32_rows_agrees_with_sklearn_s_in_float64():
+    """The engine's rows are float32: the covariance's products are then float32, summed in float64."""
+    rng = np.random.default_rng(2)
+    X = (rng.normal(size=(20_000, 60)) @ rng.normal(size=(60, 60))).astype(np.float32)
+    X_train, X_test = X[:16_000], X[16_000:]
+    noisy = X_test + rng.normal(scale=0.5, size=X_test.shape).astype(np.float32)
+    reference = PCA(n_components=16).fit(X_train.astype(np.float64))
+    expected = np.mean((reference.inverse_transform(reference.transform(noisy.astype(np.float64))) - X_test) ** 2)
+    assert pca_mse(X_train, noisy, X_test, 16) == pytest.approx(expected, rel=1e-6)
+
+
 def test_pca_with_all_components_is_the_identity():
     X = np.random.default_rng(1).normal(size=(50, 5))
     assert pca_mse(X, X, X, 5) == pytest.approx(0.0, abs=1e-20)
