@@ -50,6 +50,11 @@ CASES = {
         RunConfig().replace(dataset="digits", hidden_layers=(128,), hidden_dim=16, noise_level=0.4, epochs=100),
         (128, 16, 128),
     ),
+    "wide": Case(
+        "synthetic 20000x100, 100-32-100, Gaussian 0.2, batch 128, 10 epochs",
+        RunConfig().replace(n_samples=25_000, n_features=100, hidden_dim=32, batch_size=128, epochs=10),
+        (32,),
+    ),
 }
 
 
@@ -189,6 +194,12 @@ def paired_ratio(engine: list[Run], other: list[Run], attr: str) -> float:
     return statistics.median(getattr(a, attr) / getattr(b, attr) for a, b in zip(engine, other))
 
 
+def ratio_range(engine: list[Run], other: list[Run]) -> str:
+    """The lowest and highest per-round wall-clock ratio: the spread behind the median."""
+    ratios = [a.seconds / b.seconds for a, b in zip(engine, other)]
+    return f"{min(ratios):.2f}–{max(ratios):.2f}"
+
+
 def table(results: dict[str, dict[str, list[Run]]], rounds: int) -> str:
     sides = ("engine", "bare", "bare_fused", "sklearn")
     lines = [
@@ -200,7 +211,7 @@ def table(results: dict[str, dict[str, list[Run]]], rounds: int) -> str:
         wall = [median(runs[k], "seconds") for k in sides]
         ratios = " | ".join(
             f"{paired_ratio(runs['engine'], runs[k], 'seconds'):.2f}x "
-            f"(CPU {paired_ratio(runs['engine'], runs[k], 'cpu_seconds'):.2f}x)"
+            f"({ratio_range(runs['engine'], runs[k])}; CPU {paired_ratio(runs['engine'], runs[k], 'cpu_seconds'):.2f}x)"
             for k in sides[1:]
         )
         lines.append(f"| {CASES[name].name} | " + " | ".join(f"{w:.3f}" for w in wall) + f" | {ratios} |")
@@ -217,8 +228,8 @@ def table(results: dict[str, dict[str, list[Run]]], rounds: int) -> str:
     lines += [
         "",
         f"Seconds are medians of {rounds} alternating rounds (wall clock; the side that goes first rotates). "
-        "Ratios are medians of the per-round ratios, wall clock first and CPU seconds (`time.process_time`, "
-        "which waiting for other processes does not inflate) in brackets. One thread for every "
+        "Ratios are medians of the per-round ratios, wall clock first with its range, and CPU seconds "
+        "(`time.process_time`, which waiting for other processes does not inflate) in brackets. One thread for every "
         "side (`torch.set_num_threads(1)`, BLAS limited to 1 thread for scikit-learn); "
         f"torch {torch.__version__}, scikit-learn {sklearn.__version__}, Python {platform.python_version()}, "
         f"{os.cpu_count()} CPU cores ({platform.machine()}).",

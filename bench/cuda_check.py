@@ -21,6 +21,7 @@ import torch
 from dae_core import RunConfig, Trainer, io
 from dae_core.cli import main
 from dae_core.job import TrainingJob
+from dae_core.sweep import Sweep, expand
 
 
 def check(name: str, ok: bool, detail: str) -> None:
@@ -65,11 +66,29 @@ def main_check() -> None:
     snapshot = job.snapshot()
     check("background job on cuda", snapshot.status == "done", f"{snapshot.status}: {snapshot.reason}")
 
+    digits = RunConfig().replace(dataset="digits", hidden_layers=[128], hidden_dim=16, epochs=30)
+    configs = expand(digits.replace(device="cuda"), {"noise_level": [0.2, 0.4, 0.6]})
+    runs = Sweep(configs).run()
+    on_gpu = {next(run.trained.model.parameters()).device.type for run in runs}
+    check("sweep batched on cuda", all(run.batched for run in runs) and on_gpu == {"cuda"}, f"devices {on_gpu}")
+    for config, run in zip(configs, runs):
+        cpu_mse, _, _, _ = final_metrics(config.replace(device="cpu"))
+        gpu_mse = run.trained.history[-1].test_mse
+        level = config.noise.noise_level
+        check(f"sweep member {level} cuda vs its cpu run", abs(gpu_mse - cpu_mse) <= 0.1 * cpu_mse,
+              f"test MSE {gpu_mse:.4f} vs {cpu_mse:.4f}")  # fmt: skip
+
     out = bytes_io.StringIO()
     with redirect_stdout(out):
         code = main(["train", "--device", "auto", "--epochs", "5", "--json"])
     summary = json.loads(out.getvalue().splitlines()[-1])
     check("cli --device auto", code == 0 and summary["config"]["train"]["device"] == "auto", f"exit {code}")
+
+    out = bytes_io.StringIO()
+    with redirect_stdout(out):
+        code = main(["sweep", "--device", "auto", "--epochs", "5", "--seed", "0,1,2", "--json"])
+    report = json.loads(out.getvalue().splitlines()[-1])
+    check("cli sweep --device auto", code == 0 and report["batched"] and len(report["runs"]) == 3, f"exit {code}")
 
 
 if __name__ == "__main__":

@@ -115,6 +115,7 @@ class BatchedSteps:
         noises = [t.config.noise.noise for t in self.trainers]
         levels = [0.0 if rest else t.settings.noise.noise_level for t, rest in zip(self.trainers, resting)]
         generators = [t.noise_generator for t in self.trainers]
+        training = torch.tensor([not rest for rest in resting], device=self.device)
         losses = []
         for i in range(0, n, batch):
             clean = self.X[order[i : i + batch]]  # (B, D), the same rows for every member
@@ -123,7 +124,7 @@ class BatchedSteps:
             per_member = self.loss_fn(out, clean.expand_as(out), reduction="none").mean(dim=(1, 2))  # (K,)
             for _, _, optimizer in self.stacks:
                 optimizer.zero_grad(set_to_none=True)
-            total = per_member[torch.tensor([not rest for rest in resting])].sum() if any(resting) else per_member.sum()
+            total = per_member[training].sum() if any(resting) else per_member.sum()
             total.backward()  # each member's slice of the gradient is its own loss's
             for _, _, optimizer in self.stacks:
                 optimizer.step()
