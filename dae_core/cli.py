@@ -412,17 +412,23 @@ def run_train(args: argparse.Namespace) -> int:
         write_plot(trainer, trained, final, args.plot)
         print(f"Wrote the plot to {args.plot}")
     if args.json:
-        report = summary.to_dict() | {
-            "train_loss": trainer.history[-1].train_loss if trainer.history else None,
-            "epochs": trainer.epoch if trainer.history else 0,
-            "train_seconds": train_seconds,
-            "stop_reason": trainer.stop_reason,
-            "device": str(trainer.device),
-            "saved": args.save,
-            "config": config.to_dict(),
-        }
-        print(json.dumps(json_safe(report)), flush=True)
+        report = run_report(summary, trainer.history, train_seconds, trainer.stop_reason, str(trainer.device))
+        print(json.dumps(report | {"saved": args.save, "config": config.to_dict()}), flush=True)
     return EXIT_TRAINING_FAILED if failed else EXIT_OK
+
+
+def run_report(summary: Summary, history, train_seconds: float, stop_reason: str, device: str) -> dict:
+    """A run's ``--json`` numbers (``sweep`` reports each of its runs with the same keys)."""
+    return json_safe(
+        summary.to_dict()
+        | {
+            "train_loss": history[-1].train_loss if history else None,
+            "epochs": len(history),
+            "train_seconds": train_seconds,
+            "stop_reason": stop_reason,
+            "device": device,
+        }
+    )
 
 
 def json_safe(summary: dict) -> dict:

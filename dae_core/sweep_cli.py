@@ -11,7 +11,7 @@ import json
 import os
 import time
 
-from .cli import EXIT_OK, EXIT_TRAINING_FAILED, UsageError, config_from_args, json_safe
+from .cli import EXIT_OK, EXIT_TRAINING_FAILED, UsageError, config_from_args, run_report
 from .config import MAX_SWEEP_RUNS, SWEEPABLE, RunConfig
 from .limits import Limits, use_torch_threads
 from .records import EpochRecord, Summary, format_ratio
@@ -168,22 +168,10 @@ def _summary(run: SweepRun) -> Summary:
 
 def _run_report(run: SweepRun, saved: str | None) -> dict:
     """The keys of ``train --json``, plus where it ran and whether it was batched."""
-    history = run.trained.history
-    return json_safe(
-        _summary(run).to_dict()
-        | {
-            "train_loss": history[-1].train_loss if history else None,
-            "epochs": len(history),
-            "train_seconds": run.seconds,
-            "stop_reason": run.trained.stop_reason,
-            "device": run.config.train.device,
-            "saved": saved,
-            "config": run.config.to_dict(),
-            "worker": run.worker,
-            "group": run.group + 1,
-            "batched": run.batched,
-        }
-    )
+    trained = run.trained
+    report = run_report(_summary(run), trained.history, run.seconds, trained.stop_reason, run.config.train.device)
+    extra = {"worker": run.worker, "group": run.group + 1, "batched": run.batched}
+    return report | {"saved": saved, "config": run.config.to_dict()} | extra
 
 
 def table_text(runs: list[SweepRun]) -> str:
