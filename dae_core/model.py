@@ -99,7 +99,7 @@ class DenoisingAutoencoder(nn.Module):
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         for layer in self.encoder:
-            x = layer(x)
+            x = F.linear(x, layer.weight, layer.bias)  # not layer(x): a module call costs a few µs of hooks
             if self._act is not None:
                 x = self._act(x)
         return x
