@@ -32,6 +32,7 @@ from .config import (
     RunConfig,
 )
 from .errors import DAEError
+from .lessons import LESSONS, lesson
 from .limits import Limits, use_torch_threads
 from .records import Summary, format_ratio
 
@@ -127,6 +128,11 @@ def add_run_flags(cmd: argparse.ArgumentParser, lists: Sequence[str] = ()) -> No
     """The flags that set a run's config, in groups. ``lists``: the flags (by config field) that take a
     comma-separated list of values (a sweep); every other flag then refuses a list with a message."""
     d = RunConfig()  # the single source of defaults; help texts only quote it
+    cmd.add_argument(
+        "--lesson",
+        choices=list(LESSONS),
+        help="start from a lesson's preset (the other flags change it): " + ", ".join(LESSONS),
+    )
     data = cmd.add_argument_group("data")
     data.add_argument("--dataset", choices=DATASETS, help=f"dataset (default {d.data.dataset})")
     data.add_argument("--csv", dest="csv_path", metavar="PATH", help="numeric CSV table; implies --dataset csv")
@@ -189,7 +195,7 @@ def add_run_flags(cmd: argparse.ArgumentParser, lists: Sequence[str] = ()) -> No
 
     if lists:
         for action in cmd._actions:
-            if not action.option_strings or action.dest in ("help", "tied_weights"):
+            if not action.option_strings or action.dest in ("help", "tied_weights", "lesson"):
                 continue
             flag, item = action.option_strings[0], action.type or str
             if action.dest in lists:
@@ -323,7 +329,9 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         given["dataset"] = "csv"
     if "label_column" in given and given.get("dataset") != "csv":
         raise UsageError("--label-column only applies to a CSV table. Add --csv PATH or drop --label-column.")
-    return RunConfig().replace(**given)
+    slug = getattr(args, "lesson", None)
+    base = lesson(slug).config if slug else RunConfig()  # a lesson's preset; the flags given change it
+    return base.replace(**given)
 
 
 def _check_output_path(path: str, flag: str) -> None:
@@ -399,6 +407,9 @@ def run_train(args: argparse.Namespace) -> int:
     summary = Summary(final.test_mse, final.identity_mse, final.pca_mse, final.test_psnr)
     print(f"Test MSE: {final.test_mse:.4f}")
     print(baseline_line(summary, config.model.hidden_dim))
+    alignment = _field_alignment(trainer, final)
+    if alignment is not None:
+        print(f"Field alignment with the best possible denoiser: {alignment:.2f} (1: every step points the right way)")
     trained = trainer.result()
     if args.save:
         from . import io
@@ -413,8 +424,20 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"Wrote the plot to {args.plot}")
     if args.json:
         report = run_report(summary, trainer.history, train_seconds, trainer.stop_reason, str(trainer.device))
+        report |= {"field_alignment": alignment} if alignment is not None else {}
         print(json.dumps(report | {"saved": args.save, "config": config.to_dict()}), flush=True)
     return EXIT_TRAINING_FAILED if failed else EXIT_OK
+
+
+def _field_alignment(trainer: Trainer, final: Evaluation) -> float | None:
+    """For 2-D data under Gaussian noise: how well the model's steps r(x̃) − x̃ agree with the best possible
+    denoiser's (``metrics.field_alignment``); None otherwise."""
+    if trainer.dataset.n_features != 2 or trainer.config.noise.noise != "gaussian":
+        return None
+    from .metrics import field_alignment
+
+    level = trainer.settings.noise.noise_level
+    return field_alignment(final.noisy, final.reconstructed, trainer.dataset.X_train, level)
 
 
 def run_report(summary: Summary, history, train_seconds: float, stop_reason: str, device: str) -> dict:

@@ -87,6 +87,35 @@ def pca_mse(X_train_clean: np.ndarray, X_test_noisy: np.ndarray, X_test_clean: n
     return PCABaseline(n_components).fit(X_train_clean).mse(X_test_noisy, X_test_clean)
 
 
+def posterior_mean(X_noisy: np.ndarray, X_train_clean: np.ndarray, sigma: float) -> np.ndarray:
+    """(N, D) E[x | x̃] for each noisy row under Gaussian noise of level ``sigma``, with the clean training rows as
+    the prior: their mean weighted by exp(−‖x̃ − xᵢ‖² / 2σ²), the best possible denoiser for this data."""
+    X_train = np.asarray(X_train_clean, np.float64)
+    squared = np.sum(X_train**2, axis=1)
+    out = np.empty((len(X_noisy), X_train.shape[1]))
+    for rows in _chunks(len(X_noisy)):
+        noisy = np.asarray(X_noisy[rows], np.float64)
+        distance = np.sum(noisy**2, axis=1)[:, None] - 2 * noisy @ X_train.T + squared[None, :]
+        logits = -distance / (2 * sigma**2)
+        weights = np.exp(logits - logits.max(axis=1, keepdims=True))
+        out[rows] = weights @ X_train / weights.sum(axis=1, keepdims=True)
+    return out
+
+
+def field_alignment(X_noisy: np.ndarray, X_reconstructed: np.ndarray, X_train_clean: np.ndarray, sigma: float) -> float:
+    """Mean cosine between the model's step r(x̃) − x̃ and the best possible one, E[x | x̃] − x̃, over noisy rows.
+
+    1 means the model pulls every noisy point the way the data says it should; 0, no better than a random direction.
+    Rows where either step is zero are left out.
+    """
+    noisy = np.asarray(X_noisy, np.float64)
+    model_step = np.asarray(X_reconstructed, np.float64) - noisy
+    best_step = posterior_mean(noisy, X_train_clean, sigma) - noisy
+    lengths = np.linalg.norm(model_step, axis=1) * np.linalg.norm(best_step, axis=1)
+    keep = lengths > 0
+    return float(np.mean(np.sum(model_step[keep] * best_step[keep], axis=1) / lengths[keep]))
+
+
 def linear_probe(
     train_features: np.ndarray, y_train: np.ndarray, test_features: np.ndarray, y_test: np.ndarray, seed: int = 0
 ) -> float:

@@ -13,6 +13,7 @@ import time
 
 from .cli import EXIT_OK, EXIT_TRAINING_FAILED, UsageError, config_from_args, run_report
 from .config import MAX_SWEEP_RUNS, SWEEPABLE, RunConfig
+from .lessons import lesson
 from .limits import Limits, use_torch_threads
 from .records import EpochRecord, Summary, format_ratio
 from .sweep import Sweep, SweepRun, expand, groups_of, train_group
@@ -22,6 +23,9 @@ CONNECT_SECONDS = 10  # how long to wait for a Dask scheduler before saying it c
 
 def run_sweep(args: argparse.Namespace) -> int:
     lists = {name: getattr(args, name) for name in SWEEPABLE if getattr(args, name) is not None}
+    chosen = lesson(args.lesson) if args.lesson else None
+    if chosen is not None:  # a lesson that compares brings its lists; a list given on the command line wins
+        lists = {name: values for name, values in chosen.sweep.items() if name not in lists} | lists
     for name in lists:
         setattr(args, name, None)  # the rest of the flags make the base config
     for flag, value in (("--max-runs", args.max_runs), ("--jobs", args.jobs), ("--threads", args.threads)):
@@ -54,15 +58,26 @@ def run_sweep(args: argparse.Namespace) -> int:
             io.save(run.trained, saved[number - 1])
         print(f"Saved {len(runs)} models to {args.save}")
     print(table_text(runs))
+    probes = _probes(runs, table) if chosen is not None and chosen.probe else None
+    if probes is not None:
+        codes = ", ".join(f"{run.config.noise.noise_level:g}: {p['code_accuracy']:.3f}" for run, p in zip(runs, probes))
+        print(f"Linear probe accuracy of the codes, by training noise level: {codes}; "
+              f"raw features {probes[0]['raw_accuracy']:.3f}")  # fmt: skip
     if args.json:
+        reports = [_run_report(run, path) for run, path in zip(runs, saved)]
+        if probes is not None:
+            for report, probe in zip(reports, probes):
+                report["probe_accuracy"] = probe["code_accuracy"]
         report = {
-            "runs": [_run_report(run, path) for run, path in zip(runs, saved)],
+            "runs": reports,
             "sweep_seconds": sweep_seconds,
             "batched": any(run.batched for run in runs),
             "groups": len(groups_of(configs)),
             "jobs": args.jobs or 1,
             "scheduler": args.scheduler,
         }
+        if probes is not None:
+            report["raw_probe_accuracy"] = probes[0]["raw_accuracy"]
         print(json.dumps(report), flush=True)
     return EXIT_TRAINING_FAILED if any(run.diverged for run in runs) else EXIT_OK
 
@@ -162,6 +177,18 @@ def _assemble(configs, groups, payloads, table) -> list[SweepRun]:
 
 
 # --- the report --------------------------------------------------------------------------------------
+def _probes(runs: list[SweepRun], table: bytes | None) -> list[dict]:
+    """Each run's linear probe (``analysis.probe``): accuracy of a classifier on its codes, and on the raw rows."""
+    from .analysis import probe
+    from .data import load_dataset
+
+    datasets = {}
+    for run in runs:
+        if run.config.data not in datasets:
+            datasets[run.config.data] = load_dataset(run.config.data, table)
+    return [probe(run.trained, datasets[run.config.data], seed=run.config.train.seed) for run in runs]
+
+
 def _summary(run: SweepRun) -> Summary:
     return Summary.of(run.trained.kept_record)
 

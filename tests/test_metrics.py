@@ -4,7 +4,17 @@ import numpy as np
 import pytest
 from sklearn.decomposition import PCA
 
-from dae_core.metrics import PCABaseline, identity_mse, linear_probe, mse, pca_mse, per_sample_psnr, psnr
+from dae_core.metrics import (
+    PCABaseline,
+    field_alignment,
+    identity_mse,
+    linear_probe,
+    mse,
+    pca_mse,
+    per_sample_psnr,
+    posterior_mean,
+    psnr,
+)
 
 
 def test_pca_baseline_agrees_with_sklearn():
@@ -49,3 +59,24 @@ def test_linear_probe_separates_separable_data_and_not_noise():
     noise = rng.normal(size=(400, 2))
     assert linear_probe(separable[:300], y[:300], separable[300:], y[300:]) > 0.9
     assert linear_probe(noise[:300], y[:300], noise[300:], y[300:]) < 0.7
+
+
+def test_posterior_mean_by_hand():
+    """Clean points (0, 0) and (2, 0), σ = 1, noisy point (0.5, 0): distances² 0.25 and 2.25, so weights
+    e^-0.125 and e^-1.125, and E[x] = 2·e^-1.125 / (e^-0.125 + e^-1.125) along the first axis."""
+    train = np.array([[0.0, 0.0], [2.0, 0.0]])
+    near, far = np.exp(-0.125), np.exp(-1.125)
+    expected = [2 * far / (near + far), 0.0]
+    np.testing.assert_allclose(posterior_mean(np.array([[0.5, 0.0]]), train, 1.0), [expected], rtol=1e-12)
+
+
+def test_field_alignment_by_hand():
+    """From (0.5, 0) the best step points to x ≈ 0.538 (right, +x). A model stepping right scores 1, one stepping
+    left scores −1, one stepping up scores 0; their mean is 0."""
+    train = np.array([[0.0, 0.0], [2.0, 0.0]])
+    noisy = np.array([[0.5, 0.0]] * 3)
+    steps = np.array([[0.3, 0.0], [-0.1, 0.0], [0.0, 0.2]])
+    assert field_alignment(noisy[:1], noisy[:1] + steps[:1], train, 1.0) == pytest.approx(1.0)
+    assert field_alignment(noisy[1:2], noisy[1:2] + steps[1:2], train, 1.0) == pytest.approx(-1.0)
+    assert field_alignment(noisy[2:], noisy[2:] + steps[2:], train, 1.0) == pytest.approx(0.0, abs=1e-12)
+    assert field_alignment(noisy, noisy + steps, train, 1.0) == pytest.approx(0.0, abs=1e-12)

@@ -1,0 +1,72 @@
+"""Lessons: every preset is a valid config, and the presets show what their lessons claim."""
+
+import json
+
+import pytest
+
+from dae_core import ConfigError, RunConfig
+from dae_core.cli import main
+from dae_core.config import FIELD_SECTION
+from dae_core.lessons import LESSONS, lesson
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out.splitlines(), err.splitlines()
+
+
+@pytest.mark.parametrize("slug", list(LESSONS))
+def test_every_lesson_is_a_valid_preset_with_steps(slug):
+    chosen = lesson(slug)
+    assert chosen.slug == slug and chosen.title and chosen.summary and len(chosen.steps) >= 3
+    assert RunConfig.from_dict(chosen.config.to_dict()) == chosen.config
+    assert set(chosen.hide) <= set(FIELD_SECTION), set(chosen.hide) - set(FIELD_SECTION)
+    assert set(chosen.sweep) <= {"noise", "noise_level", "seed", "lr", "hidden_dim", "hidden_layers"}
+    assert json.loads(json.dumps(chosen.to_dict()))["slug"] == slug
+
+
+def test_an_unknown_lesson_names_the_lessons():
+    with pytest.raises(ConfigError) as info:
+        lesson("gan")
+    assert (
+        str(info.value)
+        == "There is no lesson 'gan'. The lessons are: denoise, tutorial, manifold, bottleneck, features."
+    )
+
+
+def test_an_unknown_lesson_on_the_command_line_exits_2(capsys):
+    code, out, err = run(capsys, "train", "--lesson", "gan")
+    assert code == 2 and out == [] and len(err) == 1 and "argument --lesson: invalid choice: 'gan'" in err[0]
+
+
+def test_flags_change_a_lesson_s_preset(capsys):
+    code, out, _ = run(capsys, "train", "--lesson", "denoise", "--epochs", "2", "--json")
+    config = json.loads(out[-1])["config"]
+    assert code == 0
+    assert (config["train"]["epochs"], config["noise"]["noise"], config["data"]["dataset"]) == (2, "masking", "digits")
+
+
+def test_denoise_beats_the_better_baseline_by_a_fifth(capsys):
+    code, out, _ = run(capsys, "train", "--lesson", "denoise", "--json")
+    report = json.loads(out[-1])
+    assert code == 0
+    assert report["test_mse"] <= 0.8 * min(report["identity_mse"], report["pca_mse"]), report
+
+
+def test_manifold_pulls_points_the_way_the_best_denoiser_does(capsys):
+    code, out, _ = run(capsys, "train", "--lesson", "manifold", "--json")
+    report = json.loads(out[-1])
+    assert code == 0
+    assert report["field_alignment"] >= 0.8 and report["test_mse"] < report["identity_mse"], report
+    assert any(line.startswith("Field alignment with the best possible denoiser: ") for line in out)
+
+
+def test_the_features_sweep_reports_probe_accuracy_per_level_and_for_raw_features(capsys):
+    code, out, _ = run(capsys, "sweep", "--lesson", "features", "--epochs", "3", "--json")
+    report = json.loads(out[-1])
+    assert code == 0 and report["batched"]
+    assert [r["config"]["noise"]["noise_level"] for r in report["runs"]] == [0.0, 0.1, 0.25, 0.5]
+    assert all(0.1 < r["probe_accuracy"] <= 1 for r in report["runs"])  # ten digits: chance is about 0.1
+    assert 0.9 < report["raw_probe_accuracy"] <= 1
+    assert out[-2].startswith("Linear probe accuracy of the codes, by training noise level: 0: ")
