@@ -9,32 +9,78 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from .config import FIELD_SECTION, RunConfig
 from .errors import ConfigError
+from .lessons import Lesson, lesson
 
 NOT_IN_LINKS = ("csv_path",)
 MAX_KEY_CHARS = 40  # longer than any setting's name
 MAX_VALUE_CHARS = 200  # no setting needs more; a longer value is refused without being parsed or echoed
 CSV_PLACEHOLDER = "TABLE.csv"  # shown in the command when the table's name is unknown
+TEACHING_KEYS = ("lesson", "hide")  # a teacher's link: see Teaching
 
 
-def to_query(config: RunConfig) -> dict[str, str]:
-    """The query parameters of a link to ``config``: only the fields that differ from the defaults."""
-    return {k: v for k, v in config.to_flat(only_changed=True).items() if k not in NOT_IN_LINKS}
+def to_query(config: RunConfig, base: RunConfig | None = None) -> dict[str, str]:
+    """The query parameters of a link to ``config``: only the fields that differ from ``base`` (a lesson's preset),
+    or from the defaults."""
+    if base is None:
+        return {k: v for k, v in config.to_flat(only_changed=True).items() if k not in NOT_IN_LINKS}
+    before = base.to_flat()
+    return {k: v for k, v in config.to_flat().items() if v != before[k] and k not in NOT_IN_LINKS}
 
 
-def config_from_query(params: Mapping[str, str]) -> tuple[RunConfig, list[str]]:
+@dataclass(frozen=True)
+class Teaching:
+    """What a teacher's link adds to the settings: a lesson (``lesson=SLUG``) and settings to hide (``hide=a,b``)."""
+
+    lesson: Lesson | None = None
+    hide: tuple[str, ...] = ()  # the lesson's and the link's, in the form's order
+
+    def to_query(self) -> dict[str, str]:
+        extra = [name for name in self.hide if self.lesson is None or name not in self.lesson.hide]
+        return ({"lesson": self.lesson.slug} if self.lesson else {}) | ({"hide": ",".join(extra)} if extra else {})
+
+
+def teaching_from_query(params: Mapping[str, str]) -> tuple[Teaching, list[str]]:
+    """The lesson and hidden settings a link names, plus one message per part that was not used."""
+    messages, chosen = [], None
+    slug = _last(params.get("lesson", ""))
+    if slug:
+        try:
+            chosen = lesson(slug[:MAX_VALUE_CHARS])
+        except ConfigError as exc:
+            messages.append(f"Link parameter 'lesson' was ignored: {exc}")
+    names = [name.strip() for name in _last(params.get("hide", ""))[:MAX_VALUE_CHARS].split(",") if name.strip()]
+    unknown = [name for name in names if name not in FIELD_SECTION]
+    if unknown:
+        shown = ", ".join(f"'{name[:MAX_KEY_CHARS]}'" for name in unknown[:5])
+        messages.append(f"Link parameter 'hide' named no setting {shown}; those are shown. Use setting names "
+                        f"such as {', '.join(list(FIELD_SECTION)[:4])}.")  # fmt: skip
+    wanted = set(chosen.hide if chosen else ()) | {name for name in names if name in FIELD_SECTION}
+    return Teaching(chosen, tuple(name for name in FIELD_SECTION if name in wanted)), messages
+
+
+def _last(value) -> str:
+    return str(value[-1] if isinstance(value, list) else value)
+
+
+def config_from_query(params: Mapping[str, str], base: RunConfig | None = None) -> tuple[RunConfig, list[str]]:
     """Parse a link's query parameters into a config, plus one message per parameter that was not used.
 
     Each parameter is parsed alone over the defaults and kept if it is valid. If the kept parameters
     still do not fit together (e.g. ``noise=masking&noise_level=2``), the link is dropped as a whole and
-    the defaults are used; the message says so.
+    the defaults are used; the message says so. ``base`` (a lesson's preset) takes the defaults' place; the
+    teaching parameters (``lesson``, ``hide``) are read by :func:`teaching_from_query`.
     """
-    defaults = RunConfig().to_flat()
+    base = base or RunConfig()
+    defaults = base.to_flat()
     kept: dict[str, str] = {}
     messages = []
     for key, text in params.items():
+        if key in TEACHING_KEYS:
+            continue
         text = text[-1] if isinstance(text, list) else str(text)
         if len(key) > MAX_KEY_CHARS:
             messages.append(
@@ -61,11 +107,11 @@ def config_from_query(params: Mapping[str, str]) -> tuple[RunConfig, list[str]]:
             continue
         kept[key] = text
     try:
-        return RunConfig.from_flat(kept), messages
+        return RunConfig.from_flat(defaults | kept), messages
     except ConfigError as exc:
         reason = " ".join(str(exc).split("\n"))
         messages.append(f"The link's parameters do not fit together: {reason} Using the defaults for all of them.")
-        return RunConfig(), messages
+        return base, messages
 
 
 def to_cli_command(config: RunConfig, table_name: str | None = None) -> str:

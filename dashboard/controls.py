@@ -6,8 +6,10 @@ import streamlit as st
 
 from dae_core import RunConfig, figures, records
 from dae_core.job import FINAL_STATES, PAUSED, QUEUED, JobSnapshot
+from dae_core.share import Teaching
 
 from . import runs
+from .settings import sync_link
 from .state import lab
 from .widgets import metric_row, plain
 
@@ -130,3 +132,27 @@ def live_view_ui() -> None:
         st.plotly_chart(figures.loss_curves([], title="Loss"), key="loss")
         return
     st.fragment(run_every=runs.follow(run))(live_frame)()
+
+
+def lesson_ui() -> None:
+    """The lesson a link opened: what it shows, its numbered steps, and a way out of it."""
+    chosen = lab().teaching.lesson
+    if chosen is None:
+        return
+    with st.container(border=True, key="lesson"):
+        st.markdown(f"**Lesson: {chosen.title}**  \n{chosen.summary}")
+        for number, step in enumerate(chosen.steps, 1):
+            st.markdown(f"**Step {number}.** {step}")
+        st.button(
+            "Leave the lesson",
+            key="btn_leave_lesson",
+            on_click=_leave_lesson,
+            type="tertiary",
+            icon=":material/logout:",
+            help="Show every setting again. The settings and the run stay as they are.",
+        )
+
+
+def _leave_lesson() -> None:
+    lab().teaching = Teaching()
+    sync_link()

@@ -123,16 +123,24 @@ def set_config(config: RunConfig) -> None:
     sync_link()
 
 
+def link_query() -> dict[str, str]:
+    """The current settings as a link's parameters: the lesson and hidden settings first, then what differs from
+    the lesson's preset (or from the defaults)."""
+    teaching = lab().teaching
+    preset = teaching.lesson.config if teaching.lesson else None
+    return teaching.to_query() | share.to_query(lab().config, preset)
+
+
 def sync_link() -> None:
     """Mirror the current settings in the address bar, so the URL is a shareable link."""
-    wanted = share.to_query(lab().config)
+    wanted = link_query()
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)
 
 
 def share_url() -> str:
     """The full link to the current settings (just the query string where the address is unknown)."""
-    query = urlencode(share.to_query(lab().config), safe=",")  # a CSV column's name may hold any character
+    query = urlencode(link_query(), safe=",")  # a CSV column's name may hold any character
     base = (st.context.url or "").split("?")[0]
     return f"{base}?{query}" if query else base or "(the defaults: no parameters)"
 
@@ -192,27 +200,32 @@ def settings_ui() -> RunConfig:
     """The settings widgets, drawn from the session's config; returns the config (unchanged while a typed value
     is invalid, which is then shown with its reason)."""
     state = lab()
-    config = state.config
+    config, hidden = state.config, set(state.teaching.hide)
     for section, rows in FIELDS.items():
+        if all(item.name in hidden for row in rows for item in row):
+            continue  # a lesson or a link hides the whole section
         st.subheader(section)
         for row in rows:
-            shown = [item for item in row if item.shown(config)]
+            shown = [item for item in row if item.shown(config) and item.name not in hidden]
+            if not shown:
+                continue
             if len(row) == 1:
                 places = [st]
             else:
                 places = st.columns(2)
             for place, item in zip(places, shown):
                 _draw(place, item, config)
-        if section == "Data" and config.data.dataset == "csv":
+        if section == "Data" and config.data.dataset == "csv" and "dataset" not in hidden:
             _csv_ui(config)
+    preset = state.teaching.lesson.config if state.teaching.lesson else None
     st.button(
-        "Default settings",
+        "The lesson's settings" if preset else "Default settings",
         key="btn_defaults",
         on_click=set_config,
-        args=(RunConfig(),),
+        args=(preset or RunConfig(),),
         type="tertiary",
         icon=":material/restart_alt:",
-        help="Put every setting back to its default.",
+        help="Put every setting back to the lesson's preset." if preset else "Put every setting back to its default.",
     )
     if state.form_error:
         st.error(f"{plain(state.form_error.message)}\n\nThe settings were not changed; fix the value above.")

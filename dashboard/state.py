@@ -13,6 +13,7 @@ import streamlit as st
 
 from dae_core import RunConfig, share
 from dae_core.records import RunRecord
+from dae_core.share import Teaching
 
 if TYPE_CHECKING:
     from dae_core.job import TrainingJob
@@ -89,11 +90,20 @@ class Lab:
     test_noise: TestNoise | None = None
     views: dict[str, Any] = field(default_factory=dict)  # view options by widget key (projection, curve, ...)
     start_on_arrival: bool = False  # Home's one-click start: Train starts the run once its page is out
+    teaching: Teaching = field(default_factory=Teaching)  # the lesson a link opened, and the settings it hides
 
 
 def lab() -> Lab:
     """This session's state; the first call reads the settings from the link the session was opened with."""
     if KEY not in st.session_state:
-        config, messages = share.config_from_query(st.query_params.to_dict())
-        st.session_state[KEY] = Lab(config=config, link_messages=messages)
+        params = st.query_params.to_dict()
+        teaching, teaching_messages = share.teaching_from_query(params)
+        preset = teaching.lesson.config if teaching.lesson else None
+        config, messages = share.config_from_query(params, preset)
+        st.session_state[KEY] = Lab(
+            config=config,
+            link_messages=teaching_messages + messages,
+            teaching=teaching,
+            start_on_arrival=teaching.lesson is not None,  # a lesson's link lands in it with training started
+        )
     return st.session_state[KEY]

@@ -16,6 +16,7 @@ frame.page(
 )
 live, form = st.columns([5, 3], gap="large")  # a narrow screen stacks them: the chart comes first
 with form:
+    controls.lesson_ui()  # a lesson's steps, beside the live view
     config = settings.settings_ui()
 frame.settings_sidebar()  # after the widgets, so the link and the command show the settings just chosen
 with live:
