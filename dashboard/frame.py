@@ -25,14 +25,18 @@ PAGES = [
 ]
 
 
-def run_status() -> None:
-    """The current run's progress bar."""
+def run_status(live_here: bool = False) -> None:
+    """The current run's progress bar; ``live_here``: the page shows the run's progress itself, so the sidebar
+    names the run and its status without an epoch count that it would not keep current."""
     run = lab().run
     if run is None:
         st.caption("No run yet: press **Train** on the Train page.")
         return
     snapshot = run.job.snapshot()
     name = records.run_name(run.serial, snapshot.settings)
+    if live_here and not snapshot.finished:
+        st.caption(f"Run {name}: {snapshot.status}, followed live on this page.")
+        return
     text = f"Run {name}: epoch {snapshot.epoch}/{snapshot.total_epochs}, {snapshot.status}"
     st.progress(min(1.0, snapshot.epoch / snapshot.total_epochs), text=text)
 
@@ -123,7 +127,7 @@ def sidebar_ui(with_settings: bool = True, polls: bool = True) -> None:
         if polls and run is not None and runs.follow(run, runs.SLOW_POLL_SECONDS):
             st.fragment(run_every=run.drawn[1])(live_run_status)()
         else:
-            run_status()
+            run_status(live_here=not polls)
         model_ui()
         if with_settings:
             settings_sidebar()

@@ -147,8 +147,8 @@ def test_a_live_change_shows_in_the_run_name_and_on_reconstructions(app):
     set_settings(app, lr=0.01, noise_level=0.5)
     wait_for(lambda: len(current_job(app).snapshot().events) == 2)
     app.run()
-    [progress] = app.sidebar.get("progress")
-    seen = {"sidebar shows lr 0.01": mentions_lr(progress.proto.text, "0.01")}
+    sidebar = next(c.value for c in app.sidebar.caption if c.value.startswith("Run "))  # Train follows it live
+    seen = {"sidebar shows lr 0.01": mentions_lr(sidebar, "0.01")}
 
     app.switch_page("pages/reconstructions.py").run()
     assert not app.exception
@@ -163,7 +163,7 @@ def test_a_live_change_shows_in_the_run_name_and_on_reconstructions(app):
     seen["experiments shows lr 0.01"] = mentions_lr(name, "0.01")
 
     assert seen == {"sidebar shows lr 0.01": True, "test noise level": 0.5, "experiments shows lr 0.01": True}, (
-        progress.proto.text,
+        sidebar,
         name,
     )
 

@@ -248,7 +248,7 @@ def test_switching_pages_while_a_run_trains_leaves_no_page_blank(app):
         app.wait_idle(page)
         if key:
             wait_for_chart(page, key)
-        sidebar = page.locator('[data-testid="stSidebar"] [data-testid="stProgress"]')
+        sidebar = page.locator('[data-testid="stSidebar"] [data-testid="stSidebarUserContent"]')
         assert "running" in sidebar.first.inner_text(), f"{path}: the sidebar lost the run"
     before = chart_points(page)
     wait_until(lambda: chart_points(page) > before, 15, "the live chart to go on after the tour")
@@ -257,6 +257,27 @@ def test_switching_pages_while_a_run_trains_leaves_no_page_blank(app):
     button(page, "btn_stop").click()
     wait_for_status(page, "stopped")
     app.assert_no_exception(page)
+
+
+@pytest.mark.parametrize("slug", ["denoise", "tutorial", "manifold", "bottleneck", "features"])
+def test_a_lesson_link_opens_the_lesson_with_training_running(app, slug):
+    """A fresh browser (its own session) opens the teacher's link and lands in the lesson, training."""
+    page = app.new_page()
+    page.goto(f"{app.server.url}/?lesson={slug}")
+    wait_for_path(page, "/train")
+    page.locator(".st-key-lesson").get_by_text("Step 1.").wait_for()
+    wait_until(lambda: re.search(r"\b(running|done)\b", progress_text(page)), 30, "the lesson's run to start",
+               describe=lambda: f"It says {progress_text(page)!r}.")  # fmt: skip
+    wait_for_chart(page, "loss")
+    assert page.locator(".st-key-w_batch_size").count() == 0, "a lesson hides the training details"
+    assert f"lesson={slug}" in page.evaluate("location.search")
+    app.wait_idle(page)
+    app.screenshot(page, f"lesson-{slug}-1280")
+    if slug == "manifold":
+        page.set_viewport_size(app.NARROW)
+        page.wait_for_timeout(500)
+        app.screenshot(page, f"lesson-{slug}-480", whole=True)
+        check_fits(page, "a lesson at 480 px")
 
 
 def test_analysis_pages_show_the_trained_tabular_model(app, timings):
