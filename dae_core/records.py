@@ -100,6 +100,38 @@ class Summary:
         return {k: v if v is None or math.isfinite(v) else None for k, v in numbers.items()}  # strict JSON
 
 
+STILL_IMPROVING = 0.01  # test MSE fell by more than this share over the last tenth of the epochs
+
+
+def verdict(history: Sequence[EpochRecord], weights_epoch: int | None = None) -> str:
+    """One sentence on a run, in words and with its numbers: which baselines it beats, what to try when it loses,
+    and whether it was still improving when it stopped."""
+    kept = kept_record(history, weights_epoch)
+    if kept is None:
+        return "No epoch trained yet."
+    summary = Summary.of(kept)
+    beats_identity, beats_pca = summary.beats
+    numbers = f"test MSE {kept.test_mse:.4f} against identity {kept.identity_mse:.4f} and PCA {kept.pca_mse:.4f}"
+    if beats_identity and beats_pca:
+        text = f"Beats both baselines ({numbers})."
+    elif beats_pca:
+        text = (
+            f"Loses to the identity ({numbers}): the noise is too mild for this data, so the noisy input itself is "
+            "hard to beat. Try a higher noise level."
+        )
+    elif beats_identity:
+        text = (
+            f"Beats the identity but not PCA ({numbers}): a linear summary does as well. Try hidden layers, a "
+            "larger code or more epochs."
+        )
+    else:
+        text = f"Loses to both baselines ({numbers}). Try more epochs, a larger code or a higher noise level."
+    earlier = history[max(0, len(history) - 1 - max(1, len(history) // 10))]
+    if len(history) >= 5 and kept is history[-1] and kept.test_mse < (1 - STILL_IMPROVING) * earlier.test_mse:
+        text += " It was still improving: train longer."
+    return text
+
+
 def format_ratio(ratio: float | None) -> str:
     """``0.98×``; three significant digits past 1000×; ``—`` when there is no ratio."""
     if ratio is None:

@@ -115,6 +115,8 @@ def live_frame() -> None:
     snapshot = runs.redraw_if_changed(run)
     st.caption(f"Run {records.run_name(run.serial, snapshot.settings)}")
     progress_ui(snapshot)
+    if snapshot.finished and snapshot.history:
+        st.markdown(f"**Verdict:** {records.verdict(snapshot.history, snapshot.weights_epoch)}")
     shows = (snapshot.epoch, len(snapshot.events))
     if run.chart is None or run.chart[0] != shows:  # a poll with no new epoch reuses the figure
         run.chart = shows, figures.loss_curves(snapshot.history, snapshot.events, f"Loss of run #{run.serial}")

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from dae_core import RunConfig
-from dae_core.records import EpochRecord, RunRecord, Summary, format_ratio, history_csv, kept_record, run_name
+from dae_core.records import EpochRecord, RunRecord, Summary, format_ratio, history_csv, kept_record, run_name, verdict
 
 
 def record(epoch: int, test_mse: float = 0.5, identity_mse: float = 0.04, pca_mse: float = 0.51) -> EpochRecord:
@@ -69,3 +69,37 @@ def test_history_csv_has_one_row_per_epoch():
     rows = list(csv.DictReader(io.StringIO(history_csv([record(1), record(2)]))))
     assert [row["epoch"] for row in rows] == ["1", "2"]
     assert set(rows[0]) == set(record(1).to_dict())
+
+
+def _epoch(epoch: int, test_mse: float, identity: float = 0.5, pca: float = 0.4) -> EpochRecord:
+    return EpochRecord(epoch, test_mse, test_mse, identity, pca, 0.1, 1000.0, 1e-3, 0.2)
+
+
+@pytest.mark.parametrize(
+    ("test_mse", "identity", "pca", "sentence"),
+    [
+        (0.3, 0.5, 0.4, "Beats both baselines (test MSE 0.3000 against identity 0.5000 and PCA 0.4000)."),
+        (0.3, 0.1, 0.4, "Loses to the identity (test MSE 0.3000 against identity 0.1000 and PCA 0.4000): the noise is "
+                        "too mild for this data, so the noisy input itself is hard to beat. Try a higher noise level."),
+        (0.3, 0.5, 0.2, "Beats the identity but not PCA (test MSE 0.3000 against identity 0.5000 and PCA 0.2000): a "
+                        "linear summary does as well. Try hidden layers, a larger code or more epochs."),
+        (0.6, 0.5, 0.4, "Loses to both baselines (test MSE 0.6000 against identity 0.5000 and PCA 0.4000). Try more "
+                        "epochs, a larger code or a higher noise level."),
+    ],
+)  # fmt: skip
+def test_the_verdict_says_which_baselines_a_run_beats_and_what_to_try(test_mse, identity, pca, sentence):
+    history = [_epoch(e, test_mse, identity, pca) for e in range(1, 11)]  # flat: not improving
+    assert verdict(history) == sentence
+
+
+def test_a_run_still_improving_is_told_to_train_longer():
+    falling = [_epoch(e, 0.4 - 0.01 * e) for e in range(1, 11)]
+    assert verdict(falling).endswith(" It was still improving: train longer.")
+    settled = [_epoch(e, 0.3 + 0.0001 * (e < 5)) for e in range(1, 11)]
+    assert not verdict(settled).endswith("train longer.")
+    early_stopped = verdict(falling, weights_epoch=5)  # its kept weights are not the last epoch's
+    assert early_stopped.startswith("Beats both baselines (test MSE 0.3500") and "train longer" not in early_stopped
+
+
+def test_no_verdict_before_the_first_epoch():
+    assert verdict([]) == "No epoch trained yet."

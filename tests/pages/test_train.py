@@ -13,7 +13,7 @@ from app_driver import (
     wait_for,
 )
 
-from dae_core import RunConfig
+from dae_core import RunConfig, records
 from dae_core.job import PAUSED, RUNNING
 
 WAIT = 30.0  # seconds before a wait on the job gives up; only reached when something is broken
@@ -233,3 +233,11 @@ def test_a_run_waiting_for_a_free_slot_says_it_is_queued_and_where(app, monkeypa
     assert app.button(key="btn_stop").disabled is False
     app.button(key="btn_stop").click().run()
     assert current_job(app).status == "stopped"  # it left the queue at once
+
+
+def test_a_finished_run_gets_a_verdict_in_words(app):
+    app.switch_page("pages/train.py").run()
+    train(app, n_samples=200, epochs=5, noise_level=1.0)
+    verdicts = [m.value for m in app.markdown if m.value.startswith("**Verdict:** ")]
+    history = current_job(app).snapshot().history
+    assert verdicts == [f"**Verdict:** {records.verdict(history, len(history))}"]
