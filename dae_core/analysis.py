@@ -58,6 +58,13 @@ class Reconstruction:
         """Row indices sorted by reconstruction error, largest first (ties keep their order)."""
         return np.argsort(-self.per_sample_mse, kind="stable")
 
+    def representative(self, count: int) -> np.ndarray:
+        """``count`` row indices spread evenly over the range of errors, best first: a fair first look, where
+        the worst alone would make a good model look rough."""
+        ranked = self.worst_first()[::-1]  # best first
+        picks = np.unique(np.linspace(0, len(ranked) - 1, min(count, len(ranked))).round().astype(int))
+        return ranked[picks]
+
     def error_table(self) -> list[dict]:
         """One plain dict per row, worst first: index, reconstruction MSE, noisy-input MSE and PSNR."""
         noisy_mse = self.noisy_per_sample_mse

@@ -28,6 +28,8 @@ def preload() -> None:
     training workers start and warm up meanwhile. Later calls return at once."""
     if _preloaded.is_set():
         return
+    import pandas  # noqa: F401  before plotly, whose optional-import helper takes a half-imported pandas from another thread
+
     from dae_core import figures
     from dae_core.job import JobSlots, TrainingJob
 

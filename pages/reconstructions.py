@@ -5,7 +5,7 @@ import streamlit as st
 
 from dae_core import analysis, figures, metrics
 from dashboard import evaluation, frame, runs
-from dashboard.widgets import memo, metric_row
+from dashboard.widgets import memo, metric_row, remembered
 
 SHOWN_IMAGES = 8  # the chosen digit and the next worst ones
 HEATMAP_ROWS = 30
@@ -60,7 +60,16 @@ picked = st.dataframe(
     },
 ).selection.rows
 order = table["test sample"].tolist()
-chosen = order[picked[0]] if picked else order[0]
+spread = figure_area.segmented_control(  # above the figure it chooses for
+    "Samples shown",
+    ["across the range", "worst first"],
+    help="Across the range: samples from the best to the worst reconstruction, a fair first look. Worst first: "
+    "where the model struggles.",
+    **remembered("recon_samples", "across the range"),
+)
+if spread != "worst first":  # the segmented control can be cleared: the range is the default
+    order = [int(i) for i in rec.representative(max(SHOWN_IMAGES, HEATMAP_ROWS))]
+chosen = table["test sample"].tolist()[picked[0]] if picked else order[0]
 
 with figure_area:
     if dataset.image_shape:
@@ -68,7 +77,8 @@ with figure_area:
         figure = figures.image_grid(
             rec.clean[rows], rec.noisy[rows], rec.reconstructed[rows], dataset.image_shape,
             psnr=rec.per_sample_psnr[rows], labels=rows, pixel_size=10,
-            title=f"Test digit {chosen} first, then the worst: original | noisy | reconstructed | residual",
+            title=f"Test digit {chosen} first, then {'the worst' if spread == 'worst first' else 'best to worst'}: "
+            "original | noisy | reconstructed | residual",
         )  # fmt: skip
         st.plotly_chart(figure, key="reconstruction")
     elif dataset.n_features == 2:
@@ -87,8 +97,9 @@ with figure_area:
         )
         st.plotly_chart(figure, key="reconstruction")
         worst = order[:HEATMAP_ROWS]
+        which = "worst test samples" if spread == "worst first" else "test samples, best to worst"
         heatmap = figures.samples_heatmap(
             rec.clean[worst], rec.noisy[worst], rec.reconstructed[worst], dataset.feature_names, row_labels=worst,
-            title=f"The {len(worst)} worst test samples: clean | noisy | reconstructed | residual",
+            title=f"{len(worst)} {which}: clean | noisy | reconstructed | residual",
         )  # fmt: skip
         st.plotly_chart(heatmap, key="heatmap")

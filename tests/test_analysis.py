@@ -336,3 +336,15 @@ def test_vector_field_works_on_every_manifold_dataset():
         trained, _ = _train(config, dataset)
         points, displacement = analysis.vector_field(trained, dataset.X_train, grid_size=4)
         assert points.shape == (16, 2) and np.isfinite(displacement).all()
+
+
+def test_representative_samples_spread_from_the_best_to_the_worst():
+    from dae_core.analysis import Reconstruction
+
+    clean = np.zeros((11, 2))
+    errors = np.array([5, 0, 9, 1, 7, 3, 10, 2, 8, 4, 6], dtype=float)  # row i's error
+    noisy = clean.copy()
+    rebuilt = np.sqrt(errors)[:, None] * np.ones((1, 2))
+    rec = Reconstruction(clean, noisy, rebuilt, errors, None)
+    assert rec.representative(3).tolist() == [1, 0, 6]  # errors 0, 5 and 10: best, middle, worst
+    assert rec.representative(50).tolist() == np.argsort(errors).tolist()  # all of them, best first

@@ -63,11 +63,22 @@ def test_test_time_noise_is_independent_of_training_and_redraws_at_once(app):
     assert app.session_state.test_noise_level == 1.0
 
 
+def test_samples_across_the_range_first_and_worst_first_on_request(app):
+    """A fair first look: the best sample leads, not the worst; "worst first" shows where the model struggles."""
+    open_reconstructions(app)
+    table = app.dataframe[0]  # worst first
+    best, worst = int(table.value["test sample"].iloc[-1]), int(table.value["test sample"].iloc[0])
+    assert f"Test sample {best}:" in _title(app)
+    app.button_group(key="recon_samples").set_value("worst first").run()
+    assert f"Test sample {worst}:" in _title(app)
+    app.switch_page("pages/train.py").run()
+    app.switch_page("pages/reconstructions.py").run()
+    assert app.button_group(key="recon_samples").value == "worst first"  # the choice survives a page switch
+
+
 def test_choosing_a_row_shows_that_sample(app):
     open_reconstructions(app)
     table = app.dataframe[0]
-    worst = int(table.value["test sample"].iloc[0])
-    assert f"Test sample {worst}:" in _title(app)
     third = int(table.value["test sample"].iloc[2])
     app.session_state[table.key] = {"selection": {"rows": [2], "columns": [], "cells": []}}
     app.run()
