@@ -253,3 +253,9 @@ def vector_field(
             f"{trained.model.input_dim} features. Train on moons, circles or spiral."
         )
     return points, trained.denoise(points) - points
+
+
+def best_field(points: np.ndarray, X_train: np.ndarray, sigma: float) -> np.ndarray:
+    """(N, 2) E[x | x̃] − x̃ at each point: the step of the best possible denoiser of Gaussian noise of level
+    ``sigma`` for this data (the training points as the prior), to set beside a model's field."""
+    return metrics.posterior_mean(points, X_train, sigma) - np.asarray(points, np.float64)

@@ -585,13 +585,14 @@ def vector_field(
     data: np.ndarray | None = None,
     *,
     scale: float | None = None,
-    title: str = "Reconstruction vector field r(x) − x",
+    title: str = "The model's field r(x̃) − x̃",
     axis_titles: tuple[str, str] = PLANE_TITLES,
 ) -> go.Figure:
-    """Quiver plot of where the DAE moves each grid point, over an optional scatter of the data.
+    """Quiver plot of where a denoiser moves each grid point, over an optional scatter of the data.
 
-    ``scale=None`` shrinks all arrows alike so that 95% of them are shorter than the grid spacing (the
-    legend says by how much); ``scale=1.0`` draws the true displacement.
+    By default every arrow has the same length, so the direction reads everywhere, and each grid point's colour
+    gives the step's size (far from the data the pull is strong; sized by length, the arrows near the data would
+    shrink to dots). ``scale=1.0`` draws the true displacement instead, ``scale=s`` the displacement times s.
     """
     points = _as_rows(points, what="points", width=2)
     if points.size == 0:
@@ -603,24 +604,21 @@ def vector_field(
             f"{len(displacement)} displacements."
         )
     lengths = np.linalg.norm(displacement, axis=1)
-    if scale is None:
-        # The 95th percentile, not the maximum: far from the data the pull is strong, and sizing by the
-        # longest arrow would shrink the field near the data to dots.
-        typical = float(np.percentile(lengths, 95))
-        scale = min(1.0, 0.9 * _grid_spacing(points) / typical) if typical > 0 else 1.0
     traces = []
     if data is not None and len(data):
         data = _as_rows(data, what="data", width=2)
         traces.append(_points_trace(data, "data", SERIES_COLORS["clean"], 5, hoverinfo="skip"))
-    name = "r(x) − x" if scale == 1.0 else f"r(x) − x (×{scale:.2g})"
-    ends = points + scale * displacement
+    if scale is None:
+        unit = displacement / np.where(lengths > 0, lengths, 1.0)[:, None]
+        ends, name = points + 0.8 * _grid_spacing(points) * unit, "direction of the step"
+    else:
+        ends, name = points + scale * displacement, "r(x̃) − x̃" if scale == 1.0 else f"r(x̃) − x̃ (×{scale:.2g})"
     traces.append(_arrow_trace(points, ends, name=name, color=SERIES_COLORS["arrow"], head_size=6))
-    hover = "(%{x:.2f}, %{y:.2f})<br>|r(x) − x| = %{customdata:.3f}<extra></extra>"
-    traces.append(
-        _points_trace(
-            points, "grid point", SERIES_COLORS["noisy"], 3, customdata=lengths, hovertemplate=hover, showlegend=False
-        )
-    )
+    hover = "(%{x:.2f}, %{y:.2f})<br>step length %{customdata:.3f}<extra></extra>"
+    marker = {"color": lengths, "colorscale": "Viridis", "size": 6, "showscale": True,
+              "colorbar": {"title": {"text": "step length"}, "thickness": 12}}  # fmt: skip
+    traces.append({"type": "scatter", "x": points[:, 0], "y": points[:, 1], "mode": "markers", "marker": marker,
+                   "customdata": lengths, "hovertemplate": hover, "showlegend": False})  # fmt: skip
     return _figure(traces, title, *axis_titles, yaxis={"scaleanchor": "x", "scaleratio": 1})
 
 

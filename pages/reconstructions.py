@@ -86,6 +86,23 @@ with figure_area:
         scatter, field = st.columns(2)
         scatter.plotly_chart(figures.scatter_arrows(rec.clean, rec.noisy, rec.reconstructed), key="reconstruction")
         field.plotly_chart(figures.vector_field(points, displacement, data=dataset.X_train), key="vector_field")
+        if noise == "gaussian" and level > 0:  # the best possible denoiser is known for Gaussian noise
+            best, note = st.columns(2, vertical_alignment="center")
+            ideal = memo(
+                ("best field", shown.token[:2], level), lambda: analysis.best_field(points, dataset.X_train, level)
+            )
+            title = f"The best possible denoiser's field E[x | x̃] − x̃ (σ = {level:g})"
+            best.plotly_chart(figures.vector_field(points, ideal, data=dataset.X_train, title=title), key="best_field")
+            alignment = memo(
+                ("alignment", shown.token, level, seed),
+                lambda: metrics.field_alignment(rec.noisy, rec.reconstructed, dataset.X_train, level),
+            )
+            note.markdown(
+                f"**Field alignment {alignment:.2f}**: the mean cosine, over the noisy test points, between the "
+                "model's step and the best possible one, which averages the training points weighted by how likely "
+                "each is to have become the noisy point. 1: every step points the right way; 0: no better than a "
+                "random direction."
+            )
         clean, noisy, rebuilt = (
             f"({a[chosen, 0]:.2f}, {a[chosen, 1]:.2f})" for a in (rec.clean, rec.noisy, rec.reconstructed)
         )

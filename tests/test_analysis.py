@@ -300,6 +300,34 @@ def test_vector_field_is_the_displacement_on_a_grid_over_the_data(moons):
     np.testing.assert_allclose(displacement, trained.denoise(points) - points, atol=1e-6)
 
 
+def test_the_field_of_a_known_linear_model_is_its_analytic_value():
+    """A 2-2-2 model with identity activations: r(x) = D(Ex + b) + c, so r(x) − x = (DE − I)x + Db + c."""
+    import torch
+
+    from dae_core import RunConfig
+    from dae_core.data import Scaler
+    from dae_core.training import TrainedModel
+
+    config = RunConfig().replace(dataset="moons", hidden_dim=2, activation="identity", output_activation="identity")
+    E, b = np.array([[1.0, 0.5], [-0.2, 2.0]]), np.array([0.1, -0.3])
+    D, c = np.array([[0.3, 0.0], [0.4, -1.0]]), np.array([0.05, 0.2])
+    weights = {name: torch.tensor(value, dtype=torch.float32) for name, value in
+               {"encoder.0.weight": E, "encoder.0.bias": b, "decoder.0.weight": D, "decoder.0.bias": c}.items()}  # fmt: skip
+    scaler = Scaler("standard").fit(np.random.default_rng(0).normal(size=(20, 2)))
+    trained = TrainedModel.build(config, scaler, ["x", "y"], weights=weights)
+    data = np.array([[-1.0, -1.0], [1.0, 1.0]])
+    points, displacement = analysis.vector_field(trained, data, grid_size=3, margin=0.0)
+    expected = points @ (D @ E - np.eye(2)).T + D @ b + c
+    np.testing.assert_allclose(displacement, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_the_best_field_points_to_the_posterior_mean():
+    train = np.array([[0.0, 0.0], [2.0, 0.0]])
+    step = analysis.best_field(np.array([[0.5, 0.0], [1.0, 0.0]]), train, 1.0)
+    near, far = np.exp(-0.125), np.exp(-1.125)
+    np.testing.assert_allclose(step, [[2 * far / (near + far) - 0.5, 0.0], [0.0, 0.0]], atol=1e-12)  # 1.0: midway
+
+
 def test_vector_field_needs_2d_data(tabular):
     trained, dataset = tabular
     with pytest.raises(DataError) as error:

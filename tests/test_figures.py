@@ -276,21 +276,33 @@ def test_scatter_arrows_empty_and_not_2d():
     assert str(error.value) == "clean must be a (N, 2) array. Got shape (3, 3) instead."
 
 
-def test_vector_field_draws_scaled_arrows_on_the_grid():
+def test_vector_field_draws_arrows_of_one_length_coloured_by_the_step():
+    """The old arrows, scaled by the longest steps, were hard to read (×0.09 on moons): every arrow now has the
+    same length, 0.8 of the grid spacing, along its step, and its grid point's colour is the step's length."""
     xs, ys = np.meshgrid(np.linspace(0, 1, 3), np.linspace(0, 1, 3))
     points = np.stack([xs.ravel(), ys.ravel()], axis=1)  # spacing 0.5
-    displacement = -(points - 0.5)  # everything pulled to the centre, at most 0.5 long per axis
+    displacement = -(points - 0.5)  # everything pulled to the centre
+    displacement[4] = [0.0, 0.0]  # the centre does not move
     data = _rows(7, 2)
     fig = figures.vector_field(points, displacement, data)
-    assert [trace.name for trace in fig.data][:2] == ["data", fig.data[1].name]
-    assert fig.data[1].name.startswith("r(x) − x (×")
+    assert [trace.name for trace in fig.data][:2] == ["data", "direction of the step"]
     arrows = fig.data[1]
     heads = np.stack([arrows.x[1::3], arrows.y[1::3]], axis=1)
-    scale = (heads - points)[0, 0] / displacement[0, 0]
-    np.testing.assert_allclose(heads, points + scale * displacement)
-    assert np.percentile(np.linalg.norm(heads - points, axis=1), 95) == pytest.approx(0.45)
+    lengths = np.linalg.norm(heads - points, axis=1)
+    np.testing.assert_allclose(np.delete(lengths, 4), 0.4)  # 0.8 × 0.5, whatever the step's size
+    np.testing.assert_allclose(lengths[4], 0.0)
+    moving = np.delete(np.arange(9), 4)
+    cosines = np.sum((heads - points)[moving] * displacement[moving], axis=1) / (
+        lengths[moving] * np.linalg.norm(displacement[moving], axis=1)
+    )
+    np.testing.assert_allclose(cosines, 1.0)  # along the step
+    np.testing.assert_allclose(fig.data[2].marker.color, np.linalg.norm(displacement, axis=1))
+    assert fig.data[2].marker.colorbar.title.text == "step length"
+    assert fig.layout.title.text == "The model's field r(x̃) − x̃"
     true_size = figures.vector_field(points, displacement, scale=1.0)
-    assert [trace.name for trace in true_size.data][0] == "r(x) − x"
+    assert [trace.name for trace in true_size.data][0] == "r(x̃) − x̃"
+    np.testing.assert_allclose(np.stack([true_size.data[0].x[1::3], true_size.data[0].y[1::3]], axis=1),
+                               points + displacement)  # fmt: skip
     assert true_size.layout.yaxis.scaleanchor == "x"
 
 

@@ -1,6 +1,7 @@
 """Reconstructions: the right figure for each kind of data, test-time noise, and the per-sample error table."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -28,13 +29,14 @@ def test_without_a_model_it_says_what_to_do(app):
     [
         ({"dataset": "synthetic"}, {"reconstruction", "heatmap"}),
         ({"dataset": "digits", "epochs": 1}, {"reconstruction"}),
-        ({"dataset": "moons"}, {"reconstruction", "vector_field"}),
+        ({"dataset": "moons"}, {"reconstruction", "vector_field", "best_field"}),
     ],
     ids=["tabular", "digits", "2-D"],
 )
 def test_each_kind_of_data_gets_its_figures(app, settings, charts):
     open_reconstructions(app, **settings)
-    assert {key for key in ("reconstruction", "heatmap", "vector_field") if has_element(app, key)} == charts
+    drawn = {key for key in ("reconstruction", "heatmap", "vector_field", "best_field") if has_element(app, key)}
+    assert drawn == charts
     table = app.dataframe[0].value
     errors = table["reconstruction MSE"].to_numpy()
     assert np.all(errors[:-1] >= errors[1:])  # worst first
@@ -87,3 +89,11 @@ def test_choosing_a_row_shows_that_sample(app):
 
 def _title(app) -> str:
     return json.loads(app.get_by_key("reconstruction").proto.spec)["layout"]["title"]["text"]
+
+
+def test_2d_data_sets_the_model_s_field_beside_the_best_denoiser_s(app):
+    open_reconstructions(app, dataset="moons", noise_level=0.3)
+    [note] = [m.value for m in app.markdown if m.value.startswith("**Field alignment ")]
+    assert re.match(r"\*\*Field alignment -?\d\.\d\d\*\*: the mean cosine", note), note
+    app.selectbox(key="test_noise").set_value("masking").run()  # no closed form for masking: no best field
+    assert not has_element(app, "best_field") and has_element(app, "vector_field")
