@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from dae_core import DataConfig, RunConfig, share
+from dae_core import DataConfig, RunConfig, lessons, share
 from dae_core.config import (
     ACTIVATIONS,
     BOUNDS,
@@ -217,6 +217,8 @@ def settings_ui() -> RunConfig:
                 _draw(place, item, config)
         if section == "Data" and config.data.dataset == "csv" and "dataset" not in hidden:
             _csv_ui(config)
+        if section == "Data" and "dataset" not in hidden:
+            _preset_ui(config)
     preset = state.teaching.lesson.config if state.teaching.lesson else None
     st.button(
         "The lesson's settings" if preset else "Default settings",
@@ -230,6 +232,24 @@ def settings_ui() -> RunConfig:
     if state.form_error:
         st.error(f"{plain(state.form_error.message)}\n\nThe settings were not changed; fix the value above.")
     return config
+
+
+def _preset_ui(config: RunConfig) -> None:
+    """Offer the chosen dataset's preset, settings measured to show the effect, unless they are already set."""
+    preset = lessons.preset_for(config)
+    if preset is None or preset == config:
+        return
+    changed = share.to_query(preset, config)
+    label = DATASET_LABELS.get(config.data.dataset, config.data.dataset)
+    st.button(
+        f"Use the preset for {label}",
+        key="btn_preset",
+        on_click=set_config,
+        args=(preset,),
+        type="secondary",
+        icon=":material/auto_fix_high:",
+        help="Settings that show what a DAE does on this data: " + ", ".join(f"{k} {v}" for k, v in changed.items()),
+    )
 
 
 def _csv_upload_changed() -> None:

@@ -241,3 +241,16 @@ def test_a_finished_run_gets_a_verdict_in_words(app):
     verdicts = [m.value for m in app.markdown if m.value.startswith("**Verdict:** ")]
     history = current_job(app).snapshot().history
     assert verdicts == [f"**Verdict:** {records.verdict(history, len(history))}"]
+
+
+def test_choosing_a_dataset_offers_its_preset(app):
+    from dae_core.lessons import preset_for
+
+    app.switch_page("pages/train.py").run()
+    set_settings(app, dataset="moons")
+    button = app.button(key="btn_preset")
+    assert button.label == "Use the preset for moons (2-D)" and "hidden_layers 64,64" in button.help
+    button.click().run()
+    assert current_settings(app) == preset_for(RunConfig().replace(dataset="moons"))
+    assert not has_element(app, "btn_preset")  # nothing left to offer
+    assert app.number_input(key="w_hidden_dim").value == 2 and app.text_input(key="w_hidden_layers").value == "64,64"
