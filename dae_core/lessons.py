@@ -8,10 +8,12 @@ in the steps are those measurements (``tests/test_lessons.py`` checks the claims
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .config import RunConfig
 from .errors import ConfigError
+from .records import EpochRecord
 
 DATA_SETTINGS = ("dataset", "n_samples", "n_features", "data_seed", "csv_path", "label_column")
 TRAINING_DETAILS = ("loss", "optimizer", "weight_decay", "batch_size", "patience", "seed", "device",
@@ -30,6 +32,19 @@ class Lesson:
     hide: tuple[str, ...] = ()  # RunConfig fields the lesson's Train page does not show
     sweep: dict[str, list] = field(default_factory=dict)  # the lists of `sweep --lesson SLUG`, for lessons that compare
     probe: bool = False  # its sweep reports linear-probe accuracy of the codes
+    cues: tuple[tuple[str, str], ...] = ()  # (when, what to do now), see ``cue``; the last that holds is shown
+
+    def cue(self, history: Sequence[EpochRecord], finished: bool) -> str | None:
+        """What to look at or do now, given the run so far. ``when`` is one of WHEN."""
+        last = history[-1] if history else None
+        holds = {
+            "beats identity": last is not None and last.test_mse < last.identity_mse,
+            "beats both": last is not None and last.test_mse < min(last.identity_mse, last.pca_mse),
+            "loses to identity": last is not None and last.test_mse >= last.identity_mse and len(history) > 5,
+            "finished": finished,
+        }
+        said = [text for when, text in self.cues if holds[when]]
+        return said[-1] if said else None
 
     def to_dict(self) -> dict:
         return {
@@ -65,6 +80,14 @@ LESSONS = {
                 "and the identity line jumps while the model's error rises much less.",
             ),
             hide=DATA_SETTINGS + TRAINING_DETAILS,
+            cues=(
+                ("beats both", "The test curve is below both dashed lines: the model now beats both baselines."),
+                (
+                    "finished",
+                    "Done. Open **Reconstructions** to see the digits it filled in, then come back and "
+                    "raise the noise level to 0.7.",
+                ),
+            ),  # fmt: skip
         ),
         Lesson(
             "tutorial",
@@ -81,6 +104,19 @@ LESSONS = {
                 "the model beats it.",
             ),
             hide=DATA_SETTINGS + TRAINING_DETAILS,
+            cues=(
+                (
+                    "loses to identity",
+                    "The test curve stays above the identity line: with noise this mild, "
+                    "returning the noisy input is hard to beat.",
+                ),
+                (
+                    "beats identity",
+                    "The test curve has crossed the identity line: with this much noise the model "
+                    "wins. Open Reconstructions to see how.",
+                ),
+                ("finished", "Done. Now raise the noise level to 1.0 and press Train: watch the identity line jump."),
+            ),  # fmt: skip
         ),
         Lesson(
             "manifold",
@@ -98,6 +134,16 @@ LESSONS = {
                 "Try a **code size** of 1 and train again: the points collapse onto one curve, which looks tidy but "
                 "loses to the identity.",
             ),
+            cues=(
+                (
+                    "beats identity",
+                    "The test curve has crossed the identity line: the model moves noisy points closer to the moons.",
+                ),
+                (
+                    "finished",
+                    "Done. Open **Reconstructions** and compare the model's field with the best possible denoiser's.",
+                ),
+            ),  # fmt: skip
             hide=("n_features", "csv_path", "label_column", *TRAINING_DETAILS),
         ),
         Lesson(

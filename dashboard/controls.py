@@ -115,6 +115,10 @@ def live_frame() -> None:
     snapshot = runs.redraw_if_changed(run)
     st.caption(f"Run {records.run_name(run.serial, snapshot.settings)}")
     progress_ui(snapshot)
+    chosen = lab().teaching.lesson
+    now = chosen.cue(snapshot.history, snapshot.finished) if chosen else None
+    if now:  # the lesson reacts to the run, redrawn with it
+        st.info(now, icon=":material/school:")
     if snapshot.finished and snapshot.history:
         st.markdown(f"**Verdict:** {records.verdict(snapshot.history, snapshot.weights_epoch)}")
     shows = (snapshot.epoch, len(snapshot.events))

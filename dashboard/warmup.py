@@ -28,8 +28,6 @@ def preload() -> None:
     training workers start and warm up meanwhile. Later calls return at once."""
     if _preloaded.is_set():
         return
-    import pandas  # noqa: F401  before plotly, whose optional-import helper takes a half-imported pandas from another thread
-
     from dae_core import figures
     from dae_core.job import JobSlots, TrainingJob
 
@@ -56,6 +54,9 @@ def _warm_up() -> None:
 @st.cache_resource(show_spinner=False)
 def warm_up() -> threading.Thread:
     """Once per server, in a background thread: :func:`preload`, unless the server's start has done it."""
+    import pandas  # noqa: F401  here, not in the thread: plotly's optional-import helper would take a pandas
+    # that the other thread is halfway through importing (AttributeError: partially initialized module 'pandas')
+
     thread = threading.Thread(target=_warm_up, name="dae-warm-up", daemon=True)
     thread.start()
     return thread

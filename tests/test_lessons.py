@@ -8,6 +8,7 @@ from dae_core import ConfigError, RunConfig
 from dae_core.cli import main
 from dae_core.config import FIELD_SECTION
 from dae_core.lessons import LESSONS, lesson
+from dae_core.records import EpochRecord
 
 
 def run(capsys, *argv):
@@ -70,3 +71,18 @@ def test_the_features_sweep_reports_probe_accuracy_per_level_and_for_raw_feature
     assert all(0.1 < r["probe_accuracy"] <= 1 for r in report["runs"])  # ten digits: chance is about 0.1
     assert 0.9 < report["raw_probe_accuracy"] <= 1
     assert out[-2].startswith("Linear probe accuracy of the codes, by training noise level: 0: ")
+
+
+def _epoch(epoch: int, test_mse: float) -> EpochRecord:
+    return EpochRecord(epoch, test_mse, test_mse, 0.5, 0.4, 0.1, 1000.0, 1e-3, 0.2)
+
+
+def test_a_lesson_reacts_to_the_run():
+    tutorial = lesson("tutorial")
+    assert tutorial.cue([], finished=False) is None
+    losing = [_epoch(e, 0.9) for e in range(1, 8)]
+    assert tutorial.cue(losing, finished=False).startswith("The test curve stays above the identity line")
+    crossed = [*losing, _epoch(8, 0.45)]
+    assert tutorial.cue(crossed, finished=False).startswith("The test curve has crossed the identity line")
+    assert tutorial.cue(crossed, finished=True).startswith("Done. Now raise the noise level to 1.0")
+    assert lesson("denoise").cue([_epoch(1, 0.3)], finished=False).startswith("The test curve is below both")

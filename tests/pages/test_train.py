@@ -32,6 +32,7 @@ def test_train_page_loads_with_controls_and_an_empty_chart(app):
         "Step": False,
         "Stop": True,
         "Reset": True,
+        "Use the preset for synthetic (tabular)": False,
         "Default settings": False,
     }
     assert has_element(app, "loss")
