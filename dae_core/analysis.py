@@ -259,3 +259,31 @@ def best_field(points: np.ndarray, X_train: np.ndarray, sigma: float) -> np.ndar
     """(N, 2) E[x | x̃] − x̃ at each point: the step of the best possible denoiser of Gaussian noise of level
     ``sigma`` for this data (the training points as the prior), to set beside a model's field."""
     return metrics.posterior_mean(points, X_train, sigma) - np.asarray(points, np.float64)
+
+
+def flow(trained: TrainedModel, start: np.ndarray, steps: int) -> list[np.ndarray]:
+    """Iterate x ← r(x) from ``start`` (N, D scaled rows): the points after 0, 1, ..., ``steps`` steps.
+
+    A DAE's reconstruction moves points toward where the data is dense, so repeated, it carries random points
+    onto the data (Alain & Bengio, 2014): the flow of the lesson on manifolds.
+    """
+    if isinstance(steps, bool) or not isinstance(steps, int) or not 0 <= steps <= 1000:
+        raise DataError(f"The 'steps' parameter of flow must be an int in [0, 1000]. Got {steps!r} instead.")
+    path = [_check_rows(trained, start, "flow's start")]
+    for _ in range(steps):
+        path.append(trained.denoise(path[-1]))
+    return path
+
+
+def random_points(X_scaled: np.ndarray, count: int = 300, seed: int = 0, margin: float = 0.25) -> np.ndarray:
+    """(count, D) points drawn uniformly over the data's bounding box (+ ``margin``): where a flow starts."""
+    X = np.asarray(X_scaled, np.float64)
+    low, high = X.min(axis=0) - margin, X.max(axis=0) + margin
+    return np.random.default_rng(seed).uniform(low, high, size=(count, X.shape[1])).astype(np.float32)
+
+
+def distance_to_data(points: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """(N,) distance from each point to its nearest row of ``X``."""
+    points, X = np.asarray(points, np.float64), np.asarray(X, np.float64)
+    squared = np.sum(points**2, axis=1)[:, None] - 2 * points @ X.T + np.sum(X**2, axis=1)[None, :]
+    return np.sqrt(np.maximum(squared.min(axis=1), 0.0))

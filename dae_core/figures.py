@@ -579,6 +579,26 @@ def scatter_arrows(
     return _figure(traces, title, *axis_titles, yaxis={"scaleanchor": "x", "scaleratio": 1})
 
 
+def flow_plot(
+    data: np.ndarray,
+    start: np.ndarray,
+    now: np.ndarray,
+    steps: int,
+    *,
+    axis_titles: tuple[str, str] = PLANE_TITLES,
+) -> go.Figure:
+    """Points carried by the flow x ← r(x): where they started, faint, and where ``steps`` steps took them,
+    over the data."""
+    data, start, now = (_as_rows(a, what=what, width=2) for a, what in ((data, "data"), (start, "start"), (now, "now")))
+    title = f"The flow x ← r(x) after {steps} step{'s' if steps != 1 else ''}: random points settle on the data"
+    traces = [
+        _points_trace(data, "data", SERIES_COLORS["clean"], 5, hoverinfo="skip"),
+        _points_trace(start, "start", SERIES_COLORS["noisy"], 4, hoverinfo="skip", opacity=0.35),
+        _points_trace(now, f"after {steps} step{'s' if steps != 1 else ''}", SERIES_COLORS["reconstructed"], 6),
+    ]
+    return _figure(traces, title, *axis_titles, yaxis={"scaleanchor": "x", "scaleratio": 1})
+
+
 def vector_field(
     points: np.ndarray,
     displacement: np.ndarray,

@@ -9,6 +9,7 @@ from dashboard.widgets import memo, metric_row, remembered
 
 SHOWN_IMAGES = 8  # the chosen digit and the next worst ones
 HEATMAP_ROWS = 30
+FLOW_STEPS = 20  # the flow slider's range, all computed at once
 COLUMNS = {"index": "test sample", "mse": "reconstruction MSE", "noisy_mse": "noisy-input MSE", "psnr_db": "PSNR (dB)"}
 
 frame.page(
@@ -103,6 +104,18 @@ with figure_area:
                 "each is to have become the noisy point. 1: every step points the right way; 0: no better than a "
                 "random direction."
             )
+        steps = st.slider(
+            "Flow steps",
+            0,
+            FLOW_STEPS,
+            help="Start from random points and apply the model again and again, x ← r(x): a DAE carries them onto "
+            "the data.",
+            **remembered("flow_steps", 5),
+        )
+        path = memo(
+            ("flow", shown.token), lambda: analysis.flow(trained, analysis.random_points(dataset.X_train), FLOW_STEPS)
+        )
+        st.plotly_chart(figures.flow_plot(dataset.X_train, path[0], path[steps], steps), key="flow")
         clean, noisy, rebuilt = (
             f"({a[chosen, 0]:.2f}, {a[chosen, 1]:.2f})" for a in (rec.clean, rec.noisy, rec.reconstructed)
         )

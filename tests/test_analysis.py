@@ -376,3 +376,30 @@ def test_representative_samples_spread_from_the_best_to_the_worst():
     rec = Reconstruction(clean, noisy, rebuilt, errors, None)
     assert rec.representative(3).tolist() == [1, 0, 6]  # errors 0, 5 and 10: best, middle, worst
     assert rec.representative(50).tolist() == np.argsort(errors).tolist()  # all of them, best first
+
+
+# --- flow ------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def manifold():
+    from dae_core.lessons import lesson
+
+    return _train(lesson("manifold").config.replace(epochs=150))
+
+
+def test_flow_steps_carry_random_points_onto_the_data(manifold):
+    trained, dataset = manifold
+    low, high = dataset.X_train.min(axis=0), dataset.X_train.max(axis=0)
+    start = np.random.default_rng(0).uniform(low, high, size=(200, 2))
+    path = analysis.flow(trained, start, steps=5)
+    assert len(path) == 6 and np.allclose(path[0], start)
+    distance = [float(np.mean(analysis.distance_to_data(points, dataset.X_train))) for points in path]
+    # each early step brings them closer; once settled on the model's curve they stay (within noise)
+    assert distance[1] < distance[0] and distance[2] < distance[1] and distance[3] < distance[2], distance
+    assert distance[-1] < 0.25 * distance[0], distance
+
+
+def test_flow_checks_its_steps(manifold):
+    trained, _ = manifold
+    with pytest.raises(DataError) as error:
+        analysis.flow(trained, np.zeros((3, 2)), steps=-1)
+    assert str(error.value) == "The 'steps' parameter of flow must be an int in [0, 1000]. Got -1 instead."

@@ -373,3 +373,12 @@ def test_filter_heatmap_is_units_by_features():
     assert heatmap.zmid == 0 and heatmap.zmax == pytest.approx(np.abs(weights).max())
     assert _titles(fig) == ("Encoder first-layer weights", "input feature", "hidden unit")
     assert _messages(figures.filter_heatmap(np.zeros((0, 4)), list("abcd"))) == ["No weights to show."]
+
+
+def test_flow_plot_shows_the_data_the_start_and_where_the_points_went():
+    data, start, now = _rows(20, 2), _rows(10, 2), _rows(10, 2) * 0.5
+    fig = figures.flow_plot(data, start, now, steps=3)
+    assert [trace.name for trace in fig.data] == ["data", "start", "after 3 steps"]
+    np.testing.assert_allclose(np.stack([fig.data[2].x, fig.data[2].y], axis=1), now)
+    assert fig.layout.title.text == "The flow x ← r(x) after 3 steps: random points settle on the data"
+    assert figures.flow_plot(data, start, start, steps=1).data[2].name == "after 1 step"
