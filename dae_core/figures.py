@@ -658,10 +658,12 @@ def latent_scatter(
     *,
     title: str | None = None,
     max_classes: int = 20,
+    ids: np.ndarray | None = None,
 ) -> go.Figure:
     """Codes projected to 2-D: one colour and legend entry per class, or a colour bar for many labels.
 
-    ``hover`` gives one line of text per point (e.g. "test #12 · label 3 · MSE 0.041").
+    ``hover`` gives one line of text per point (e.g. "test #12 · label 3 · MSE 0.041"); ``ids`` (one per point,
+    say the test row) ride along as each point's ``customdata``, so a selected point says which row it is.
     """
     title = title or f"Latent space: {method} of the codes"
     axis_titles = (f"{method} 1 (arbitrary units)", f"{method} 2 (arbitrary units)")
@@ -671,9 +673,10 @@ def latent_scatter(
     n = len(projection)
     text = np.asarray([str(h) for h in hover] if hover is not None else [f"#{i}" for i in range(n)], dtype=object)
     common = {"hovertemplate": "%{text}<extra>%{fullData.name}</extra>"}
+    ids = np.arange(n) if ids is None else np.asarray(ids)
     classes = None if labels is None else np.unique(np.asarray(labels))
     if labels is None:
-        traces = [_points_trace(projection, "codes", PALETTE[0], 6, text=text, **common)]
+        traces = [_points_trace(projection, "codes", PALETTE[0], 6, text=text, customdata=ids, **common)]
     elif len(classes) <= max_classes and _is_discrete(classes):
         labels = np.asarray(labels)
         traces = [
@@ -683,6 +686,7 @@ def latent_scatter(
                 PALETTE[i % len(PALETTE)],
                 6,
                 text=text[labels == label],
+                customdata=ids[labels == label],
                 **common,
             )
             for i, label in enumerate(classes)
@@ -696,7 +700,7 @@ def latent_scatter(
             "opacity": 0.8,
             "colorbar": {"title": {"text": "label"}, "thickness": 12},
         }
-        traces = [_points_trace(projection, "codes", PALETTE[0], 6, text=text, **common)]
+        traces = [_points_trace(projection, "codes", PALETTE[0], 6, text=text, customdata=ids, **common)]
         traces[0]["marker"] = marker
     return _figure(
         traces,

@@ -1,5 +1,9 @@
 """Latent space: the projected codes coloured by label, and the linear probe against the raw input."""
 
+import base64
+import json
+
+import numpy as np
 from app_driver import has_element, train
 
 
@@ -26,3 +30,19 @@ def test_tsne_projection_draws_too(app):
     app.radio(key="latent_method").set_value("t-SNE").run()
     assert not app.exception and not app.error
     assert has_element(app, "latent")
+
+
+def test_clicking_a_point_shows_that_sample(app):
+    """The linked view: a selected code shows its sample's original, noisy input and reconstruction."""
+    train(app, dataset="digits", epochs=2)
+    app.switch_page("pages/latent.py").run()
+    assert not has_element(app, "latent_sample")
+    spec = json.loads(app.get_by_key("latent").proto.spec)
+    ids = spec["data"][1]["customdata"]  # a NumPy array travels base64-packed
+    sample = int(np.frombuffer(base64.b64decode(ids["bdata"]), dtype=ids["dtype"])[0])  # the second class's first
+    app.session_state["latent"] = {"selection": {"points": [{"customdata": sample}], "point_indices": [0],
+                                                 "box": [], "lasso": []}}  # fmt: skip
+    app.run()
+    assert not app.exception
+    title = json.loads(app.get_by_key("latent_sample").proto.spec)["layout"]["title"]["text"]
+    assert title == f"Test sample {sample}: original, noisy (gaussian 0.2) and reconstructed"
