@@ -20,6 +20,8 @@ MAX_KEY_CHARS = 40  # longer than any setting's name
 MAX_VALUE_CHARS = 200  # no setting needs more; a longer value is refused without being parsed or echoed
 CSV_PLACEHOLDER = "TABLE.csv"  # shown in the command when the table's name is unknown
 TEACHING_KEYS = ("lesson", "hide")  # a teacher's link: see Teaching
+VIEW_KEYS = ("test_noise", "test_noise_level", "test_noise_seed", "projection")  # page state: see PageViews
+PROJECTIONS = {"pca": "PCA", "tsne": "t-SNE"}  # Latent space's projection, as a link names it
 
 
 def to_query(config: RunConfig, base: RunConfig | None = None) -> dict[str, str]:
@@ -62,6 +64,59 @@ def teaching_from_query(params: Mapping[str, str]) -> tuple[Teaching, list[str]]
     return Teaching(chosen, tuple(name for name in FIELD_SECTION if name in wanted)), messages
 
 
+@dataclass(frozen=True)
+class PageViews:
+    """Page state a link restores: Reconstructions' test noise and Latent space's projection."""
+
+    test_noise: tuple[str, float, int] | None = None  # (type, level, seed)
+    projection: str | None = None  # "PCA" or "t-SNE"
+
+    def to_query(self) -> dict[str, str]:
+        query = {}
+        if self.test_noise is not None:
+            noise, level, seed = self.test_noise
+            query |= {"test_noise": noise, "test_noise_level": f"{level:g}"} | (
+                {"test_noise_seed": str(seed)} if seed else {}
+            )
+        if self.projection is not None and self.projection != "PCA":
+            query["projection"] = next(key for key, name in PROJECTIONS.items() if name == self.projection)
+        return query
+
+
+def views_from_query(params: Mapping[str, str]) -> tuple[PageViews, list[str]]:
+    """The page state a link names, plus one message per part that was not used."""
+    from .config import NOISE_TYPES, noise_level_range
+
+    messages, test_noise, projection = [], None, None
+    text = {key: _last(params[key])[:MAX_VALUE_CHARS] for key in VIEW_KEYS if key in params}
+    if "test_noise" in text or "test_noise_level" in text or "test_noise_seed" in text:
+        noise = text.get("test_noise", "gaussian")
+        try:
+            if noise not in NOISE_TYPES:
+                raise ValueError(f"'{noise}' is not a noise type; use one of {', '.join(NOISE_TYPES)}")
+            low, high = noise_level_range(noise)
+            level = float(text.get("test_noise_level", "0.2"))
+            if not low <= level <= high:
+                raise ValueError(f"a {noise} test noise level is between {low:g} and {high:g}, not {level:g}")
+            seed = int(text.get("test_noise_seed", "0"))
+            if not 0 <= seed <= 10_000:
+                raise ValueError(f"the test noise seed is between 0 and 10000, not {seed}")
+            test_noise = (noise, level, seed)
+        except ValueError as exc:
+            reason = (
+                str(exc)
+                if "could not convert" not in str(exc) and "invalid literal" not in str(exc)
+                else ("the level must be a number and the seed a whole number")
+            )
+            messages.append(f"The link's test noise was ignored: {reason}. Reconstructions uses the training noise.")
+    if "projection" in text:
+        if text["projection"] in PROJECTIONS:
+            projection = PROJECTIONS[text["projection"]]
+        else:
+            messages.append(f"Link parameter 'projection' was ignored: use {' or '.join(PROJECTIONS)}.")
+    return PageViews(test_noise, projection), messages
+
+
 def _last(value) -> str:
     return str(value[-1] if isinstance(value, list) else value)
 
@@ -79,7 +134,7 @@ def config_from_query(params: Mapping[str, str], base: RunConfig | None = None) 
     kept: dict[str, str] = {}
     messages = []
     for key, text in params.items():
-        if key in TEACHING_KEYS:
+        if key in TEACHING_KEYS or key in VIEW_KEYS:
             continue
         text = text[-1] if isinstance(text, list) else str(text)
         if len(key) > MAX_KEY_CHARS:

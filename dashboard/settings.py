@@ -125,10 +125,15 @@ def set_config(config: RunConfig) -> None:
 
 def link_query() -> dict[str, str]:
     """The current settings as a link's parameters: the lesson and hidden settings first, then what differs from
-    the lesson's preset (or from the defaults)."""
-    teaching = lab().teaching
+    the lesson's preset (or from the defaults), then the page state (a chosen test noise, a t-SNE projection)."""
+    state = lab()
+    teaching, chosen = state.teaching, state.test_noise
     preset = teaching.lesson.config if teaching.lesson else None
-    return teaching.to_query() | share.to_query(lab().config, preset)
+    own_noise = chosen is not None and ((chosen.noise, chosen.noise_level) != chosen.follows or chosen.seed != 0)
+    views = share.PageViews(
+        (chosen.noise, chosen.noise_level, chosen.seed) if own_noise else None, state.views.get("latent_method")
+    )
+    return teaching.to_query() | share.to_query(state.config, preset) | views.to_query()
 
 
 def sync_link() -> None:

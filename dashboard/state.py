@@ -100,10 +100,17 @@ def lab() -> Lab:
         teaching, teaching_messages = share.teaching_from_query(params)
         preset = teaching.lesson.config if teaching.lesson else None
         config, messages = share.config_from_query(params, preset)
-        st.session_state[KEY] = Lab(
+        views, view_messages = share.views_from_query(params)
+        state = Lab(
             config=config,
-            link_messages=teaching_messages + messages,
+            link_messages=teaching_messages + messages + view_messages,
             teaching=teaching,
             start_on_arrival=teaching.lesson is not None,  # a lesson's link lands in it with training started
         )
+        if views.test_noise is not None:  # chosen for the run these settings train
+            follows = (config.noise.noise, float(config.noise.noise_level))
+            state.test_noise = TestNoise(*views.test_noise, follows=follows)
+        if views.projection is not None:
+            state.views["latent_method"] = views.projection
+        st.session_state[KEY] = state
     return st.session_state[KEY]
