@@ -7,13 +7,18 @@ another here; the choice lives in the session's state, so it survives a visit to
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from dae_core import RunConfig
+from dae_core import RunConfig, analysis, figures
 from dae_core.config import NOISE_LABELS, NOISE_TYPES, noise_level_range, noise_level_within
 
 from .state import TestNoise, lab
+from .widgets import memo
+
+if TYPE_CHECKING:
+    from .runs import Shown
 
 TEST_NOISE_KEYS = {"noise": "test_noise", "noise_level": "test_noise_level", "seed": "test_noise_seed"}
 
@@ -50,3 +55,22 @@ def test_noise_ui(training: RunConfig) -> TestNoise:
         on_change=_test_noise_changed, args=("seed",),
     )  # fmt: skip
     return chosen
+
+
+def sample_ui(shown: Shown, index: int, key: str = "latent_sample") -> None:
+    """Test sample ``index`` under the noise its model trained with: original, noisy input and reconstruction, as
+    a row of images for image data and as curves over the features otherwise."""
+    trained, dataset, noise = shown.trained, shown.dataset, shown.settings.noise
+    rec = memo(
+        ("reconstruct", shown.token, noise.noise, noise.noise_level, 0),
+        lambda: analysis.reconstruct(trained, dataset.X_test, noise.noise, noise.noise_level, 0,
+                                     low=dataset.low, high=dataset.high, clip=dataset.bounded),
+    )  # fmt: skip
+    title = f"Test sample {index}: original, noisy ({noise.noise} {noise.noise_level:g}) and reconstructed"
+    if dataset.image_shape:
+        view = figures.image_grid(rec.clean[[index]], rec.noisy[[index]], rec.reconstructed[[index]],
+                                  dataset.image_shape, labels=[index], pixel_size=10, title=title)  # fmt: skip
+    else:
+        view = figures.sample_comparison(rec.clean[index], rec.noisy[index], rec.reconstructed[index],
+                                         dataset.feature_names, title=title)  # fmt: skip
+    st.plotly_chart(view, key=key)

@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from dae_core import analysis, figures
-from dashboard import frame, runs
+from dashboard import evaluation, frame, runs
 from dashboard.widgets import memo, metric_row, remembered
 
 frame.page(
@@ -39,22 +39,8 @@ figure = figures.latent_scatter(projection, labels=labels, hover=hover, method=m
 event = st.plotly_chart(figure, key="latent", on_select="rerun", selection_mode="points")
 picked = [point.get("customdata") for point in (event or {}).get("selection", {}).get("points", [])]
 picked = [int(i[0] if isinstance(i, list) else i) for i in picked if i is not None]
-if picked:  # the linked view: the chosen sample, as the model sees and rebuilds it
-    chosen = picked[0]
-    noise = shown.settings.noise
-    rec = memo(
-        ("reconstruct", shown.token, noise.noise, noise.noise_level, 0),
-        lambda: analysis.reconstruct(trained, dataset.X_test, noise.noise, noise.noise_level, 0,
-                                     low=dataset.low, high=dataset.high, clip=dataset.bounded),
-    )  # fmt: skip
-    title = f"Test sample {chosen}: original, noisy ({noise.noise} {noise.noise_level:g}) and reconstructed"
-    if dataset.image_shape:
-        view = figures.image_grid(rec.clean[[chosen]], rec.noisy[[chosen]], rec.reconstructed[[chosen]],
-                                  dataset.image_shape, labels=[chosen], pixel_size=10, title=title)  # fmt: skip
-    else:
-        view = figures.sample_comparison(rec.clean[chosen], rec.noisy[chosen], rec.reconstructed[chosen],
-                                         dataset.feature_names, title=title)  # fmt: skip
-    st.plotly_chart(view, key="latent_sample")
+if picked:
+    evaluation.sample_ui(shown, picked[0])  # the linked view: the chosen sample, as the model sees and rebuilds it
 else:
     st.caption("Click a point to see that sample: its original, the noisy input and the reconstruction.")
 
