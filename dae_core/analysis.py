@@ -284,6 +284,4 @@ def random_points(X_scaled: np.ndarray, count: int = 300, seed: int = 0, margin:
 
 def distance_to_data(points: np.ndarray, X: np.ndarray) -> np.ndarray:
     """(N,) distance from each point to its nearest row of ``X``."""
-    points, X = np.asarray(points, np.float64), np.asarray(X, np.float64)
-    squared = np.sum(points**2, axis=1)[:, None] - 2 * points @ X.T + np.sum(X**2, axis=1)[None, :]
-    return np.sqrt(np.maximum(squared.min(axis=1), 0.0))
+    return np.sqrt(np.maximum(metrics.squared_distances(points, X).min(axis=1), 0.0))

@@ -87,16 +87,19 @@ def pca_mse(X_train_clean: np.ndarray, X_test_noisy: np.ndarray, X_test_clean: n
     return PCABaseline(n_components).fit(X_train_clean).mse(X_test_noisy, X_test_clean)
 
 
+def squared_distances(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """(len(A), len(B)) squared Euclidean distances between the rows of A and of B, in float64."""
+    A, B = np.asarray(A, np.float64), np.asarray(B, np.float64)
+    return np.sum(A**2, axis=1)[:, None] - 2 * A @ B.T + np.sum(B**2, axis=1)[None, :]
+
+
 def posterior_mean(X_noisy: np.ndarray, X_train_clean: np.ndarray, sigma: float) -> np.ndarray:
     """(N, D) E[x | x̃] for each noisy row under Gaussian noise of level ``sigma``, with the clean training rows as
     the prior: their mean weighted by exp(−‖x̃ − xᵢ‖² / 2σ²), the best possible denoiser for this data."""
     X_train = np.asarray(X_train_clean, np.float64)
-    squared = np.sum(X_train**2, axis=1)
     out = np.empty((len(X_noisy), X_train.shape[1]))
     for rows in _chunks(len(X_noisy)):
-        noisy = np.asarray(X_noisy[rows], np.float64)
-        distance = np.sum(noisy**2, axis=1)[:, None] - 2 * noisy @ X_train.T + squared[None, :]
-        logits = -distance / (2 * sigma**2)
+        logits = -squared_distances(X_noisy[rows], X_train) / (2 * sigma**2)
         weights = np.exp(logits - logits.max(axis=1, keepdims=True))
         out[rows] = weights @ X_train / weights.sum(axis=1, keepdims=True)
     return out

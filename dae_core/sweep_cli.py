@@ -40,11 +40,13 @@ def run_sweep(args: argparse.Namespace) -> int:
     use_torch_threads(args.threads or Limits().torch_threads)
 
     if args.scheduler or (args.jobs and args.jobs > 1):
+        dataset = _dataset_loader(table)  # here, for the scalers and the probes; the workers load their own
         start = time.perf_counter()  # the workers load the data: it counts
         spread = _on_dask if args.scheduler else _in_processes
-        runs = spread(configs, table, args.scheduler if args.scheduler else args.jobs)
+        runs = spread(configs, dataset, table, args.scheduler if args.scheduler else args.jobs)
     else:
         sweep = Sweep(configs).prepare()  # data and models built before the clock starts, as `train` does
+        dataset = sweep.dataset
         start = time.perf_counter()
         runs = _here(sweep)
     sweep_seconds = time.perf_counter() - start
@@ -58,7 +60,7 @@ def run_sweep(args: argparse.Namespace) -> int:
             io.save(run.trained, saved[number - 1])
         print(f"Saved {len(runs)} models to {args.save}")
     print(table_text(runs))
-    probes = _probes(runs, table) if chosen is not None and chosen.probe else None
+    probes = _probes(runs, dataset) if chosen is not None and chosen.probe else None
     if probes is not None:
         codes = ", ".join(f"{run.config.noise.noise_level:g}: {p['code_accuracy']:.3f}" for run, p in zip(runs, probes))
         print(f"Linear probe accuracy of the codes, by training noise level: {codes}; "
@@ -117,7 +119,21 @@ def _here(sweep: Sweep) -> list[SweepRun]:
     return sweep.runs
 
 
-def _in_processes(configs: list[RunConfig], table: bytes | None, jobs: int) -> list[SweepRun]:
+def _dataset_loader(table: bytes | None):
+    """``config -> Dataset``, loading each distinct ``DataConfig`` once (``Sweep.dataset`` does the same)."""
+    from .data import load_dataset
+
+    loaded = {}
+
+    def dataset(config: RunConfig):
+        if config.data not in loaded:
+            loaded[config.data] = load_dataset(config.data, table)
+        return loaded[config.data]
+
+    return dataset
+
+
+def _in_processes(configs: list[RunConfig], dataset, table: bytes | None, jobs: int) -> list[SweepRun]:
     import concurrent.futures
     import multiprocessing
 
@@ -125,10 +141,10 @@ def _in_processes(configs: list[RunConfig], table: bytes | None, jobs: int) -> l
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(min(jobs, len(groups)), mp_context=context) as pool:
         futures = [pool.submit(train_group, [configs[i] for i in members], table) for members in groups]
-        return _assemble(configs, groups, [future.result() for future in futures], table)
+        return _assemble(configs, groups, [future.result() for future in futures], dataset)
 
 
-def _on_dask(configs: list[RunConfig], table: bytes | None, address: str) -> list[SweepRun]:
+def _on_dask(configs: list[RunConfig], dataset, table: bytes | None, address: str) -> list[SweepRun]:
     try:
         from distributed import Client
     except ImportError:
@@ -146,25 +162,22 @@ def _on_dask(configs: list[RunConfig], table: bytes | None, address: str) -> lis
     with client:
         futures = [client.submit(train_group, [configs[i] for i in members], table, pure=False) for members in groups]
         payloads = client.gather(futures)
-    return _assemble(configs, groups, payloads, table)
+    return _assemble(configs, groups, payloads, dataset)
 
 
-def _assemble(configs, groups, payloads, table) -> list[SweepRun]:
+def _assemble(configs, groups, payloads, dataset) -> list[SweepRun]:
     """Sweep runs from the plain data each group sent back, in the order of ``configs``."""
     import torch
 
-    from .data import load_dataset
     from .training import TrainedModel
 
-    datasets, runs = {}, [None] * len(configs)
+    runs = [None] * len(configs)
     for number, (members, payload) in enumerate(zip(groups, payloads)):
         for index, member in zip(members, payload):
             config = configs[index]
-            if config.data not in datasets:
-                datasets[config.data] = load_dataset(config.data, table)
             trained = TrainedModel.of_dataset(
                 config,
-                datasets[config.data],
+                dataset(config),
                 weights={name: torch.from_numpy(array) for name, array in member["weights"].items()},
                 history=[EpochRecord.from_dict(record) for record in member["history"]],
                 stop_reason=member["stop_reason"],
@@ -177,16 +190,11 @@ def _assemble(configs, groups, payloads, table) -> list[SweepRun]:
 
 
 # --- the report --------------------------------------------------------------------------------------
-def _probes(runs: list[SweepRun], table: bytes | None) -> list[dict]:
+def _probes(runs: list[SweepRun], dataset) -> list[dict]:
     """Each run's linear probe (``analysis.probe``): accuracy of a classifier on its codes, and on the raw rows."""
     from .analysis import probe
-    from .data import load_dataset
 
-    datasets = {}
-    for run in runs:
-        if run.config.data not in datasets:
-            datasets[run.config.data] = load_dataset(run.config.data, table)
-    return [probe(run.trained, datasets[run.config.data], seed=run.config.train.seed) for run in runs]
+    return [probe(run.trained, dataset(run.config), seed=run.config.train.seed) for run in runs]
 
 
 def _summary(run: SweepRun) -> Summary:
