@@ -729,6 +729,43 @@ def _is_discrete(classes: np.ndarray) -> bool:
 
 
 # --- filters ---------------------------------------------------------------------------------------
+def _filter_canvas(weights: np.ndarray, image_shape: tuple[int, int], normalize: bool) -> tuple[np.ndarray, ...]:
+    """(units, h*w) weights as one tiled array, NaN between tiles: (z, which unit each pixel shows, rows)."""
+    h, w = image_shape
+    units = len(weights)
+    if normalize:
+        peak = np.abs(weights).max(axis=1, keepdims=True)
+        weights = weights / np.where(peak > 0, peak, 1.0)
+    cols = math.ceil(math.sqrt(units))
+    rows = math.ceil(units / cols)
+    padded = np.full((rows * cols, h * w), np.nan)  # empty tiles after the last unit stay NaN
+    padded[:units] = weights
+    z = tile(padded.reshape(rows, cols, h, w), gap=1)
+    unit_of = np.full(z.shape, -1)  # which unit each pixel belongs to, for the hover text
+    for unit in range(units):
+        r, c = divmod(unit, cols)
+        unit_of[r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w] = unit
+    return z, unit_of, rows
+
+
+def _filter_heatmap_trace(z: np.ndarray, unit_of: np.ndarray, limit: float, normalize: bool) -> dict:
+    return {
+        "type": "heatmap",
+        "z": z,
+        "customdata": unit_of,
+        "colorscale": DIVERGING,
+        "zmid": 0.0,
+        "zmin": -limit,
+        "zmax": limit,
+        "hoverongaps": False,
+        "hovertemplate": "unit %{customdata}<br>weight %{z:.3f}<extra></extra>",
+        "colorbar": {"title": {"text": "weight / max|w|" if normalize else "weight"}, "thickness": 12},
+    }
+
+
+_NO_TICKS = {"showticklabels": False, **_IMAGE_AXIS}
+
+
 def filter_tiles(
     weights: np.ndarray,
     image_shape: tuple[int, int],
@@ -746,39 +783,58 @@ def filter_tiles(
     weights = _as_rows(weights, what="weights", width=h * w)[:max_units]
     if weights.size == 0:
         return empty_figure("No weights to show.", title)
-    units = len(weights)
-    if normalize:
-        peak = np.abs(weights).max(axis=1, keepdims=True)
-        weights = weights / np.where(peak > 0, peak, 1.0)
-    cols = math.ceil(math.sqrt(units))
-    rows = math.ceil(units / cols)
-    padded = np.full((rows * cols, h * w), np.nan)  # empty tiles after the last unit stay NaN
-    padded[:units] = weights
-    z = tile(padded.reshape(rows, cols, h, w), gap=1)
-    unit_of = np.full(z.shape, -1)  # which unit each pixel belongs to, for the hover text
-    for unit in range(units):
-        r, c = divmod(unit, cols)
-        unit_of[r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w] = unit
+    z, unit_of, rows = _filter_canvas(weights, image_shape, normalize)
     limit = 1.0 if normalize else _symmetric_limit(weights)
-    heatmap = {
-        "type": "heatmap",
-        "z": z,
-        "customdata": unit_of,
-        "colorscale": DIVERGING,
-        "zmid": 0.0,
-        "zmin": -limit,
-        "zmax": limit,
-        "hoverongaps": False,
-        "hovertemplate": "unit %{customdata}<br>weight %{z:.3f}<extra></extra>",
-        "colorbar": {"title": {"text": "weight / max|w|" if normalize else "weight"}, "thickness": 12},
-    }
-    no_ticks = {"showticklabels": False, **_IMAGE_AXIS}
     return _figure(
-        [heatmap],
+        [_filter_heatmap_trace(z, unit_of, limit, normalize)],
         title,
-        xaxis=no_ticks,
-        yaxis={"autorange": "reversed", "scaleanchor": "x", **no_ticks},
+        xaxis=_NO_TICKS,
+        yaxis={"autorange": "reversed", "scaleanchor": "x", **_NO_TICKS},
         height=120 + rows * (h + 1) * pixel_size,
+    )
+
+
+def filter_galleries(
+    galleries: Sequence[np.ndarray],
+    image_shape: tuple[int, int],
+    names: Sequence[str],
+    *,
+    max_units: int = 36,
+    title: str = "Encoder filters",
+) -> go.Figure:
+    """Several models' first-layer weights side by side, one gallery each, named above it; each tile scaled to
+    its own largest |weight|, on one diverging scale."""
+    h, w = image_shape
+    if not galleries:
+        return empty_figure("No models to compare.", title)
+    canvases = [
+        _filter_canvas(_as_rows(g, what="weights", width=h * w)[:max_units], image_shape, True) for g in galleries
+    ]
+    height = max(z.shape[0] for z, _, _ in canvases)
+    gap = w  # one tile's width between galleries
+    parts, owners, centres, left = [], [], [], 0
+    for z, unit_of, _ in canvases:
+        padded = np.full((height, z.shape[1] + gap), np.nan)
+        padded[: z.shape[0], : z.shape[1]] = z
+        owner = np.full(padded.shape, -1)
+        owner[: z.shape[0], : z.shape[1]] = unit_of
+        parts.append(padded)
+        owners.append(owner)
+        centres.append(left + (z.shape[1] - 1) / 2)
+        left += padded.shape[1]
+    z, unit_of = np.hstack(parts)[:, :-gap], np.hstack(owners)[:, :-gap]
+    labels = [
+        {"text": f"<b>{name}</b>", "x": centre, "y": -1, "xref": "x", "yref": "y", "yanchor": "bottom",
+         "showarrow": False}
+        for name, centre in zip(names, centres)
+    ]  # fmt: skip
+    return _figure(
+        [_filter_heatmap_trace(z, unit_of, 1.0, True)],
+        title,
+        xaxis=_NO_TICKS,
+        yaxis={"autorange": "reversed", "scaleanchor": "x", **_NO_TICKS},
+        annotations=labels,
+        margin={"t": 110},
     )
 
 
@@ -815,4 +871,107 @@ def filter_heatmap(
         xaxis={"type": "category", "showgrid": False},
         yaxis={"type": "category", "autorange": "reversed", "showgrid": False},
         height=max(280, 150 + 16 * units),
+    )
+
+
+# --- views from the papers -------------------------------------------------------------------------
+def noise_grid(
+    train_levels: Sequence[float],
+    test_levels: Sequence[float],
+    mse: np.ndarray,
+    *,
+    title: str = "Test MSE by training noise and test noise",
+) -> go.Figure:
+    """A heatmap of test MSE, (training level × test level), each column's lowest value outlined."""
+    mse = np.asarray(mse, dtype=float)
+    if mse.shape != (len(train_levels), len(test_levels)):
+        raise DataError(
+            f"The MSE grid must have shape ({len(train_levels)}, {len(test_levels)}) (training levels × test "
+            f"levels). Got {mse.shape} instead."
+        )
+    if mse.size == 0:
+        return empty_figure("No models to compare.", title, "test noise level", "training noise level")
+    rows = [f"{level:g}" for level in train_levels]
+    columns = [f"{level:g}" for level in test_levels]
+    heatmap = {
+        "type": "heatmap",
+        "z": mse,
+        "x": columns,
+        "y": rows,
+        "colorscale": "Viridis",
+        "reversescale": True,  # dark is good: low error
+        "text": [[f"{value:.4f}" for value in row] for row in mse],
+        "texttemplate": "%{text}",
+        "hovertemplate": "trained at %{y}, tested at %{x}<br>test MSE %{z:.4f}<extra></extra>",
+        "colorbar": {"title": {"text": "test MSE"}, "thickness": 12},
+    }
+    best = np.nanargmin(np.where(np.isnan(mse), np.inf, mse), axis=0)
+    outlines = [
+        {
+            "type": "rect",
+            "xref": "x",
+            "yref": "y",
+            "x0": column - 0.5,
+            "x1": column + 0.5,
+            "y0": row - 0.5,
+            "y1": row + 0.5,
+            "line": {"color": SERIES_COLORS["arrow"], "width": 3},
+        }
+        for column, row in enumerate(best)
+    ]
+    return _figure(
+        [heatmap],
+        title,
+        "test noise level",
+        "training noise level",
+        xaxis={"type": "category", "showgrid": False},
+        yaxis={"type": "category", "showgrid": False, "autorange": "reversed"},  # the diagonal runs down
+        shapes=outlines,
+        height=140 + 52 * len(rows),
+    )
+
+
+def probe_by_noise(
+    levels: Sequence[float],
+    accuracies: Sequence[float],
+    raw_accuracy: float | None,
+    *,
+    title: str = "Linear-probe accuracy by training noise level",
+) -> go.Figure:
+    """Accuracy of a linear classifier on each model's codes against its training level; the raw features'
+    accuracy as a dashed line."""
+    if len(levels) != len(accuracies):
+        raise DataError(f"Give one accuracy per level: {len(levels)} levels, {len(accuracies)} accuracies.")
+    if not len(levels):
+        return empty_figure("No models to compare.", title, "training noise level", "probe accuracy")
+    traces = [
+        {
+            "type": "scatter",
+            "x": list(levels),
+            "y": list(accuracies),
+            "name": "codes",
+            "mode": "lines+markers",
+            "line": {"color": SERIES_COLORS["reconstructed"], "width": 2},
+            "marker": {"size": 9},
+            "hovertemplate": "trained at %{x:g}<br>accuracy %{y:.3f}<extra>codes</extra>",
+        }
+    ]
+    values = list(accuracies)
+    if raw_accuracy is not None:
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [min(levels), max(levels)] if len(levels) > 1 else [levels[0] - 0.05, levels[0] + 0.05],
+                "y": [raw_accuracy, raw_accuracy],
+                "name": "raw features",
+                "mode": "lines",
+                "line": {"color": SERIES_COLORS["identity_mse"], "width": 2, "dash": "dash"},
+                "hovertemplate": "accuracy %{y:.3f}<extra>raw features</extra>",
+            }
+        )
+        values.append(raw_accuracy)
+    low, high = min(values), max(values)
+    pad = max(0.01, (high - low) * 0.3)
+    return _figure(
+        traces, title, "training noise level", "probe accuracy", yaxis={"range": [low - pad, min(1.0, high + pad)]}
     )

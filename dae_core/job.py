@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .config import RunConfig
 from .errors import DAEError
@@ -357,3 +357,131 @@ class TrainingJob:
         state = {k: v.cpu() for k, v in trainer.state_copy().items()}
         with self._lock:
             self._state_epoch, self._state = trainer.weights_epoch, state
+
+
+@dataclass(frozen=True)
+class SweepSnapshot:
+    """A sweep job's progress: every member's records so far, and the measured result once it is done."""
+
+    status: str
+    reason: str
+    histories: tuple[tuple[EpochRecord, ...], ...]  # one per member, in the order of the sweep's configs
+    elapsed_seconds: float
+    total_epochs: int  # every member's epochs together
+    result: Any = None  # what ``spec.measure`` returned, once the sweep is done
+
+    @property
+    def epoch(self) -> int:
+        """Epochs done, all members together."""
+        return sum(len(history) for history in self.histories)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINAL_STATES
+
+
+class SweepJob:
+    """Train a sweep (``spec.configs()``) in a daemon thread, then measure it (``spec.measure``); stop, poll.
+
+    The limits of a ``TrainingJob`` hold: the run stops when asked, when nobody has read it for ``idle_seconds``,
+    or after ``wall_seconds``. ``spec`` is plain data (``views.ViewSweep``), so a worker process can receive it.
+    """
+
+    def __init__(self, spec: Any, dataset: Dataset | None = None, *, limits: Limits | None = None):
+        self.spec, self.limits = spec, limits or Limits()
+        self.configs = spec.configs()
+        if dataset is not None:
+            self.limits.check_model(self.configs[0].model, dataset.n_features)
+        self._dataset = dataset
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._status, self._reason = QUEUED, "starting"
+        self._histories: list[list[EpochRecord]] = [[] for _ in self.configs]
+        self._result = None
+        self._stop_requested = False
+        self._started = self._last_read = time.monotonic()
+        self._seconds = 0.0
+        self._thread = threading.Thread(target=self._run, name="dae-sweep", daemon=True)
+
+    def start(self) -> SweepJob:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stop_requested = True
+            self._changed.notify_all()
+
+    @property
+    def status(self) -> str:
+        with self._lock:
+            return self._status
+
+    def snapshot(self) -> SweepSnapshot:
+        """The progress so far; reading counts as someone watching."""
+        with self._lock:
+            self._last_read = time.monotonic()
+            return self._snapshot_locked()
+
+    def wait_for(self, predicate: Callable[[SweepSnapshot], bool], timeout: float) -> SweepSnapshot:
+        with self._lock:
+            self._changed.wait_for(lambda: predicate(self._snapshot_locked()), timeout)
+            return self._snapshot_locked()
+
+    def _snapshot_locked(self) -> SweepSnapshot:
+        running = time.monotonic() - self._started if self._status == RUNNING else 0.0
+        return SweepSnapshot(
+            status=self._status,
+            reason=self._reason,
+            histories=tuple(tuple(history) for history in self._histories),
+            elapsed_seconds=self._seconds or running,
+            total_epochs=sum(config.train.epochs for config in self.configs),
+            result=self._result,
+        )
+
+    def _set(self, status: str, reason: str, result: Any = None) -> None:
+        with self._lock:
+            if status != RUNNING:
+                self._seconds = time.monotonic() - self._started
+            self._status, self._reason, self._result = status, reason, result
+            self._changed.notify_all()
+
+    def _limit_reached(self) -> str:
+        now = time.monotonic()
+        with self._lock:
+            if self._stop_requested:
+                return "stopped by the user"
+            if now - self._last_read > self.limits.idle_seconds:
+                return f"stopped: nobody looked at it for {self.limits.idle_seconds:g} s"
+            if now - self._started > self.limits.wall_seconds:
+                return f"stopped: it ran past the {self.limits.wall_seconds:g} s limit"
+        return ""
+
+    def _run(self) -> None:
+        try:
+            self._sweep()
+        except DAEError as exc:
+            self._set(FAILED, str(exc))
+        except Exception as exc:  # a job thread must report, never die silently
+            self._set(FAILED, f"{type(exc).__name__}: {exc}")
+
+    def _sweep(self) -> None:
+        from .sweep import Sweep
+
+        use_torch_threads(self.limits.torch_threads)
+        self._started = time.monotonic()
+        self._set(RUNNING, "loading data")
+        sweep = Sweep(self.configs, self._dataset)
+        dataset = sweep.dataset(self.configs[0])
+        self.limits.check_model(self.configs[0].model, dataset.n_features)
+        self._set(RUNNING, "training")
+        for index, record in sweep.epochs():
+            with self._lock:
+                self._histories[index].append(record)
+                self._changed.notify_all()
+            if reason := self._limit_reached():
+                self._set(STOPPED, reason)
+                return
+        self._set(RUNNING, "measuring")
+        result = self.spec.measure(sweep.runs, dataset, sweep.seconds)
+        self._set(DONE, f"trained {len(self.configs)} models in {sweep.seconds:.1f} s", result)

@@ -130,3 +130,18 @@ def linear_probe(
     probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, random_state=seed))
     probe.fit(train_features, y_train)
     return float(probe.score(test_features, y_test))
+
+
+def filter_smoothness(weights: np.ndarray, image_shape: tuple[int, int]) -> float:
+    """How much filters look like strokes rather than speckle: the correlation between the weights of neighbouring
+    pixels (right and below), over all units, each unit scaled to its largest |weight|. Near 0: speckle; toward 1:
+    smooth, local shapes."""
+    h, w = image_shape
+    tiles = np.asarray(weights, np.float64).reshape(-1, h, w)
+    peak = np.abs(tiles).reshape(len(tiles), -1).max(axis=1)
+    tiles = tiles / np.where(peak > 0, peak, 1.0)[:, None, None]
+    first = np.concatenate([tiles[:, :, :-1].ravel(), tiles[:, :-1, :].ravel()])
+    second = np.concatenate([tiles[:, :, 1:].ravel(), tiles[:, 1:, :].ravel()])
+    if first.std() == 0 or second.std() == 0:
+        return 0.0
+    return float(np.corrcoef(first, second)[0, 1])

@@ -32,13 +32,13 @@ from typing import TYPE_CHECKING, Any
 
 from .config import DataConfig, RunConfig
 from .errors import DAEError
-from .job import FAILED, FINAL_STATES, QUEUED, RUNNING, STOPPED, JobSnapshot
+from .job import FAILED, FINAL_STATES, QUEUED, RUNNING, STOPPED, JobSnapshot, SweepSnapshot
 from .limits import Limits, use_torch_threads
 from .records import EpochRecord, SettingChange
 
 if TYPE_CHECKING:
     from .data import Dataset
-    from .job import TrainingJob
+    from .job import SweepJob, TrainingJob
     from .training import TrainedModel
 
 PUBLISH_SECONDS = 0.05  # a worker batches what changed for this long: at most 20 messages a second per run
@@ -58,6 +58,18 @@ class Update:
     weights_epoch: int
     weights: dict[str, Any] | None  # numpy arrays of the epoch's weights, when they changed
     stop_reason: str  # why training stopped before its last epoch, for the model it leaves
+
+
+@dataclass(frozen=True)
+class SweepUpdate:
+    """What a worker sends about a sweep: its members' new records, and its measured result once done."""
+
+    status: str
+    reason: str
+    members: tuple[int, ...]  # which member each new record belongs to
+    new_records: tuple[EpochRecord, ...]
+    elapsed_seconds: float
+    result: Any  # ``spec.measure``'s result, once the sweep is done
 
 
 # --- the worker process ------------------------------------------------------------------------------
@@ -103,9 +115,48 @@ def _publish(job_id: int, job: TrainingJob, send: Callable[[tuple], None]) -> No
         time.sleep(PUBLISH_SECONDS)  # batch the epochs of a fast run into fewer messages
 
 
+def _publish_sweep(job_id: int, job: SweepJob, send: Callable[[tuple], None]) -> None:
+    """Push a sweep's new records and status to the server until it ends."""
+
+    def key(snapshot: SweepSnapshot) -> tuple:
+        return snapshot.status, snapshot.reason, snapshot.epoch
+
+    sent, last = [0] * len(job.configs), None
+    while True:
+        snapshot = job.wait_for(functools.partial(_differs, key, last), timeout=TOUCH_SECONDS)
+        if key(snapshot) == last:
+            continue
+        new = [
+            (member, record) for member, history in enumerate(snapshot.histories) for record in history[sent[member] :]
+        ]
+        members, records = (tuple(column) for column in zip(*new)) if new else ((), ())
+        send(("update", job_id, SweepUpdate(snapshot.status, snapshot.reason, members, records,
+                                            snapshot.elapsed_seconds, snapshot.result)))  # fmt: skip
+        sent, last = [len(history) for history in snapshot.histories], key(snapshot)
+        if snapshot.finished:
+            return
+        time.sleep(PUBLISH_SECONDS)
+
+
+def _start(spec: Any, table: bytes | None, start_paused: bool, limits: Limits) -> tuple[Any, Callable]:
+    """The job a "start" message asks for, and how its changes are published: a run, or a sweep's spec."""
+    from .job import JobSlots, SweepJob, TrainingJob
+
+    if isinstance(spec, RunConfig):
+        dataset = _dataset(spec.data, table)
+        return TrainingJob(spec, dataset, limits=limits, slots=JobSlots(1), start_paused=start_paused), _publish
+    dataset = _dataset(spec.configs()[0].data, table)
+    return SweepJob(spec, dataset, limits=limits), _publish_sweep
+
+
+def _failed(spec: Any, message: str):
+    if isinstance(spec, RunConfig):
+        return Update(FAILED, message, (), 0.0, (), 0, None, message)
+    return SweepUpdate(FAILED, message, (), (), 0.0, None)
+
+
 def _worker_main(connection, limits: Limits) -> None:
     """A worker: warm up, then run each job the server starts here and obey its controls."""
-    from .job import JobSlots, TrainingJob
     from .training import Trainer
 
     use_torch_threads(limits.torch_threads)
@@ -118,24 +169,23 @@ def _worker_main(connection, limits: Limits) -> None:
             connection.send(message)
 
     send(("ready", None))
-    jobs: dict[int, TrainingJob] = {}  # the runs this worker trains now, each in its own thread
+    jobs: dict[int, TrainingJob | SweepJob] = {}  # the runs this worker trains now, each in its own thread
     while True:
         try:
             kind, job_id, *args = connection.recv()
         except (EOFError, OSError):  # the server has gone: so does the worker
             return
         if kind == "start":
-            config, table, start_paused = args
+            spec, table, start_paused = args
             try:
-                dataset = _dataset(config.data, table)
-                job = TrainingJob(config, dataset, limits=limits, slots=JobSlots(1), start_paused=start_paused)
+                job, publish = _start(spec, table, start_paused, limits)
             except DAEError as exc:
-                send(("update", job_id, Update(FAILED, str(exc), (), 0.0, (), 0, None, str(exc))))
+                send(("update", job_id, _failed(spec, str(exc))))
                 continue
             jobs = {i: other for i, other in jobs.items() if other.status not in FINAL_STATES}
             jobs[job_id] = job
             job.start()
-            threading.Thread(target=_publish, args=(job_id, job, send), daemon=True).start()
+            threading.Thread(target=publish, args=(job_id, job, send), daemon=True).start()
         elif job_id in jobs:
             job = jobs[job_id]
             if kind == "update":
@@ -345,7 +395,139 @@ def queue_text(place: tuple[int, float | None] | None) -> str:
     return f"{ordinal(position)} in line, about {about}"
 
 
-class RemoteJob:
+class _Remote:
+    """What the pool needs of the work it queues and hands to a worker: a ``RemoteJob`` (one run) or a
+    ``RemoteSweep``. ``spec`` is what the worker's "start" message carries (a ``RunConfig`` or a sweep's spec)."""
+
+    def __init__(
+        self,
+        config: RunConfig,
+        spec: Any,
+        *,
+        pool: WorkerPool,
+        table: bytes | None,
+        limits: Limits | None,
+        start_paused: bool,
+        on_end: Callable | None,
+        page_open: Callable[[], bool] | None,
+        state: Any,
+    ):
+        self.config, self.limits = config, limits or pool.limits
+        self._spec, self._page_open = spec, page_open
+        self._table, self._pool, self._on_end = table, pool, on_end
+        self._start_paused = start_paused
+        self._id = 0
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._state = state  # the latest Update (or SweepUpdate) from the worker, without its new records
+        self._worker: _Worker | None = None
+        self._pending: list[tuple] = []  # controls given while queued, sent once a worker takes the run
+        self._last_read = self._last_touch = time.monotonic()
+
+    # --- controls --------------------------------------------------------------------------------
+    def start(self):
+        self._pool.submit(self)
+        return self
+
+    def stop(self) -> None:
+        if self._pool.withdraw(self):
+            self._end_locally(STOPPED, "stopped before it started")
+        else:
+            self._control("stop")
+
+    def _control(self, *message) -> None:
+        with self._lock:
+            if self._state.status in FINAL_STATES:
+                return
+            if self._worker is None:
+                self._pending.append(message)
+                return
+            worker = self._worker
+        worker.send((message[0], self._id, *message[1:]))
+
+    # --- waiting and reading ---------------------------------------------------------------------
+    def wait_for(self, predicate: Callable, timeout: float):
+        with self._lock:
+            self._changed.wait_for(lambda: predicate(self._snapshot_locked()), timeout)
+            return self._snapshot_locked()
+
+    def join(self, timeout: float | None = None) -> bool:
+        return self.wait_for(lambda s: s.finished, timeout).finished
+
+    @property
+    def status(self) -> str:
+        with self._lock:
+            return self._state.status
+
+    def snapshot(self):
+        """The work as last reported by its worker. Reading counts as watching; the worker is told now and then."""
+        with self._lock:
+            self._last_read = time.monotonic()
+            snapshot = self._snapshot_locked()
+        if time.monotonic() - self._last_touch > TOUCH_SECONDS and not snapshot.finished:
+            self._touch()
+        if snapshot.status == QUEUED:
+            snapshot = replace(snapshot, reason=queue_text(self._pool.place(self)))
+        return snapshot
+
+    def _snapshot_locked(self):
+        raise NotImplementedError
+
+    def _touch(self) -> None:
+        """Tell the worker the run is watched (its idle rule counts these)."""
+        with self._lock:
+            self._last_touch, worker = time.monotonic(), self._worker
+        if worker is not None:
+            with contextlib.suppress(OSError):  # a dead worker: the pool fails the run
+                worker.send(("touch", self._id))
+
+    def _watched(self) -> bool:
+        """False only when the run's page says it has closed."""
+        return self._page_open is None or bool(self._page_open())
+
+    def _progress(self) -> tuple[str, int, float]:
+        """(status, epochs done, seconds trained), for the pool's wait estimates."""
+        raise NotImplementedError
+
+    def _train_rows(self) -> int | None:
+        return None
+
+    # --- called by the pool ----------------------------------------------------------------------
+    def _assign(self, worker: _Worker) -> None:
+        with self._lock:
+            self._worker, pending, self._pending = worker, self._pending, []
+        worker.send(("start", self._id, self._spec, self._table, self._start_paused))
+        for message in pending:
+            worker.send((message[0], self._id, *message[1:]))
+
+    def _queue_changed(self) -> None:
+        with self._lock:
+            self._changed.notify_all()
+
+    def _apply(self, update) -> None:
+        with self._lock:
+            self._take_locked(update)
+            self._changed.notify_all()
+            snapshot = self._snapshot_locked()
+        if snapshot.finished and self._on_end is not None:
+            self._on_end(snapshot)
+
+    def _take_locked(self, update) -> None:
+        raise NotImplementedError
+
+    def _end_locally(self, status: str, reason: str) -> None:
+        """End a run that no worker is training (stopped while queued, or its worker died)."""
+        with self._lock:
+            if self._state.status in FINAL_STATES:
+                return
+            self._state = replace(self._state, status=status, reason=reason)
+            self._changed.notify_all()
+            snapshot = self._snapshot_locked()
+        if self._on_end is not None:
+            self._on_end(snapshot)
+
+
+class RemoteJob(_Remote):
     """A run trained by a ``WorkerPool``'s worker, with the interface of ``dae_core.job.TrainingJob``."""
 
     def __init__(
@@ -362,28 +544,24 @@ class RemoteJob:
     ):
         """``page_open``: whether the page that watches this run is still open (asked about once a second, from
         another thread); without it, reading a snapshot counts as watching."""
-        self.config, self.limits = config, limits or pool.limits
-        self._page_open = page_open
+        state = Update(QUEUED, "waiting for a free training slot", (), 0.0, (), 0, None, "")
+        super().__init__(
+            config,
+            config,
+            pool=pool,
+            table=table,
+            limits=limits,
+            start_paused=start_paused,
+            on_end=on_end,
+            page_open=page_open,
+            state=state,
+        )
         if dataset is not None:
             self.limits.check_model(config.model, dataset.n_features)
-        self._dataset, self._table, self._pool, self._on_end = dataset, table, pool, on_end
-        self._start_paused = start_paused
-        self._id = 0
-        self._lock = threading.Lock()
-        self._changed = threading.Condition(self._lock)
+        self._dataset = dataset
         self._settings = config
-        self._state = Update(QUEUED, "waiting for a free training slot", (), 0.0, (), 0, None, "")
         self._history: list[EpochRecord] = []
         self._weights: tuple[int, dict | None] = (-1, None)
-        self._worker: _Worker | None = None
-        self._pending: list[tuple] = []  # controls given while queued, sent once a worker takes the run
-        self._last_read = self._last_touch = time.monotonic()
-        self._model: tuple[int, TrainedModel] | None = None
-
-    # --- controls --------------------------------------------------------------------------------
-    def start(self) -> RemoteJob:
-        self._pool.submit(self)
-        return self
 
     def pause(self) -> None:
         self._control("pause")
@@ -394,67 +572,14 @@ class RemoteJob:
     def step(self) -> None:
         self._control("step")
 
-    def stop(self) -> None:
-        if self._pool.withdraw(self):
-            self._end_locally(STOPPED, "stopped before it started")
-        else:
-            self._control("stop")
-
     def update(self, **changes: float) -> None:
         """Change live settings from the next epoch on; validated here, so a bad value raises to the caller."""
         with self._lock:
             self._settings = self._settings.replace_live(**changes)
         self._control("update", changes)
 
-    def _control(self, *message) -> None:
-        with self._lock:
-            if self._state.status in FINAL_STATES:
-                return
-            if self._worker is None:
-                self._pending.append(message)
-                return
-            worker = self._worker
-        worker.send((message[0], self._id, *message[1:]))
-
-    # --- waiting and reading ---------------------------------------------------------------------
-    def wait_for(self, predicate: Callable[[JobSnapshot], bool], timeout: float) -> JobSnapshot:
-        with self._lock:
-            self._changed.wait_for(lambda: predicate(self._snapshot_locked()), timeout)
-            return self._snapshot_locked()
-
     def wait_for_epochs(self, count: int, timeout: float) -> bool:
         return self.wait_for(lambda s: s.epoch >= count or s.finished, timeout).epoch >= count
-
-    def join(self, timeout: float | None = None) -> bool:
-        return self.wait_for(lambda s: s.finished, timeout).finished
-
-    @property
-    def status(self) -> str:
-        with self._lock:
-            return self._state.status
-
-    def snapshot(self) -> JobSnapshot:
-        """The run as last reported by its worker. Reading counts as watching; the worker is told now and then."""
-        with self._lock:
-            self._last_read = time.monotonic()
-            snapshot = self._snapshot_locked()
-        if time.monotonic() - self._last_touch > TOUCH_SECONDS and not snapshot.finished:
-            self._touch()
-        if snapshot.status == QUEUED:
-            snapshot = replace(snapshot, reason=queue_text(self._pool.place(self)))
-        return snapshot
-
-    def _touch(self) -> None:
-        """Tell the worker the run is watched (its idle rule counts these)."""
-        with self._lock:
-            self._last_touch, worker = time.monotonic(), self._worker
-        if worker is not None:
-            with contextlib.suppress(OSError):  # a dead worker: the pool fails the run
-                worker.send(("touch", self._id))
-
-    def _watched(self) -> bool:
-        """False only when the run's page says it has closed."""
-        return self._page_open is None or bool(self._page_open())
 
     def _progress(self) -> tuple[str, int, float]:
         with self._lock:
@@ -476,6 +601,12 @@ class RemoteJob:
             events=state.events,
             weights_epoch=max(state.weights_epoch, 0),
         )
+
+    def _take_locked(self, update: Update) -> None:
+        self._history += update.new_records
+        if update.weights is not None:
+            self._weights = (update.weights_epoch, update.weights)
+        self._state = replace(update, new_records=(), weights=None)
 
     def trained_model(self) -> TrainedModel | None:
         """A TrainedModel of the latest weights the worker sent; None before the first epoch's."""
@@ -503,36 +634,51 @@ class RemoteJob:
             self._dataset = _dataset(self.config.data, self._table)
         return self._dataset
 
-    # --- called by the pool ----------------------------------------------------------------------
-    def _assign(self, worker: _Worker) -> None:
-        with self._lock:
-            self._worker, pending, self._pending = worker, self._pending, []
-        worker.send(("start", self._id, self.config, self._table, self._start_paused))
-        for message in pending:
-            worker.send((message[0], self._id, *message[1:]))
 
-    def _queue_changed(self) -> None:
-        with self._lock:
-            self._changed.notify_all()
+class RemoteSweep(_Remote):
+    """A sweep (``job.SweepJob``) trained by a pool's worker as one run: its members' curves arrive as they
+    train, and the measured result (``spec.measure``'s) when it is done. Controls: start and stop."""
 
-    def _apply(self, update: Update) -> None:
-        with self._lock:
-            self._history += update.new_records
-            if update.weights is not None:
-                self._weights = (update.weights_epoch, update.weights)
-            self._state = replace(update, new_records=(), weights=None)
-            self._changed.notify_all()
-            snapshot = self._snapshot_locked()
-        if snapshot.finished and self._on_end is not None:
-            self._on_end(snapshot)
+    def __init__(
+        self,
+        spec: Any,
+        *,
+        pool: WorkerPool,
+        limits: Limits | None = None,
+        page_open: Callable[[], bool] | None = None,
+    ):
+        configs = spec.configs()
+        state = SweepUpdate(QUEUED, "waiting for a free training slot", (), (), 0.0, None)
+        super().__init__(
+            configs[0],
+            spec,
+            pool=pool,
+            table=None,
+            limits=limits,
+            start_paused=False,
+            on_end=None,
+            page_open=page_open,
+            state=state,
+        )
+        self.spec, self.configs = spec, configs
+        self._histories: list[list[EpochRecord]] = [[] for _ in configs]
 
-    def _end_locally(self, status: str, reason: str) -> None:
-        """End a run that no worker is training (stopped while queued, or its worker died)."""
-        with self._lock:
-            if self._state.status in FINAL_STATES:
-                return
-            self._state = replace(self._state, status=status, reason=reason)
-            self._changed.notify_all()
-            snapshot = self._snapshot_locked()
-        if self._on_end is not None:
-            self._on_end(snapshot)
+    def _progress(self) -> tuple[str, int, float]:
+        with self._lock:  # the members of a batched group advance together: the slowest counts
+            return self._state.status, min(map(len, self._histories)), self._state.elapsed_seconds
+
+    def _snapshot_locked(self) -> SweepSnapshot:
+        state = self._state
+        return SweepSnapshot(
+            status=state.status,
+            reason=state.reason,
+            histories=tuple(tuple(history) for history in self._histories),
+            elapsed_seconds=state.elapsed_seconds,
+            total_epochs=sum(config.train.epochs for config in self.configs),
+            result=state.result,
+        )
+
+    def _take_locked(self, update: SweepUpdate) -> None:
+        for member, record in zip(update.members, update.new_records):
+            self._histories[member].append(record)
+        self._state = replace(update, members=(), new_records=())

@@ -22,6 +22,7 @@ PAGES = [
     ("pages/latent.py", "Latent space", ":material/scatter_plot:", "The codes in 2-D, and a linear probe."),
     ("pages/filters.py", "Filters", ":material/grid_on:", "What each hidden unit looks for, live."),
     ("pages/experiments.py", "Experiments", ":material/table_chart:", "Every finished run, compared."),
+    ("pages/papers.py", "Views from the papers", ":material/menu_book:", "Filters, noise and probes, side by side."),
 ]
 
 

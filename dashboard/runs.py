@@ -98,7 +98,7 @@ def start(config: RunConfig, *, paused: bool = False) -> bool:
             limits=LIMITS,
             start_paused=paused,
             on_end=_filer(serial, state.runs),
-            page_open=_page_open(),
+            page_open=page_open(),
         )
     except DAEError as exc:
         st.error(plain(str(exc)))
@@ -110,7 +110,7 @@ def start(config: RunConfig, *, paused: bool = False) -> bool:
     return True
 
 
-def _page_open():
+def page_open():
     """Whether this browser session is still connected, askable from any thread; None outside a server."""
     from streamlit import runtime
     from streamlit.runtime.scriptrunner import get_script_run_ctx

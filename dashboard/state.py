@@ -18,6 +18,7 @@ from dae_core.share import Teaching
 if TYPE_CHECKING:
     from dae_core.job import TrainingJob
     from dae_core.training import TrainedModel
+    from dae_core.workers import RemoteSweep
 
 KEY = "lab"  # the one st.session_state entry this app owns, besides its widget keys
 
@@ -91,6 +92,7 @@ class Lab:
     views: dict[str, Any] = field(default_factory=dict)  # view options by widget key (projection, curve, ...)
     start_on_arrival: bool = False  # Home's one-click start: Train starts the run once its page is out
     teaching: Teaching = field(default_factory=Teaching)  # the lesson a link opened, and the settings it hides
+    sweeps: dict[str, RemoteSweep] = field(default_factory=dict)  # the latest sweep of each paper view, by slug
 
 
 def lab() -> Lab:

@@ -1,0 +1,85 @@
+"""The views from the papers: each view's sweep, started in the worker pool and cached for the session, and how
+its progress and result are drawn."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dae_core import figures
+from dae_core.errors import DAEError
+from dae_core.views import ViewResult, ViewSweep
+from dae_core.workers import RemoteSweep
+
+from . import runs
+from .state import lab
+from .widgets import metric_row, plain
+
+POLL_SECONDS = 0.5
+_FORMATS = {
+    "filter smoothness": st.column_config.NumberColumn(format="%.3f"),
+    "test MSE": st.column_config.NumberColumn(format="%.4f"),
+    "noisy input MSE": st.column_config.NumberColumn(format="%.4f"),
+    "probe accuracy": st.column_config.NumberColumn(format="%.3f"),
+}
+
+
+def start(spec: ViewSweep) -> RemoteSweep | None:
+    """Train ``spec`` in the pool, replacing the view's earlier sweep; None, with the reason shown, if refused."""
+    sweeps = lab().sweeps
+    try:
+        job = RemoteSweep(spec, pool=runs.pool(), limits=runs.LIMITS, page_open=runs.page_open())
+    except DAEError as exc:
+        st.error(plain(str(exc)))
+        return None
+    if spec.slug in sweeps:
+        sweeps[spec.slug].stop()
+    sweeps[spec.slug] = job.start()
+    job.wait_for(lambda s: s.epoch > 0 or s.finished, runs.FIRST_POINT_SECONDS)
+    return job
+
+
+def progress_ui(job: RemoteSweep, drawn_status: str) -> None:
+    """The sweep's progress and each member's test curve; redraws the page when its status changes."""
+    snapshot = job.snapshot()
+    if snapshot.status != drawn_status:
+        st.rerun()
+    done = min(1.0, snapshot.epoch / snapshot.total_epochs)
+    st.progress(done, text=f"{len(job.configs)} models, trained as one batched model: {plain(snapshot.reason)}")
+    curves = [
+        (f"ν = {config.noise.noise_level:g}", history) for config, history in zip(job.configs, snapshot.histories)
+    ]
+    st.plotly_chart(figures.runs_overlay(curves, "test_mse"), key="view_curves")
+
+
+def result_ui(result: ViewResult) -> None:
+    """The view's figures and numbers."""
+    members = result.members
+    if result.slug == "filters":
+        names = [f"ν = {member.level:g}" for member in members]
+        galleries = [member.filters for member in members]
+        title = "Encoder filters by training noise level (the first 36 units of each model)"
+        st.plotly_chart(figures.filter_galleries(galleries, result.image_shape, names, title=title), key="view_filters")
+        table = [
+            {
+                "training noise level": member.level,
+                "filter smoothness": member.smoothness,
+                "test MSE": member.test_mse,
+                "noisy input MSE": member.identity_mse,
+                "probe accuracy": member.probe_accuracy,
+            }
+            for member in members
+        ]
+        st.dataframe(table, hide_index=True, column_config=_FORMATS)
+    elif result.slug == "noise-grid":
+        grid = [member.test_mse_by_level for member in members]
+        levels = [member.level for member in members]
+        st.plotly_chart(figures.noise_grid(levels, result.test_levels, grid), key="view_grid")
+    else:
+        levels = [member.level for member in members]
+        accuracies = [member.probe_accuracy for member in members]
+        st.plotly_chart(figures.probe_by_noise(levels, accuracies, result.raw_probe_accuracy), key="view_probe")
+        best = max(members, key=lambda member: member.probe_accuracy)
+        cards = metric_row(2)
+        cards[0].metric(f"Best codes (ν = {best.level:g})", f"{best.probe_accuracy:.3f}")
+        cards[1].metric("Raw pixels", f"{result.raw_probe_accuracy:.3f}")
+    st.caption(f"Trained in {result.seconds:.1f} s as one batched model of {len(members)} members.")

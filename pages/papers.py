@@ -1,0 +1,59 @@
+"""Views from the papers: each view trains several models at once (one per noise level) and compares them."""
+
+import streamlit as st
+
+from dae_core.errors import ConfigError
+from dae_core.views import VIEWS, ViewSweep, parse_levels
+from dashboard import frame, papers
+from dashboard.state import lab
+from dashboard.widgets import plain, remembered
+
+frame.page(
+    "Views from the papers",
+    "Three classic comparisons from the denoising autoencoder papers. Each trains one model per noise level, all "
+    "at once as one batched model, and keeps the result for this session.",
+    "start with **Filters against noise level**, then see how noise trades clean accuracy for robustness.",
+)
+state = lab()
+slug = st.segmented_control(
+    "View", list(VIEWS), format_func=lambda s: VIEWS[s].title, required=True, **remembered("paper_view", "filters")
+)
+view = VIEWS[slug]
+st.subheader(view.title)
+st.markdown(f"*After {view.source}.*  \n**What you see:** {view.what_you_see}  \n**Try:** {view.what_to_try}")
+
+default = ", ".join(f"{level:g}" for level in view.levels)
+typed, button = st.columns([4, 1], vertical_alignment="bottom")
+text = typed.text_input(
+    "Training noise levels",
+    help=f"Up to 6 levels in [0, 1], separated by commas. The view's own: {default}.",
+    **remembered(f"paper_levels_{slug}", default),
+)
+try:
+    spec = ViewSweep(slug, parse_levels(text))
+except ConfigError as exc:
+    st.error(plain(str(exc)))
+    spec = None
+job = state.sweeps.get(slug)
+if button.button("Train again" if job else "Train this view", type="primary", disabled=spec is None, width="stretch"):
+    job = papers.start(spec) or job
+if job is None:
+    st.info(
+        f"Press **Train this view**: {len(view.levels)} models of {view.config.train.epochs} epochs, a few seconds."
+    )
+    st.stop()
+if spec is not None and job.spec.levels != spec.levels:
+    levels = ", ".join(f"{level:g}" for level in job.spec.levels)
+    st.caption(f"Shown: the levels {levels}. Press **Train again** for the levels above.")
+
+snapshot = job.snapshot()
+if not snapshot.finished:
+    if st.button("Stop", key="btn_view_stop", icon=":material/stop:"):
+        job.stop()
+        job.join(1.0)
+        st.rerun()
+    st.fragment(run_every=papers.POLL_SECONDS)(papers.progress_ui)(job, snapshot.status)
+elif snapshot.result is None:
+    st.warning(f"The view did not finish ({plain(snapshot.reason)}). Press **Train again**.")
+else:
+    papers.result_ui(snapshot.result)
