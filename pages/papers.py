@@ -35,7 +35,8 @@ except ConfigError as exc:
     st.error(plain(str(exc)))
     spec = None
 job = state.sweeps.get(slug)
-if button.button("Train again" if job else "Train this view", type="primary", disabled=spec is None, width="stretch"):
+label = "Train again" if job else "Train this view"
+if button.button(label, key="btn_view_train", type="primary", disabled=spec is None, width="stretch"):
     job = papers.start(spec) or job
 if job is None:
     st.info(

@@ -55,8 +55,10 @@ def open_app(**query: str) -> AppTest:
 
 
 def stop_job(at: AppTest) -> None:
+    """Stop the session's training job and its views' sweeps."""
     job = current_job(at)
-    if job is not None:
+    jobs = ([job] if job is not None else []) + list(sweeps(at).values())
+    for job in jobs:
         job.stop()
         job.join(timeout=10)
 
@@ -90,6 +92,11 @@ def current_job(at: AppTest):
         return None
     run = session(at).run
     return run.job if run is not None else None
+
+
+def sweeps(at: AppTest) -> dict:
+    """The session's view sweeps by view (``dae_core.workers.RemoteSweep``s)."""
+    return session(at).sweeps if "lab" in at.session_state else {}
 
 
 def run_config(at: AppTest):

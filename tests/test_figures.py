@@ -382,3 +382,36 @@ def test_flow_plot_shows_the_data_the_start_and_where_the_points_went():
     np.testing.assert_allclose(np.stack([fig.data[2].x, fig.data[2].y], axis=1), now)
     assert fig.layout.title.text == "The flow x ← r(x) after 3 steps: random points settle on the data"
     assert figures.flow_plot(data, start, start, steps=1).data[2].name == "after 1 step"
+
+
+def test_the_noise_grid_outlines_each_columns_lowest_error():
+    mse = np.array([[0.1, 0.5, 0.9], [0.2, 0.3, 0.4]])
+    fig = figures.noise_grid([0.0, 0.4], [0.0, 0.2, 0.4], mse)
+    heatmap = fig.data[0]
+    assert list(heatmap.y) == ["0", "0.4"] and list(heatmap.x) == ["0", "0.2", "0.4"]
+    outlined = sorted((round(s.x0 + 0.5), round(s.y0 + 0.5)) for s in fig.layout.shapes)  # (column, row)
+    assert outlined == [(0, 0), (1, 1), (2, 1)]
+    assert heatmap.text[1][2] == "0.4000"
+    with pytest.raises(DataError, match=r"The MSE grid must have shape \(2, 3\)"):
+        figures.noise_grid([0.0, 0.4], [0.0, 0.2, 0.4], mse.T)
+
+
+def test_probe_by_noise_draws_the_codes_and_the_raw_features_line():
+    fig = figures.probe_by_noise([0.0, 0.5], [0.96, 0.97], 0.972)
+    codes, raw = fig.data
+    assert list(codes.y) == [0.96, 0.97] and list(raw.y) == [0.972, 0.972] and list(raw.x) == [0.0, 0.5]
+    low, high = fig.layout.yaxis.range
+    assert low < 0.96 and 0.972 < high <= 1.0
+    assert len(figures.probe_by_noise([0.25], [0.9], None).data) == 1
+    with pytest.raises(DataError, match="Give one accuracy per level: 2 levels, 1 accuracies."):
+        figures.probe_by_noise([0.0, 0.5], [0.9], None)
+
+
+def test_filter_galleries_put_each_models_filters_side_by_side():
+    first, second = np.ones((4, 4)), -np.ones((9, 4))  # 4 and 9 filters of 2×2: 2×2 and 3×3 tiles
+    fig = figures.filter_galleries([first, second], (2, 2), ["ν = 0", "ν = 0.5"])
+    z = np.asarray(fig.data[0].z, dtype=float)
+    assert z.shape == (8, 5 + 2 + 8)  # tallest gallery: 3 tiles of 2 and their gaps; a 2-wide gap between
+    assert np.nansum(z == 1) == 16 and np.nansum(z == -1) == 36
+    assert [a.text for a in fig.layout.annotations] == ["<b>ν = 0</b>", "<b>ν = 0.5</b>"]
+    assert figures.filter_galleries([], (2, 2), []).layout.annotations[0].text == "No models to compare."

@@ -80,3 +80,15 @@ def test_field_alignment_by_hand():
     assert field_alignment(noisy[1:2], noisy[1:2] + steps[1:2], train, 1.0) == pytest.approx(-1.0)
     assert field_alignment(noisy[2:], noisy[2:] + steps[2:], train, 1.0) == pytest.approx(0.0, abs=1e-12)
     assert field_alignment(noisy, noisy + steps, train, 1.0) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_filter_smoothness_is_the_correlation_of_neighbouring_weights():
+    from dae_core.metrics import filter_smoothness
+
+    ramp = np.arange(4.0).reshape(1, 4)  # one 2×2 filter [[0, 1], [2, 3]], scaled to its peak 3
+    # neighbour pairs (right, then below): (0, 1), (2, 3), (0, 2), (1, 3), all divided by 3
+    first, second = np.array([0, 2, 0, 1]) / 3, np.array([1, 3, 2, 3]) / 3
+    assert filter_smoothness(ramp, (2, 2)) == pytest.approx(np.corrcoef(first, second)[0, 1])
+    checkerboard = np.array([[1.0, -1.0, -1.0, 1.0]])  # every neighbour has the opposite sign
+    assert filter_smoothness(checkerboard, (2, 2)) == pytest.approx(-1.0)
+    assert filter_smoothness(np.zeros((3, 4)), (2, 2)) == 0.0

@@ -191,3 +191,40 @@ def test_the_idle_rule_never_stops_a_run_whose_page_is_open(tiny_config, tiny_da
     watched.stop()
     assert watched.join(WAIT)
     idle.close()
+
+
+def test_a_sweep_trains_in_a_worker_with_its_members_curves_and_result(pool, digits_dataset):
+    from dae_core.job import SweepJob
+    from dae_core.views import ViewSweep
+    from dae_core.workers import RemoteSweep
+
+    spec = ViewSweep("noise-grid", (0.0, 0.4), epochs=3)
+    job = RemoteSweep(spec, pool=pool).start()
+    counts = []
+    wait_for(job, lambda s: counts.append(s.epoch) or s.finished)  # every change of the mirror wakes the wait
+    snapshot = job.snapshot()
+    assert snapshot.status == DONE and [len(h) for h in snapshot.histories] == [3, 3]
+    assert sorted(set(counts))[0] < 6  # curves arrived before the end
+    here = SweepJob(spec, digits_dataset).start().wait_for(lambda s: s.finished, WAIT)
+    np.testing.assert_allclose(
+        [m.test_mse_by_level for m in snapshot.result.members], [m.test_mse_by_level for m in here.result.members], 1e-5
+    )
+    for remote, local in zip(snapshot.histories, here.histories):
+        assert [r.test_mse for r in remote] == pytest.approx([r.test_mse for r in local], rel=1e-5)
+
+
+def test_a_queued_sweep_knows_its_place_and_a_stop_ends_it(pool):
+    from dae_core.views import ViewSweep
+    from dae_core.workers import RemoteSweep
+
+    spec = ViewSweep("probe", (0.0, 0.5), epochs=10_000)
+    ahead = [RemoteSweep(spec, pool=pool).start() for _ in range(pool.size * pool.runs_per_worker)]
+    for job in ahead:
+        wait_for(job, lambda s: s.status == RUNNING)
+    queued = RemoteSweep(spec, pool=pool).start()
+    assert queued.snapshot().reason.startswith("1st in line")
+    queued.stop()
+    assert wait_for(queued, lambda s: s.finished).reason == "stopped before it started"
+    for job in ahead:
+        job.stop()
+        assert wait_for(job, lambda s: s.finished).status == STOPPED

@@ -411,3 +411,19 @@ def test_a_fresh_servers_first_visit_to_a_page_link_gets_the_apps_navigation(fre
     nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
     assert "Latent space" in nav and "common" not in nav and "layout" not in nav, nav
     assert page.locator(".st-key-w_hidden_dim input").input_value() == "5"
+
+
+def test_a_view_from_the_papers_trains_live_and_shows_its_result(app):
+    page = app.new_page()
+    app.open(page, "/papers")
+    page.locator(".st-key-paper_view").get_by_text("Training noise × test noise").click()
+    app.wait_idle(page)
+    button(page, "btn_view_train").click()
+    drawn = wait_for_chart(page, "view_grid", seconds=120)  # through the live curves, to the result
+    assert drawn[0]["type"] == "heatmap", drawn
+    app.wait_idle(page)
+    app.assert_no_exception(page)
+    app.screenshot(page, "view-noise-grid-1280", whole=True)
+    page.set_viewport_size(app.NARROW)
+    page.wait_for_timeout(500)
+    check_fits(page, "a view from the papers at 480 px")

@@ -1,0 +1,107 @@
+"""The views from the papers: their levels, the sweep job that trains one, and what it measures."""
+
+import numpy as np
+import pytest
+
+from dae_core import ConfigError
+from dae_core.analysis import probe, reconstruct
+from dae_core.job import DONE, RUNNING, STOPPED, SweepJob
+from dae_core.limits import Limits
+from dae_core.sweep import Sweep
+from dae_core.views import MAX_LEVELS, VIEWS, ViewSweep, parse_levels, view
+
+WAIT = 120.0
+
+
+def finished(job: SweepJob):
+    snapshot = job.wait_for(lambda s: s.finished, WAIT)
+    assert snapshot.finished, f"gave up waiting; the sweep says {snapshot.status}: {snapshot.reason}"
+    return snapshot
+
+
+@pytest.mark.parametrize(
+    ("text", "levels"), [("0, 0.25, 0.5", (0.0, 0.25, 0.5)), ("0.5;0.1 0.1", (0.1, 0.5)), (" 1 ", (1.0,))]
+)
+def test_levels_are_read_sorted_and_distinct(text, levels):
+    assert parse_levels(text) == levels
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("0, a", "The noise levels must be numbers between 0 and 1, separated by commas (like 0, 0.25, 0.5). "
+                 "Got '0, a' instead."),
+        (" , ", "Give at least one noise level (like 0, 0.25, 0.5)."),
+        ("0 0.1 0.2 0.3 0.4 0.5 0.6", f"Give at most {MAX_LEVELS} noise levels; got 7."),
+    ],
+)  # fmt: skip
+def test_bad_levels_say_what_to_type(text, message):
+    with pytest.raises(ConfigError) as error:
+        parse_levels(text)
+    assert str(error.value) == message
+
+
+def test_a_view_sweep_checks_its_view_and_levels():
+    with pytest.raises(ConfigError, match="There is no view 'nope'. The views are: filters, noise-grid, probe."):
+        ViewSweep("nope", (0.0,))
+    with pytest.raises(ConfigError, match=r"A view sweeps 1 to 6 noise levels in \[0, 1\]. Got \[1.5\] instead."):
+        ViewSweep("probe", (1.5,))
+    with pytest.raises(ConfigError, match="There is no view"):
+        view("nope")
+
+
+def test_each_view_sweeps_its_base_config_over_the_training_level():
+    for slug, spec in VIEWS.items():
+        configs = ViewSweep(slug, spec.levels, epochs=2).configs()
+        assert [c.noise.noise_level for c in configs] == list(spec.levels)
+        assert all(c.replace(noise_level=spec.config.noise.noise_level, epochs=spec.config.train.epochs)
+                   == spec.config for c in configs)  # fmt: skip
+    assert VIEWS["filters"].config.model.hidden_dim > 64  # overcomplete on 8×8 digits, as in the paper's figure
+
+
+def test_the_filters_view_measures_what_its_sweep_trained(digits_dataset):
+    spec = ViewSweep("filters", (0.0, 0.5), epochs=2)
+    snapshot = finished(SweepJob(spec, digits_dataset).start())
+    assert snapshot.status == DONE and snapshot.reason.startswith("trained 2 models in ")
+    assert [len(h) for h in snapshot.histories] == [2, 2] and snapshot.epoch == snapshot.total_epochs == 4
+    result = snapshot.result
+    runs = Sweep(spec.configs(), digits_dataset).run()  # the same sweep again, here: the same numbers
+    for member, run in zip(result.members, runs):
+        assert member.test_mse == pytest.approx(run.trained.kept_record.test_mse, rel=1e-5)
+        assert member.filters.shape == (100, 64)
+        scores = probe(run.trained, digits_dataset, seed=run.config.train.seed)
+        assert member.probe_accuracy == pytest.approx(scores["code_accuracy"], abs=0.01)
+    assert result.raw_probe_accuracy == pytest.approx(scores["raw_accuracy"])
+    assert result.image_shape == (8, 8) and result.test_levels == ()
+
+
+def test_the_noise_grid_scores_each_model_at_each_test_level(digits_dataset):
+    spec = ViewSweep("noise-grid", (0.0, 0.3), epochs=2)
+    result = finished(SweepJob(spec, digits_dataset).start()).result
+    runs = Sweep(spec.configs(), digits_dataset).run()
+    assert result.test_levels == VIEWS["noise-grid"].test_levels
+    for member, run in zip(result.members, runs):
+        expected = [reconstruct(run.trained, digits_dataset.X_test, "gaussian", level, seed=0).mse
+                    for level in result.test_levels]  # fmt: skip
+        np.testing.assert_allclose(member.test_mse_by_level, expected, rtol=1e-4)
+        assert member.probe_accuracy is None and member.filters is None
+
+
+def test_a_sweep_job_streams_each_members_records_and_stops_when_asked(digits_dataset):
+    job = SweepJob(ViewSweep("probe", (0.0, 0.5), epochs=10_000), digits_dataset).start()
+    snapshot = job.wait_for(lambda s: all(len(h) >= 2 for h in s.histories), WAIT)
+    assert snapshot.status == RUNNING
+    job.stop()
+    snapshot = finished(job)
+    assert (snapshot.status, snapshot.reason, snapshot.result) == (STOPPED, "stopped by the user", None)
+
+
+def test_a_sweep_nobody_reads_stops_itself(digits_dataset):
+    job = SweepJob(ViewSweep("probe", (0.0,), epochs=10_000), digits_dataset, limits=Limits(idle_seconds=0.2))
+    snapshot = job.start().wait_for(lambda s: s.finished, WAIT)  # waiting is not reading
+    assert (snapshot.status, snapshot.reason) == (STOPPED, "stopped: nobody looked at it for 0.2 s")
+
+
+def test_a_view_past_the_parameter_limit_is_refused(digits_dataset):
+    with pytest.raises(ConfigError, match="This model has 12,964 parameters; the limit here is 100."):
+        SweepJob(ViewSweep("filters", (0.0,)), digits_dataset, limits=Limits(max_parameters=100))
