@@ -579,24 +579,76 @@ def scatter_arrows(
     return _figure(traces, title, *axis_titles, yaxis={"scaleanchor": "x", "scaleratio": 1})
 
 
-def flow_plot(
+def flow_animation(
     data: np.ndarray,
-    start: np.ndarray,
-    now: np.ndarray,
-    steps: int,
+    path: Sequence[np.ndarray],
     *,
     axis_titles: tuple[str, str] = PLANE_TITLES,
+    frame_ms: int = 300,
 ) -> go.Figure:
-    """Points carried by the flow x ← r(x): where they started, faint, and where ``steps`` steps took them,
-    over the data."""
-    data, start, now = (_as_rows(a, what=what, width=2) for a, what in ((data, "data"), (start, "start"), (now, "now")))
-    title = f"The flow x ← r(x) after {steps} step{'s' if steps != 1 else ''}: random points settle on the data"
+    """Points carried by the flow x ← r(x) (``path[k]``: the points after k steps), over the data, as an
+    animation: a Play button and a step slider that run in the browser, where the start stays, faint."""
+    data = _as_rows(data, what="data", width=2)
+    path = [_as_rows(points, what="flow", width=2) for points in path]
+    if not path:
+        raise DataError("The flow needs at least its starting points.")
+    title = "The flow x ← r(x): random points settle on the data"
+
     traces = [
         _points_trace(data, "data", SERIES_COLORS["clean"], 5, hoverinfo="skip"),
-        _points_trace(start, "start", SERIES_COLORS["noisy"], 4, hoverinfo="skip", opacity=0.35),
-        _points_trace(now, f"after {steps} step{'s' if steps != 1 else ''}", SERIES_COLORS["reconstructed"], 6),
+        _points_trace(path[0], "start", SERIES_COLORS["noisy"], 4, hoverinfo="skip", opacity=0.35),
+        _points_trace(path[0], "carried by the flow", SERIES_COLORS["reconstructed"], 6),
     ]
-    return _figure(traces, title, *axis_titles, yaxis={"scaleanchor": "x", "scaleratio": 1})
+    frames = [
+        {"name": str(step), "traces": [2], "data": [{"x": points[:, 0], "y": points[:, 1]}]}
+        for step, points in enumerate(path)
+    ]
+    everything = np.vstack([data, *path])
+    low, high = everything.min(axis=0), everything.max(axis=0)
+    pad = 0.05 * (high - low) + 1e-9
+    still = {"mode": "immediate", "frame": {"duration": 0, "redraw": False}, "transition": {"duration": 0}}
+    slider = {
+        "active": 0,
+        "currentvalue": {"prefix": "steps: "},
+        "x": 0.24,
+        "len": 0.76,
+        "y": 0.0,
+        "yanchor": "top",
+        "pad": {"t": 50},
+        "steps": [{"label": str(step), "method": "animate", "args": [[str(step)], still]} for step in range(len(path))],
+    }
+    play = {
+        "type": "buttons",
+        "direction": "left",
+        "x": 0.0,
+        "y": 0.0,
+        "xanchor": "left",
+        "yanchor": "top",
+        "pad": {"t": 80},
+        "showactive": False,
+        "buttons": [
+            {
+                "label": "▶ Play",
+                "method": "animate",
+                "args": [None, {"frame": {"duration": frame_ms, "redraw": False}, "fromcurrent": True,
+                                "transition": {"duration": frame_ms // 2}}],
+            },
+            {"label": "❚❚ Pause", "method": "animate", "args": [[None], still]},
+        ],
+    }  # fmt: skip
+    figure = _figure(
+        traces,
+        title,
+        *axis_titles,
+        xaxis={"range": [low[0] - pad[0], high[0] + pad[0]]},
+        yaxis={"range": [low[1] - pad[1], high[1] + pad[1]], "scaleanchor": "x", "scaleratio": 1},
+        sliders=[slider],
+        updatemenus=[play],
+        margin={"b": 140},
+        height=560,
+    )
+    figure.frames = [go.Frame(frame) for frame in frames]
+    return figure
 
 
 def vector_field(

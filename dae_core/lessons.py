@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 from .config import RunConfig
 from .errors import ConfigError
-from .records import EpochRecord
+from .records import EpochRecord, still_improving
 
+CONDITIONS = ("beats identity", "beats both", "loses to identity", "no noise", "noisy", "finished")
 DATA_SETTINGS = ("dataset", "n_samples", "n_features", "data_seed", "csv_path", "label_column")
 TRAINING_DETAILS = ("loss", "optimizer", "weight_decay", "batch_size", "patience", "seed", "device",
                     "output_activation", "tied_weights", "activation")  # fmt: skip
@@ -35,16 +36,26 @@ class Lesson:
     cues: tuple[tuple[str, str], ...] = ()  # (when, what to do now), see ``cue``; the last that holds is shown
 
     def cue(self, history: Sequence[EpochRecord], finished: bool) -> str | None:
-        """What to look at or do now, given the run so far. ``when`` is one of WHEN."""
+        """What to look at or do now, given the run so far: the text of the last cue whose ``when`` holds.
+
+        ``when`` names one or more of ``CONDITIONS``, joined by " and "; the text may name the last epoch's
+        numbers (``{test_mse:.4f}``, ``{identity_mse:.4f}``, ``{noise_level:g}``, ...). A finished run whose test
+        error was still falling says so too.
+        """
         last = history[-1] if history else None
         holds = {
             "beats identity": last is not None and last.test_mse < last.identity_mse,
             "beats both": last is not None and last.test_mse < min(last.identity_mse, last.pca_mse),
             "loses to identity": last is not None and last.test_mse >= last.identity_mse and len(history) > 5,
+            "no noise": last is not None and last.noise_level == 0,
+            "noisy": last is not None and last.noise_level > 0,
             "finished": finished,
         }
-        said = [text for when, text in self.cues if holds[when]]
-        return said[-1] if said else None
+        said = [text for when, text in self.cues if all(holds[part] for part in when.split(" and "))]
+        text = said[-1].format(**last.to_dict()) if said else None
+        if finished and still_improving(history):
+            text = f"{text or ''} The test error was still falling at the end: raise the epochs and train again."
+        return text.strip() if text else None
 
     def to_dict(self) -> dict:
         return {
@@ -136,6 +147,11 @@ LESSONS = {
             ),
             cues=(
                 (
+                    "loses to identity",
+                    "The test curve is still above the identity line: the model has not found the moons yet. "
+                    "Give it its 300 epochs.",
+                ),
+                (
                     "beats identity",
                     "The test curve has crossed the identity line: the model moves noisy points closer to the moons.",
                 ),
@@ -160,6 +176,28 @@ LESSONS = {
                 "Set it back to 0.3 and train: the same large model, trained on noisy digits, reaches about 0.019.",
             ),
             hide=DATA_SETTINGS + TRAINING_DETAILS,
+            cues=(
+                (
+                    "noisy",
+                    "Trained on noisy digits: the test MSE ({test_mse:.4f}) is measured on test digits with the "
+                    "same noise, against {identity_mse:.4f} for the noisy digit itself.",
+                ),
+                (
+                    "no noise",
+                    "No noise: the train loss falls toward 0, because a code of 128 numbers can simply copy 64 "
+                    "pixels. Nothing here says whether it can denoise.",
+                ),
+                (
+                    "finished and no noise",
+                    "Done without noise. Open **Reconstructions** and set the test noise to Gaussian 0.3: this "
+                    "model removes only part of it. Then set the noise level back to 0.3 and train again.",
+                ),
+                (
+                    "finished and noisy",
+                    "Done with noise {noise_level:g}: test MSE {test_mse:.4f} against {identity_mse:.4f} for the "
+                    "noisy digit. Compare it on **Experiments** with the run trained without noise.",
+                ),
+            ),
         ),
         Lesson(
             "features",
@@ -176,6 +214,14 @@ LESSONS = {
             hide=DATA_SETTINGS + TRAINING_DETAILS,
             sweep={"noise_level": [0.0, 0.1, 0.25, 0.5]},
             probe=True,
+            cues=(
+                (
+                    "finished",
+                    "Done. Open **Latent space**: the probe's accuracy on these 32-number codes stands beside its "
+                    "accuracy on the 64 raw pixels. **Views from the papers** then trains every noise level at "
+                    "once (*Probe accuracy against noise*).",
+                ),
+            ),
         ),
     )
 }

@@ -126,10 +126,19 @@ def verdict(history: Sequence[EpochRecord], weights_epoch: int | None = None) ->
         )
     else:
         text = f"Loses to both baselines ({numbers}). Try more epochs, a larger code or a higher noise level."
-    earlier = history[max(0, len(history) - 1 - max(1, len(history) // 10))]
-    if len(history) >= 5 and kept is history[-1] and kept.test_mse < (1 - STILL_IMPROVING) * earlier.test_mse:
+    if still_improving(history, weights_epoch):
         text += " It was still improving: train longer."
     return text
+
+
+def still_improving(history: Sequence[EpochRecord], weights_epoch: int | None = None) -> bool:
+    """Whether the test MSE fell by more than ``STILL_IMPROVING`` over the last tenth of the epochs (and the run
+    keeps its last epoch): more epochs would likely help."""
+    kept = kept_record(history, weights_epoch)
+    if len(history) < 5 or kept is not history[-1]:
+        return False
+    earlier = history[max(0, len(history) - 1 - max(1, len(history) // 10))]
+    return kept.test_mse < (1 - STILL_IMPROVING) * earlier.test_mse
 
 
 def format_ratio(ratio: float | None) -> str:

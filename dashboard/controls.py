@@ -9,9 +9,9 @@ from dae_core.job import FINAL_STATES, PAUSED, QUEUED, JobSnapshot
 from dae_core.share import Teaching
 
 from . import runs
-from .settings import sync_link
+from .settings import share_url, sync_link
 from .state import lab
-from .widgets import metric_row, plain
+from .widgets import copy_button_ui, metric_row, plain
 
 BUTTONS = {  # label: what it does
     "Train": "Start a fresh run with these settings (a running one is stopped and kept in Experiments).",
@@ -149,6 +149,7 @@ def lesson_ui() -> None:
         st.markdown(f"**Lesson: {chosen.title}**  \n{chosen.summary}")
         for number, step in enumerate(chosen.steps, 1):
             st.markdown(f"**Step {number}.** {step}")
+        copy_button_ui(st, share_url(), "Copy the lesson's link", "A link that opens this lesson, as set up now")
         st.button(
             "Leave the lesson",
             key="btn_leave_lesson",

@@ -12,7 +12,7 @@ from dae_core import records, share
 from . import runs
 from .settings import share_url, sync_link
 from .state import lab
-from .widgets import code_span, download_ui, number, plain
+from .widgets import code_span, copy_button_ui, download_ui, number, plain
 
 # (file, title, icon, what it shows): navigation and the Home page's map both read this list.
 PAGES = [
@@ -118,7 +118,9 @@ def export_ui() -> None:
 def share_ui() -> None:
     with st.expander("Share these settings"):
         st.caption("The address bar always holds the current settings. This link restores them:")
-        st.markdown(code_span(share_url()))
+        link = share_url()
+        st.markdown(code_span(link))
+        copy_button_ui(st, link)
 
 
 def sidebar_ui(with_settings: bool = True, polls: bool = True) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import streamlit as st
@@ -84,3 +85,48 @@ def remembered(key: str, default) -> dict:
 
 def _remember(key: str) -> None:
     lab().views[key] = st.session_state[key]
+
+
+_COPY_BUTTON = """<button type="button" class="dae-copy" data-text="{text}" data-label="{label}"
+title="{tooltip}">{label}</button>
+<style>.dae-copy{{font:inherit;font-size:0.9rem;padding:0.3rem 0.8rem;border-radius:0.5rem;cursor:pointer;
+border:1px solid rgba(128,128,128,0.4);background:transparent;color:inherit}}
+.dae-copy:hover{{border-color:#8C2130;color:#8C2130}}</style>
+<script>
+document.querySelectorAll("button.dae-copy:not([data-bound])").forEach(function (button) {{
+  button.dataset.bound = "1";
+  button.addEventListener("click", function () {{
+    var text = button.dataset.text;
+    var done = function () {{
+      button.textContent = "Copied";
+      setTimeout(function () {{ button.textContent = button.dataset.label; }}, 1500);
+    }};
+    if (navigator.clipboard && window.isSecureContext) {{
+      navigator.clipboard.writeText(text).then(done);
+    }} else {{  // plain http: the old way
+      var area = document.createElement("textarea");
+      area.value = text;
+      area.style.position = "fixed";
+      area.style.opacity = "0";
+      document.body.appendChild(area);
+      area.select();
+      document.execCommand("copy");
+      area.remove();
+      done();
+    }}
+  }});
+}});
+</script>"""
+
+
+def copy_button_ui(where, text: str, label: str = "Copy link", tooltip: str = "Copy to the clipboard") -> None:
+    """A button that copies ``text`` to the clipboard in the browser, without a rerun.
+
+    ``text`` travels HTML-escaped in a data attribute and is read back by the click handler, so no character of
+    a link (a CSV column's name is the user's) can break out of it. Without a secure context (a server on plain
+    http), the copy falls back to selecting a hidden text area.
+    """
+    where.html(
+        _COPY_BUTTON.format(text=html.escape(text, quote=True), label=html.escape(label), tooltip=html.escape(tooltip)),
+        unsafe_allow_javascript=True,
+    )

@@ -7,9 +7,9 @@ from dae_core import analysis, figures, metrics
 from dashboard import evaluation, frame, runs
 from dashboard.widgets import memo, metric_row, remembered
 
-SHOWN_IMAGES = 8  # the chosen digit and the next worst ones
+SHOWN_IMAGES = 16  # the chosen digit and 15 more: two blocks of eight rows, as wide as the page
 HEATMAP_ROWS = 30
-FLOW_STEPS = 20  # the flow slider's range, all computed at once
+FLOW_STEPS = 20  # the flow animation's steps, all computed at once
 COLUMNS = {"index": "test sample", "mse": "reconstruction MSE", "noisy_mse": "noisy-input MSE", "psnr_db": "PSNR (dB)"}
 
 frame.page(
@@ -77,7 +77,7 @@ with figure_area:
         rows = [chosen, *[i for i in order if i != chosen][: SHOWN_IMAGES - 1]]
         figure = figures.image_grid(
             rec.clean[rows], rec.noisy[rows], rec.reconstructed[rows], dataset.image_shape,
-            psnr=rec.per_sample_psnr[rows], labels=rows, pixel_size=10,
+            psnr=rec.per_sample_psnr[rows], labels=rows, pixel_size=9,
             title=f"Test digit {chosen} first, then {'the worst' if spread == 'worst first' else 'best to worst'}: "
             "original | noisy | reconstructed | residual",
         )  # fmt: skip
@@ -104,18 +104,14 @@ with figure_area:
                 "each is to have become the noisy point. 1: every step points the right way; 0: no better than a "
                 "random direction."
             )
-        steps = st.slider(
-            "Flow steps",
-            0,
-            FLOW_STEPS,
-            help="Start from random points and apply the model again and again, x ← r(x): a DAE carries them onto "
-            "the data.",
-            **remembered("flow_steps", 5),
-        )
         path = memo(
             ("flow", shown.token), lambda: analysis.flow(trained, analysis.random_points(dataset.X_train), FLOW_STEPS)
         )
-        st.plotly_chart(figures.flow_plot(dataset.X_train, path[0], path[steps], steps), key="flow")
+        st.plotly_chart(figures.flow_animation(dataset.X_train, path), key="flow")
+        st.caption(
+            "Press **Play**, or drag the slider: random points, carried by the model again and again (x ← r(x)), "
+            "settle onto the data."
+        )
         clean, noisy, rebuilt = (
             f"({a[chosen, 0]:.2f}, {a[chosen, 1]:.2f})" for a in (rec.clean, rec.noisy, rec.reconstructed)
         )

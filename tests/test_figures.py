@@ -375,13 +375,20 @@ def test_filter_heatmap_is_units_by_features():
     assert _messages(figures.filter_heatmap(np.zeros((0, 4)), list("abcd"))) == ["No weights to show."]
 
 
-def test_flow_plot_shows_the_data_the_start_and_where_the_points_went():
-    data, start, now = _rows(20, 2), _rows(10, 2), _rows(10, 2) * 0.5
-    fig = figures.flow_plot(data, start, now, steps=3)
-    assert [trace.name for trace in fig.data] == ["data", "start", "after 3 steps"]
-    np.testing.assert_allclose(np.stack([fig.data[2].x, fig.data[2].y], axis=1), now)
-    assert fig.layout.title.text == "The flow x ← r(x) after 3 steps: random points settle on the data"
-    assert figures.flow_plot(data, start, start, steps=1).data[2].name == "after 1 step"
+def test_the_flow_animation_steps_through_the_path_in_the_browser():
+    data, start = _rows(20, 2), _rows(10, 2)
+    path = [start, start * 0.5, start * 0.25]
+    fig = figures.flow_animation(data, path)
+    assert [trace.name for trace in fig.data] == ["data", "start", "carried by the flow"]
+    assert [frame.name for frame in fig.frames] == ["0", "1", "2"]
+    moved = fig.frames[2].data[0]
+    np.testing.assert_allclose(np.stack([moved.x, moved.y], axis=1), path[2])
+    assert [step.label for step in fig.layout.sliders[0].steps] == ["0", "1", "2"]
+    assert [button.label for button in fig.layout.updatemenus[0].buttons] == ["▶ Play", "❚❚ Pause"]
+    low, high = fig.layout.xaxis.range  # fixed, so the view holds still while the points move
+    assert low < min(data[:, 0].min(), start[:, 0].min()) and high > max(data[:, 0].max(), start[:, 0].max())
+    with pytest.raises(DataError, match="The flow needs at least its starting points."):
+        figures.flow_animation(data, [])
 
 
 def test_the_noise_grid_outlines_each_columns_lowest_error():

@@ -86,3 +86,39 @@ def test_a_lesson_reacts_to_the_run():
     assert tutorial.cue(crossed, finished=False).startswith("The test curve has crossed the identity line")
     assert tutorial.cue(crossed, finished=True).startswith("Done. Now raise the noise level to 1.0")
     assert lesson("denoise").cue([_epoch(1, 0.3)], finished=False).startswith("The test curve is below both")
+
+
+def _noisy_epoch(epoch: int, test_mse: float, noise_level: float) -> EpochRecord:
+    return EpochRecord(epoch, test_mse, test_mse, 0.05, 0.04, 0.1, 1000.0, 1e-3, noise_level)
+
+
+def test_the_bottleneck_lesson_follows_the_noise_the_run_trains_with():
+    bottleneck = lesson("bottleneck")
+    clean = [_noisy_epoch(e, 0.01, 0.0) for e in range(1, 4)]
+    assert bottleneck.cue(clean, finished=False).startswith("No noise: the train loss falls toward 0")
+    assert bottleneck.cue(clean, finished=True).startswith("Done without noise. Open **Reconstructions**")
+    noisy = [_noisy_epoch(e, 0.0192, 0.3) for e in range(1, 4)]
+    assert bottleneck.cue(noisy, finished=False) == (
+        "Trained on noisy digits: the test MSE (0.0192) is measured on test digits with the same noise, against "
+        "0.0500 for the noisy digit itself."
+    )
+    assert bottleneck.cue(noisy, finished=True).startswith("Done with noise 0.3: test MSE 0.0192 against 0.0500")
+
+
+def test_a_finished_run_still_improving_is_told_to_train_longer():
+    falling = [_epoch(e, 0.5 - 0.02 * e) for e in range(1, 11)]  # 0.30 at the end, 0.32 one epoch earlier
+    said = lesson("tutorial").cue(falling, finished=True)
+    assert said.startswith("Done. Now raise the noise level to 1.0")
+    assert said.endswith("The test error was still falling at the end: raise the epochs and train again.")
+    flat = [_epoch(e, 0.3) for e in range(1, 11)]
+    assert "still falling" not in lesson("tutorial").cue(flat, finished=True)
+    assert lesson("features").cue(falling, finished=False) is None  # nothing to say while it trains
+
+
+@pytest.mark.parametrize("slug", list(LESSONS))
+def test_every_cue_names_known_conditions_and_numbers(slug):
+    from dae_core.lessons import CONDITIONS
+
+    for when, text in LESSONS[slug].cues:
+        assert set(when.split(" and ")) <= set(CONDITIONS), when
+        text.format(**_epoch(3, 0.2).to_dict())  # every placeholder is a record's field

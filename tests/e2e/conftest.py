@@ -148,9 +148,9 @@ class App:
         self.server, self.browser = server, browser
         self.contexts = []
 
-    def new_page(self, viewport=WIDE):
+    def new_page(self, viewport=WIDE, permissions: tuple[str, ...] = ()):
         """A page in a fresh browser context, hence a fresh Streamlit session (no run, no settings)."""
-        context = self.browser.new_context(viewport=viewport)
+        context = self.browser.new_context(viewport=viewport, permissions=list(permissions))
         context.set_default_timeout(SCRIPT_SECONDS * 1000)
         self.contexts.append(context)
         return context.new_page()

@@ -427,3 +427,18 @@ def test_a_view_from_the_papers_trains_live_and_shows_its_result(app):
     page.set_viewport_size(app.NARROW)
     page.wait_for_timeout(500)
     check_fits(page, "a view from the papers at 480 px")
+
+
+def test_copy_link_puts_the_lessons_link_on_the_clipboard(app):
+    page = app.new_page(permissions=("clipboard-read", "clipboard-write"))
+    page.goto(f"{app.server.url}/?lesson=manifold&hide=lr")
+    copy = page.locator(".st-key-lesson button.dae-copy[data-bound]")
+    copy.wait_for()
+    copy.click()
+    wait_until(lambda: copy.inner_text() == "Copied", 10, "the button to say Copied")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith(f"{app.server.url}/train?") and "lesson=manifold" in copied and "hide=lr" in copied
+    fresh = app.new_page()  # the copied link opens the same lesson in another browser
+    fresh.goto(copied)
+    fresh.locator(".st-key-lesson").get_by_text("Step 1.").wait_for()
+    assert fresh.locator(".st-key-w_lr").count() == 0, "the link keeps hiding what the teacher hid"
