@@ -880,13 +880,17 @@ def filter_galleries(
          "showarrow": False}
         for name, centre in zip(names, centres)
     ]  # fmt: skip
+    heatmap = _filter_heatmap_trace(z, unit_of, 1.0, True)
+    heatmap["colorbar"] |= {"orientation": "h", "len": 0.5, "x": 0.5, "xanchor": "center", "y": -0.02,
+                            "yanchor": "top", "title": {"text": "weight / max|w|", "side": "top"}}  # fmt: skip
     return _figure(
-        [_filter_heatmap_trace(z, unit_of, 1.0, True)],
+        [heatmap],
         title,
         xaxis=_NO_TICKS,
         yaxis={"autorange": "reversed", "scaleanchor": "x", **_NO_TICKS},
         annotations=labels,
-        margin={"t": 110},
+        margin={"t": 100, "b": 90, "l": 16, "r": 16},
+        height=480,
     )
 
 

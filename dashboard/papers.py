@@ -57,8 +57,9 @@ def result_ui(result: ViewResult) -> None:
     if result.slug == "filters":
         names = [f"ν = {member.level:g}" for member in members]
         galleries = [member.filters for member in members]
-        title = "Encoder filters by training noise level (the first 36 units of each model)"
+        title = "Encoder filters by training noise level"
         st.plotly_chart(figures.filter_galleries(galleries, result.image_shape, names, title=title), key="view_filters")
+        st.caption("The first 36 of each model's 100 units, each scaled to its own largest weight.")
         table = [
             {
                 "training noise level": member.level,
