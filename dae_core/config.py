@@ -10,6 +10,7 @@ import dataclasses
 import difflib
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -207,6 +208,24 @@ def _field_names(cls) -> list[str]:
 
 
 FIELD_SECTION = {name: section for section, cls in SECTIONS.items() for name in _field_names(cls)}
+
+# How each setting is called where people see it: the dashboard's labels, and messages about a link or a form.
+FIELD_LABELS = {
+    "dataset": "Dataset", "n_samples": "Samples", "n_features": "Features", "n_informative": "Informative features",
+    "class_sep": "Class separation", "manifold_noise": "Data noise", "test_fraction": "Test fraction",
+    "data_seed": "Data seed", "csv_path": "CSV file", "label_column": "Label column", "noise": "Noise type",
+    "noise_level": "Noise level", "hidden_dim": "Code size", "hidden_layers": "Hidden layers",
+    "activation": "Activation", "output_activation": "Output activation", "tied_weights": "Tied weights",
+    "epochs": "Epochs", "batch_size": "Batch size", "lr": "Learning rate", "optimizer": "Optimizer", "loss": "Loss",
+    "weight_decay": "Weight decay", "momentum": "Momentum", "patience": "Patience", "seed": "Seed", "device": "Device",
+}  # fmt: skip
+_PARAMETER_OF = re.compile(r"The '(\w+)' parameter of \w+Config")
+
+
+def in_words(message: str) -> str:
+    """A validation message in the user's words: "The 'lr' parameter of TrainConfig must be ..." becomes
+    "Learning rate (lr) must be ...", so a page or a link warning names the setting, not a class."""
+    return _PARAMETER_OF.sub(lambda m: f"{FIELD_LABELS.get(m.group(1), m.group(1))} ({m.group(1)})", message)
 
 
 def _unknown_key(key: str, valid: list[str], owner: str) -> str:

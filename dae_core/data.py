@@ -16,6 +16,7 @@ from .config import DataConfig
 from .errors import DataError
 
 MAX_CSV_BYTES = 50 * 1024 * 1024
+MAX_CSV_MAGNITUDE = 1e30  # larger values overflow the scaler's float64 sums of squares and the model's float32
 MIN_CSV_ROWS = 10
 
 
@@ -160,9 +161,18 @@ def read_csv(source, label_column: str = ""):
         frame = pd.read_csv(source)
     except UnicodeDecodeError:
         raise DataError("The CSV file is not UTF-8 text. Save it as UTF-8 CSV and upload it again.") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+    except pd.errors.EmptyDataError:
+        raise DataError(
+            f"The CSV file is empty. Upload a table with a header row and at least {MIN_CSV_ROWS} rows of numbers."
+        ) from None
+    except (pd.errors.ParserError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "no columns"
         raise DataError(f"The CSV file could not be parsed ({first}). Check that it is comma-separated.") from None
+    if frame.shape[0] == 0:
+        names = ", ".join(f"'{c}'" for c in frame.columns[:5]) + (", ..." if frame.shape[1] > 5 else "")
+        raise DataError(
+            f"The CSV has a header ({names}) but no rows. Add at least {MIN_CSV_ROWS} rows of numbers and upload again."
+        )
 
     y = None
     if label_column:
@@ -191,6 +201,14 @@ def read_csv(source, label_column: str = ""):
     X = frame.to_numpy(dtype=np.float64)
     if not np.isfinite(X).all():
         raise DataError("The CSV holds infinite values. Replace them with finite numbers and upload again.")
+    largest = np.abs(X).max(axis=0)
+    if (largest > MAX_CSV_MAGNITUDE).any():
+        column = int(np.argmax(largest > MAX_CSV_MAGNITUDE))
+        raise DataError(
+            f"Column '{frame.columns[column]}' holds values as large as {largest[column]:.3g}; this app takes values "
+            f"up to {MAX_CSV_MAGNITUDE:.0e} in size (their mean and spread would overflow). Rescale the column, "
+            "for example by dividing it by a power of ten, and upload again."
+        )
     return X, y, [str(c) for c in frame.columns]
 
 

@@ -1,15 +1,18 @@
-"""Resource limits: how much one run may cost, how many may train at once, and how threads are used.
+"""Resource limits: how much one run may cost, how many may train at once, what a visitor may keep, and threads.
 
-One frozen ``Limits`` holds every number; ``TrainingJob`` enforces all of them. The defaults suit one person on
-their own machine; a shared server sets them from the environment (``Limits.from_env``).
+One frozen ``Limits`` holds every number, and ``LIMITS_TABLE`` says, for each, its environment variable and its
+value in the two profiles: ``local`` (one person on their own machine, the default) and ``public`` (a shared demo
+on a small server, ``DAE_PROFILE=public``). ``Limits.from_env`` reads the profile and then each variable. The jobs
+enforce the run limits; :meth:`Limits.check_config` refuses settings past them before any work starts, with a
+message that names the limit and its variable.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
-from .config import ModelConfig
+from .config import ModelConfig, RunConfig
 from .errors import ConfigError
 
 
@@ -24,14 +27,23 @@ class Limits:
     max_parameters: int = 5_000_000  # ~80 MB with Adam's state: keeps one run on a shared server affordable
     max_concurrent_jobs: int = field(default_factory=_cpu_count)  # later runs wait, queued
     torch_threads: int = 1  # small models train 1.3-3x faster on one thread, and runs do not fight over cores
+    max_rows: int = 100_000  # rows of a generated dataset or an uploaded table
+    max_features: int = 1_000  # columns of a dataset
+    max_epochs: int = 10_000  # epochs of one run
+    upload_mb: int = 50  # an uploaded table or model file
+    max_queue: int = 200  # runs waiting for a free slot; past it a new run is refused until the queue shortens
+    max_sweep_members: int = 64  # models one sweep (or view) trains
+    workspace_runs: int = 50  # runs a visitor's workspace keeps; the oldest go first
+    workspace_mb: int = 200  # bytes a visitor's workspace keeps (models and histories); the oldest go first
+    retention_days: float = 30.0  # a workspace untouched this long is deleted
 
     def __post_init__(self):
         problems = []
-        for name in ("idle_seconds", "wall_seconds"):
+        for name in ("idle_seconds", "wall_seconds", "retention_days"):
             value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and value > 0):
+            if isinstance(value, bool) or not (isinstance(value, (int, float)) and value > 0):
                 problems.append(f"The '{name}' parameter of Limits must be a positive number. Got {value!r} instead.")
-        for name in ("max_parameters", "max_concurrent_jobs", "torch_threads"):
+        for name in [f.name for f in fields(self) if f.type == "int"]:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 problems.append(f"The '{name}' parameter of Limits must be an int >= 1. Got {value!r} instead.")
@@ -40,17 +52,66 @@ class Limits:
 
     @classmethod
     def from_env(cls, environ=None, **defaults) -> Limits:
-        """``defaults`` overridden by ``DAE_MAX_CONCURRENT_JOBS`` (the only limit a deployment sets today)."""
+        """The profile ``DAE_PROFILE`` names (``local`` unless set), over ``defaults``, then every limit's own
+        variable (``LIMITS_TABLE``). A bad value raises a ``ConfigError`` that names the variable."""
         environ = os.environ if environ is None else environ
-        text = environ.get("DAE_MAX_CONCURRENT_JOBS", "").strip()
-        if text:
+        profile = environ.get("DAE_PROFILE", "local").strip() or "local"
+        if profile not in PROFILES:
+            raise ConfigError(f"DAE_PROFILE must be one of {', '.join(PROFILES)}. Got {profile!r} instead.")
+        values = defaults | PROFILES[profile]
+        for name, (variable, _) in LIMITS_TABLE.items():
+            text = environ.get(variable, "").strip()
+            if not text:
+                continue
+            kind = int if name in _INTS else float
             try:
-                defaults["max_concurrent_jobs"] = int(text)
+                values[name] = kind(text)
             except ValueError:
-                raise ConfigError(
-                    f"DAE_MAX_CONCURRENT_JOBS must be an int >= 1. Got {text!r} instead. Fix or unset it."
-                ) from None
-        return cls(**defaults)
+                what = "an int >= 1" if kind is int else "a positive number"
+                raise ConfigError(f"{variable} must be {what}. Got {text!r} instead. Fix or unset it.") from None
+        return cls(**values)
+
+    # --- refusing work past the limits -----------------------------------------------------------------
+    def ceiling(self, name: str) -> int | None:
+        """The largest value the limits allow for the RunConfig field ``name``; None when no limit applies."""
+        limit = _LIMIT_OF_FIELD.get(name)
+        return None if limit is None else getattr(self, limit)
+
+    def refusal(self, name: str, value: float) -> str | None:
+        """Why a setting's value is past a limit, naming it; None when it is within. ``name``: a RunConfig
+        field (``n_samples``, ``n_features``, ``epochs``)."""
+        ceiling = self.ceiling(name)
+        if ceiling is None or value <= ceiling:
+            return None
+        return self.past(_LIMIT_OF_FIELD[name], value)
+
+    def past(self, limit: str, value: float) -> str:
+        """``value`` is past the limit ``limit``: the message that says so, and how to stay within it."""
+        variable, (what, unit) = LIMITS_TABLE[limit][0], _WORDS[limit]
+        return (
+            f"{what} is limited to {getattr(self, limit):,} {unit} here ({variable}); {value:,} {unit} asked. "
+            f"Ask for at most {getattr(self, limit):,}."
+        )
+
+    def check_config(self, config: RunConfig, n_features: int | None = None, n_rows: int | None = None) -> None:
+        """Refuse ``config`` if any of its settings is past a limit; ``n_features`` and ``n_rows``: the loaded
+        data's size (an uploaded table's), for the parameter budget and the size limits."""
+        problems = []
+        data = config.data
+        if n_rows is not None:
+            problems.append(self.refusal("n_samples", n_rows))
+        elif data.dataset in ("synthetic", "moons", "circles", "spiral"):
+            problems.append(self.refusal("n_samples", data.n_samples))
+        if n_features is None and data.dataset == "synthetic":
+            problems.append(self.refusal("n_features", data.n_features))
+        elif n_features is not None:
+            problems.append(self.refusal("n_features", n_features))
+        problems.append(self.refusal("epochs", config.train.epochs))
+        problems = [problem for problem in problems if problem]
+        if problems:
+            raise ConfigError(" ".join(problems))
+        if n_features is not None:
+            self.check_model(config.model, n_features)
 
     def check_model(self, model: ModelConfig, n_features: int) -> None:
         """Refuse the model ``model`` describes for ``n_features`` inputs if it is past the parameter limit."""
@@ -65,6 +126,58 @@ class Limits:
                 f"This model has {count:,} parameters; the limit here is {self.max_parameters:,}. "
                 "Use a smaller code size or fewer, narrower hidden layers."
             )
+
+    def check_upload(self, size_bytes: int, what: str = "file") -> None:
+        """Refuse an upload larger than ``upload_mb``."""
+        if size_bytes > self.upload_mb * 2**20:
+            raise ConfigError(
+                f"This {what} is {size_bytes / 2**20:,.1f} MB; uploads are limited to {self.upload_mb} MB here "
+                f"({LIMITS_TABLE['upload_mb'][0]}). Upload a smaller one."
+            )
+
+
+# name: (environment variable, what it limits). The README's table of limits is this one, with both profiles.
+LIMITS_TABLE = {
+    "max_rows": ("DAE_MAX_ROWS", "rows of a dataset (generated or uploaded)"),
+    "max_features": ("DAE_MAX_FEATURES", "columns of a dataset"),
+    "max_parameters": ("DAE_MAX_PARAMETERS", "parameters of one model (a model file too)"),
+    "max_epochs": ("DAE_MAX_EPOCHS", "epochs of one run"),
+    "wall_seconds": ("DAE_WALL_SECONDS", "seconds one run trains, pauses included"),
+    "idle_seconds": ("DAE_IDLE_SECONDS", "seconds a run trains once its page has closed"),
+    "upload_mb": ("DAE_UPLOAD_MB", "MB of an uploaded table or model file"),
+    "max_concurrent_jobs": ("DAE_MAX_CONCURRENT_JOBS", "runs training at once (the rest wait in line)"),
+    "max_queue": ("DAE_MAX_QUEUE", "runs waiting in line"),
+    "max_sweep_members": ("DAE_MAX_SWEEP_MEMBERS", "models one sweep trains"),
+    "workspace_runs": ("DAE_WORKSPACE_RUNS", "runs a visitor's workspace keeps"),
+    "workspace_mb": ("DAE_WORKSPACE_MB", "MB a visitor's workspace keeps"),
+    "retention_days": ("DAE_RETENTION_DAYS", "days an untouched workspace is kept"),
+}
+_LIMIT_OF_FIELD = {"n_samples": "max_rows", "n_features": "max_features", "epochs": "max_epochs"}
+_INTS = {f.name for f in fields(Limits) if f.type == "int"}
+_WORDS = {  # how a refusal names the limit and its unit
+    "max_rows": ("The number of samples", "rows"),
+    "max_features": ("The number of features", "columns"),
+    "max_epochs": ("The number of epochs", "epochs"),
+}
+
+PROFILES = {
+    "local": {"idle_seconds": 120.0, "wall_seconds": 900.0, "max_concurrent_jobs": 4 * _cpu_count()},
+    "public": {
+        "idle_seconds": 60.0,
+        "wall_seconds": 300.0,
+        "max_concurrent_jobs": 2 * _cpu_count(),
+        "max_parameters": 1_000_000,
+        "max_rows": 20_000,
+        "max_features": 256,
+        "max_epochs": 2_000,
+        "upload_mb": 10,
+        "max_queue": 50,
+        "max_sweep_members": 16,
+        "workspace_runs": 20,
+        "workspace_mb": 50,
+        "retention_days": 7.0,
+    },
+}
 
 
 def use_torch_threads(count: int) -> None:

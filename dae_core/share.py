@@ -7,13 +7,18 @@ link, because a link must not make a server read one of its own files.
 
 from __future__ import annotations
 
+import math
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .config import FIELD_SECTION, RunConfig
+from .config import FIELD_SECTION, RunConfig, in_words
 from .errors import ConfigError
 from .lessons import Lesson, lesson
+
+if TYPE_CHECKING:
+    from .limits import Limits
 
 NOT_IN_LINKS = ("csv_path",)
 MAX_KEY_CHARS = 40  # longer than any setting's name
@@ -121,13 +126,17 @@ def _last(value) -> str:
     return str(value[-1] if isinstance(value, list) else value)
 
 
-def config_from_query(params: Mapping[str, str], base: RunConfig | None = None) -> tuple[RunConfig, list[str]]:
+def config_from_query(
+    params: Mapping[str, str], base: RunConfig | None = None, limits: Limits | None = None
+) -> tuple[RunConfig, list[str]]:
     """Parse a link's query parameters into a config, plus one message per parameter that was not used.
 
     Each parameter is parsed alone over the defaults and kept if it is valid. If the kept parameters
     still do not fit together (e.g. ``noise=masking&noise_level=2``), the link is dropped as a whole and
     the defaults are used; the message says so. ``base`` (a lesson's preset) takes the defaults' place; the
-    teaching parameters (``lesson``, ``hide``) are read by :func:`teaching_from_query`.
+    teaching parameters (``lesson``, ``hide``) are read by :func:`teaching_from_query`. A value past one of
+    ``limits`` (rows, features, epochs) is refused with a message that names the limit, so a link can never
+    start work past them. Messages name settings by their labels.
     """
     base = base or RunConfig()
     defaults = base.to_flat()
@@ -153,20 +162,36 @@ def config_from_query(params: Mapping[str, str], base: RunConfig | None = None) 
         if key in NOT_IN_LINKS:
             messages.append(f"Link parameter '{key}' was ignored: a link cannot name a file. Upload the table instead.")
             continue
+        fallback = f" Kept the default ({defaults[key] or 'none'})." if key in FIELD_SECTION else ""
+        number = _number(text) if limits is not None else None
+        if number is not None and (refusal := limits.refusal(key, number)):
+            messages.append(f"Link parameter '{key}={text}' was ignored: {refusal}{fallback}")
+            continue
         try:
             RunConfig.from_flat({key: text})
         except ConfigError as exc:
-            reason = " ".join(str(exc).split("\n"))
-            fallback = f" Kept the default ({defaults[key] or 'none'})." if key in FIELD_SECTION else ""
+            reason = in_words(" ".join(str(exc).split("\n")))
             messages.append(f"Link parameter '{key}={text}' was ignored: {reason}{fallback}")
             continue
         kept[key] = text
     try:
         return RunConfig.from_flat(defaults | kept), messages
     except ConfigError as exc:
-        reason = " ".join(str(exc).split("\n"))
+        reason = in_words(" ".join(str(exc).split("\n")))
         messages.append(f"The link's parameters do not fit together: {reason} Using the defaults for all of them.")
         return base, messages
+
+
+def _number(text: str) -> float | None:
+    """A link value as a number (ints stay exact, however large), or None when it is not one."""
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            value = float(text)
+        except ValueError:
+            return None
+        return value if math.isfinite(value) else None
 
 
 def to_cli_command(config: RunConfig, table_name: str | None = None) -> str:

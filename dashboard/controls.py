@@ -39,7 +39,7 @@ def controls_ui(config: RunConfig) -> None:
     job = state.run.job if state.run else None
     status = job.status if job else None
     alive = status is not None and status not in FINAL_STATES
-    invalid = state.form_error is not None
+    invalid = state.form_error is not None or state.data_problem is not None  # said beside the settings
     disabled = {
         "Train": invalid,
         "Pause": not alive or status == PAUSED,

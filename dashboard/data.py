@@ -51,5 +51,7 @@ def csv_columns(data: bytes) -> list[str]:
 
     try:
         return [str(c) for c in pd.read_csv(io.BytesIO(data), nrows=0).columns]
-    except (UnicodeDecodeError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
+    except pd.errors.EmptyDataError:
+        raise DataError("The CSV file is empty. Upload a table with a header row and rows of numbers.") from None
+    except (UnicodeDecodeError, ValueError, pd.errors.ParserError):
         raise DataError("The CSV file could not be read. Check that it is comma-separated UTF-8 text.") from None

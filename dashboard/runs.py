@@ -8,7 +8,6 @@ adds itself to the session's list of runs (the job's ``on_end``), in one place.
 from __future__ import annotations
 
 import functools
-import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -29,9 +28,10 @@ if TYPE_CHECKING:
     from dae_core.data import Dataset
     from dae_core.training import TrainedModel
 
-# A run whose tab has closed stops after two minutes (a queued one leaves the queue at once); one run on the shared
-# demo trains for at most fifteen. Four runs per core train at once, sharing it, so a class sees every run start.
-LIMITS = Limits.from_env(idle_seconds=120.0, wall_seconds=900.0, max_concurrent_jobs=4 * (os.cpu_count() or 1))
+# Every limit, from the profile (DAE_PROFILE) and the environment: see dae_core.limits.LIMITS_TABLE. Locally a run
+# whose tab has closed stops after two minutes (a queued one leaves the queue at once), one run trains for at most
+# fifteen, and four runs per core train at once, sharing it, so a class sees every run start.
+LIMITS = Limits.from_env()
 POLL_SECONDS = 0.5  # a page with a live view polls a training run twice a second
 SLOW_POLL_SECONDS = 1.0  # the sidebar, and a run waiting in line: only its place changes
 ANSWER_SECONDS = 1.0  # a run button waits this long for the run to do as asked, so the page redraws once, after
@@ -88,6 +88,7 @@ def start(config: RunConfig, *, paused: bool = False) -> bool:
     state = lab()
     try:
         dataset = dataset_for(config.data)
+        LIMITS.check_config(config, dataset.n_features, len(dataset.X_train) + len(dataset.X_test))
         serial = state.serial + 1
         table = state.csv.data if config.data.dataset == "csv" and state.csv else None
         job = RemoteJob(

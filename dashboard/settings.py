@@ -19,18 +19,20 @@ from dae_core.config import (
     ACTIVATIONS,
     BOUNDS,
     DATASETS,
+    FIELD_LABELS,
     FIELD_SECTION,
     LOSSES,
     NOISE_LABELS,
     NOISE_TYPES,
     OPTIMIZERS,
+    in_words,
     noise_level_range,
     noise_level_within,
 )
-from dae_core.errors import DAEError
+from dae_core.errors import ConfigError, DAEError
 
 from . import runs
-from .data import csv_columns, dataset_for, table_from_upload
+from .data import NEEDS_TABLE, csv_columns, dataset_for, table_from_upload
 from .state import FormError, lab
 from .widgets import plain
 
@@ -50,7 +52,6 @@ class Field:
     """One setting's widget: a ``RunConfig`` field, how it is drawn, and when it is shown."""
 
     name: str
-    label: str
     kind: str  # "select", "int", "float", "slider" or "text"
     help: str
     options: tuple = ()  # select: the choices
@@ -62,6 +63,10 @@ class Field:
     def key(self) -> str:
         return f"w_{self.name}"
 
+    @property
+    def label(self) -> str:
+        return FIELD_LABELS[self.name]
+
 
 def _generated(config: RunConfig) -> bool:
     return config.data.dataset not in ("digits", "csv")
@@ -69,45 +74,45 @@ def _generated(config: RunConfig) -> bool:
 
 FIELDS = {  # section -> rows of one or two fields; a narrow screen stacks each row in reading order
     "Data": [
-        [Field("dataset", "Dataset", "select", "What the autoencoder learns.", DATASETS, DATASET_LABELS)],
+        [Field("dataset", "select", "What the autoencoder learns.", DATASETS, DATASET_LABELS)],
         [
-            Field("n_samples", "Samples", "int", "Rows generated; 20% are held out for testing.", step=50,
+            Field("n_samples", "int", "Rows generated; 20% are held out for testing.", step=50,
                   shown=_generated),
-            Field("n_features", "Features", "int", "Columns of the synthetic table (the seed used 20).",
+            Field("n_features", "int", "Columns of the synthetic table (the seed used 20).",
                   shown=lambda config: config.data.dataset == "synthetic"),
         ],
     ],
     "Model": [
         [
-            Field("hidden_dim", "Code size", "int", "hidden_dim: width of the bottleneck code, 1 to 4096."),
-            Field("activation", "Activation", "select", "Non-linearity after every hidden layer.", ACTIVATIONS),
+            Field("hidden_dim", "int", "hidden_dim: width of the bottleneck code, 1 to 4096."),
+            Field("activation", "select", "Non-linearity after every hidden layer.", ACTIVATIONS),
         ],
         [
-            Field("hidden_layers", "Hidden layers", "text", "Encoder widths between the input and the code, "
+            Field("hidden_layers", "text", "Encoder widths between the input and the code, "
                   "comma-separated; the decoder mirrors them. Empty for none; up to 8 layers of 1 to 4096 units."),
         ],
     ],
     "Noise": [
         [
-            Field("noise", "Noise type", "select", "Gaussian adds N(0, σ²); masking zeroes a fraction of entries; "
+            Field("noise", "select", "Gaussian adds N(0, σ²); masking zeroes a fraction of entries; "
                   "salt and pepper sets a fraction to each column's low or high end.", NOISE_TYPES, NOISE_LABELS),
-            Field("noise_level", "Noise level", "slider", "σ in scaled units for Gaussian (0 to 3), otherwise the "
+            Field("noise_level", "slider", "σ in scaled units for Gaussian (0 to 3), otherwise the "
                   "fraction of entries hit (0 to 1). Can be changed while training.", step=0.05),
         ],
     ],
     "Training": [
         [
-            Field("loss", "Loss", "select", "Reconstruction loss against the clean input.", LOSSES),
-            Field("optimizer", "Optimizer", "select", "sgd uses momentum 0.9.", OPTIMIZERS),
+            Field("loss", "select", "Reconstruction loss against the clean input.", LOSSES),
+            Field("optimizer", "select", "sgd uses momentum 0.9.", OPTIMIZERS),
         ],
         [
-            Field("lr", "Learning rate", "float", "Step size, above 0 and up to 1e7. Can be changed while training.",
+            Field("lr", "float", "Step size, above 0 and up to 1e7. Can be changed while training.",
                   step=1e-4),
-            Field("batch_size", "Batch size", "int", "Rows per step; 0 trains on the full batch."),
+            Field("batch_size", "int", "Rows per step; 0 trains on the full batch."),
         ],
         [
-            Field("epochs", "Epochs", "int", "Passes over the training rows."),
-            Field("seed", "Seed", "int", "Model initialisation, batch order and noise draws."),
+            Field("epochs", "int", "Passes over the training rows."),
+            Field("seed", "int", "Model initialisation, batch order and noise draws."),
         ],
     ],
 }  # fmt: skip
@@ -174,8 +179,10 @@ def _changed(name: str) -> None:
             new = old.replace(noise=text, noise_level=noise_level_within(text, old.noise.noise_level))
         else:
             new = old.replace(**{name: text})
+        if refusal := runs.LIMITS.refusal(name, text) if isinstance(text, int) else None:
+            raise ConfigError(refusal)
     except DAEError as exc:
-        state.form_error = FormError(name, text, str(exc))
+        state.form_error = FormError(name, text, in_words(str(exc)))
         return
     runs.send_live_changes(old, new)
     set_config(new)
@@ -188,7 +195,8 @@ def _draw(where, item: Field, config: RunConfig) -> None:
     if item.kind == "select":
         where.selectbox(item.label, item.options, format_func=lambda o: item.labels.get(o, o), **common)
     elif item.kind == "int":
-        low, high = BOUNDS[item.name]  # the config's own range: a link's valid value always draws
+        low, high = BOUNDS[item.name]  # the config's own range (a link's valid value always draws), within limits
+        high = min(high, runs.LIMITS.ceiling(item.name) or high)
         where.number_input(item.label, int(low), int(high), step=int(item.step or 1), **common)
     elif item.kind == "float":
         low, high = BOUNDS[item.name]
@@ -206,6 +214,7 @@ def settings_ui() -> RunConfig:
     is invalid, which is then shown with its reason)."""
     state = lab()
     config, hidden = state.config, set(state.teaching.hide)
+    state.data_problem = None  # the form's Data section says again, below, if the data cannot train
     for section, rows in FIELDS.items():
         if all(item.name in hidden for row in rows for item in row):
             continue  # a lesson or a link hides the whole section
@@ -258,9 +267,26 @@ def _preset_ui(config: RunConfig) -> None:
 
 
 def _csv_upload_changed() -> None:
+    """The uploader's file becomes the table in use; a refused one leaves none, and says why until the next."""
+    state = lab()
     upload = st.session_state.get("w_csv_file")
-    lab().csv = None if upload is None else table_from_upload(upload.name, upload.getvalue())  # None: removed
-    lab().link_messages = []
+    state.link_messages, state.csv_error = [], None
+    if upload is None:  # removed with the uploader's ✕
+        state.csv = None
+        return
+    data = upload.getvalue()
+    try:
+        runs.LIMITS.check_upload(len(data), "table")
+        csv_columns(data)
+    except DAEError as exc:
+        state.csv, state.csv_error = None, f"The table {upload.name} was not used: {exc}"
+        return
+    state.csv = table_from_upload(upload.name, data)
+
+
+def _remove_table() -> None:
+    state = lab()
+    state.csv, state.csv_error = None, None
 
 
 def _csv_ui(config: RunConfig) -> None:
@@ -270,17 +296,27 @@ def _csv_ui(config: RunConfig) -> None:
         type=["csv"],
         key="w_csv_file",
         on_change=_csv_upload_changed,
-        help="Numeric columns, one row per sample, up to 50 MB.",
+        help=f"Numeric columns, one row per sample, up to {runs.LIMITS.upload_mb} MB.",
     )
+    if state.csv_error:
+        state.data_problem = state.csv_error
+        st.error(plain(state.csv_error))
+        return
     if state.csv is None:
+        state.data_problem = NEEDS_TABLE
         st.info("Upload a CSV table with numeric columns to train on it.")
         return
+    if st.session_state.get("w_csv_file") is None:  # uploaded on an earlier visit: the uploader is empty now
+        text, button = st.columns([3, 1], vertical_alignment="center")
+        text.caption(f"In use: **{plain(state.csv.name)}**, uploaded earlier in this session.")
+        button.button("Remove", key="btn_remove_table", on_click=_remove_table, icon=":material/close:")
     try:
         columns = csv_columns(state.csv.data)
     except DAEError as exc:
+        state.data_problem = str(exc)
         st.error(plain(str(exc)))
         return
-    label = Field("label_column", "Label column", "select", "Optional: a column of class labels, kept out of the "
+    label = Field("label_column", "select", "Optional: a column of class labels, kept out of the "
                   "features and used to colour the codes.", (NO_LABEL, *columns))  # fmt: skip
     if config.data.label_column not in columns and config.data.label_column:
         set_config(config.replace(label_column=""))  # a link's or an earlier table's label: not in this one
@@ -288,8 +324,10 @@ def _csv_ui(config: RunConfig) -> None:
     _draw(st, label, config)
     try:
         dataset = dataset_for(DataConfig(dataset="csv", label_column=config.data.label_column))
+        runs.LIMITS.check_config(config, dataset.n_features, len(dataset.X_train) + len(dataset.X_test))
     except DAEError as exc:
-        st.error(plain(str(exc)))
+        state.data_problem = f"{state.csv.name}: {exc}"
+        st.error(plain(state.data_problem))
         return
     rows = len(dataset.X_train) + len(dataset.X_test)
     st.caption(f"{plain(state.csv.name)}: {rows} rows × {dataset.n_features} features")

@@ -86,7 +86,9 @@ class Lab:
     runs: list[RunRecord] = field(default_factory=list)  # runs that ended, appended by their jobs
     upload: UploadedModel | None = None
     show: str = "run"  # which model the analysis pages show: "run" or "upload"
-    csv: CsvTable | None = None
+    csv: CsvTable | None = None  # the table in use: the uploader's, or the last one uploaded in this session
+    csv_error: str | None = None  # why the last upload was refused (no table is in use then)
+    data_problem: str | None = None  # why the chosen data cannot train now (this run's draw of the form says)
     memo: dict[tuple, Any] = field(default_factory=dict)  # derived results, see widgets.memo
     test_noise: TestNoise | None = None
     views: dict[str, Any] = field(default_factory=dict)  # view options by widget key (projection, curve, ...)
@@ -101,7 +103,9 @@ def lab() -> Lab:
         params = st.query_params.to_dict()
         teaching, teaching_messages = share.teaching_from_query(params)
         preset = teaching.lesson.config if teaching.lesson else None
-        config, messages = share.config_from_query(params, preset)
+        from .runs import LIMITS  # runs imports this module
+
+        config, messages = share.config_from_query(params, preset, LIMITS)
         views, view_messages = share.views_from_query(params)
         state = Lab(
             config=config,

@@ -93,7 +93,7 @@ def test_removing_a_bad_csv_clears_its_error(app):
     set_settings(app, dataset="csv")
     upload_csv(app, "bad.csv", NOT_NUMERIC)
     assert [error.value for error in app.error] == [
-        "Column(s) 'name' are not numeric. Remove them, or name one as the label column, and upload again."
+        "bad.csv: Column(s) 'name' are not numeric. Remove them, or name one as the label column, and upload again."
     ]
 
     app.file_uploader(key="w_csv_file").set_value(None)  # the uploader's ✕
