@@ -219,7 +219,7 @@ FIELD_LABELS = {
     "epochs": "Epochs", "batch_size": "Batch size", "lr": "Learning rate", "optimizer": "Optimizer", "loss": "Loss",
     "weight_decay": "Weight decay", "momentum": "Momentum", "patience": "Patience", "seed": "Seed", "device": "Device",
 }  # fmt: skip
-_PARAMETER_OF = re.compile(r"The '(\w+)' parameter of \w+Config")
+_PARAMETER_OF = re.compile(r"The '(\w+)' parameter(?: of \w+Config)?")
 
 
 def in_words(message: str) -> str:

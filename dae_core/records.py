@@ -183,6 +183,42 @@ class RunRecord:
             "history": [record.to_dict() for record in self.history],
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunRecord:
+        """The record :meth:`to_dict` wrote (its time is kept to the row's two decimals)."""
+        numbers = {f.name: data.get(f.name) for f in dataclasses.fields(Summary)}
+        return cls(
+            run=int(data["run"]),
+            name=str(data["name"]),
+            status=str(data["status"]),
+            reason=str(data["reason"]),
+            epochs=int(data["epochs"]),
+            summary=Summary(**numbers),
+            seconds=float(data["seconds"]),
+            config=dict(data["config"]),
+            history=tuple(EpochRecord.from_dict(record) for record in data["history"]),
+        )
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet runs a cell that starts with one of these
+
+
+def spreadsheet_safe(value):
+    """A table cell that no spreadsheet will run: text starting like a formula gets a leading apostrophe
+    (OWASP's advice on CSV injection); numbers, negative ones included, stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def spreadsheet_safe_frame(frame):
+    """``frame`` (a pandas DataFrame) with every text cell made :func:`spreadsheet_safe`."""
+    frame = frame.copy()
+    for column in frame.columns:
+        if frame[column].dtype == object:
+            frame[column] = frame[column].map(spreadsheet_safe)
+    return frame
+
 
 def history_csv(history: Sequence[EpochRecord]) -> str:
     """A history as CSV text, one row per epoch, one column per ``EpochRecord`` field."""

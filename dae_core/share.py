@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .limits import Limits
 
 NOT_IN_LINKS = ("csv_path",)
+WORKSPACE_KEY = "ws"  # the visitor's own workspace token: the dashboard's, never part of the settings
 MAX_KEY_CHARS = 40  # longer than any setting's name
 MAX_VALUE_CHARS = 200  # no setting needs more; a longer value is refused without being parsed or echoed
 CSV_PLACEHOLDER = "TABLE.csv"  # shown in the command when the table's name is unknown
@@ -143,7 +144,7 @@ def config_from_query(
     kept: dict[str, str] = {}
     messages = []
     for key, text in params.items():
-        if key in TEACHING_KEYS or key in VIEW_KEYS:
+        if key in TEACHING_KEYS or key in VIEW_KEYS or key == WORKSPACE_KEY:
             continue
         text = text[-1] if isinstance(text, list) else str(text)
         if len(key) > MAX_KEY_CHARS:

@@ -65,7 +65,7 @@ def model_ui() -> None:
         st.radio(
             "Show on the pages",
             ["run", "upload"],
-            format_func={"run": "the trained run", "upload": f"the file {plain(state.upload.name)}"}.get,
+            format_func={"run": "the trained run", "upload": f"the {plain(state.upload.label)}"}.get,
             key="show_choice",
             on_change=lambda: setattr(state, "show", st.session_state.show_choice),
         )

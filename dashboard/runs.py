@@ -8,6 +8,8 @@ adds itself to the session's list of runs (the job's ``on_end``), in one place.
 from __future__ import annotations
 
 import functools
+import logging
+import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,6 +25,7 @@ from dae_core.workers import RemoteJob, WorkerPool
 from .data import dataset_for
 from .state import Run, UploadedModel, lab
 from .widgets import plain
+from .workspace import keep
 
 if TYPE_CHECKING:
     from dae_core.data import Dataset
@@ -38,6 +41,7 @@ ANSWER_SECONDS = 1.0  # a run button waits this long for the run to do as asked,
 FIRST_POINT_SECONDS = 1.0  # a new run's page waits up to this long for its first epoch, to open on a drawn chart
 STOP_SECONDS = 5.0  # how long Train or Reset waits for a replaced run to end and file itself in Experiments
 NO_MODEL = "Train a model on the Train page first, or upload one in the sidebar."
+MAKE_ONE_HERE = "To make one, train a run here and download it from the sidebar's Export (Model file)."
 
 
 @functools.cache
@@ -86,6 +90,7 @@ def start(config: RunConfig, *, paused: bool = False) -> bool:
     """Start a fresh run of ``config`` (the previous one is stopped and kept in Experiments); False, with the
     reason on the page, if it cannot start."""
     state = lab()
+    made: list[RemoteJob] = []  # for the filer: the job, once made
     try:
         dataset = dataset_for(config.data)
         LIMITS.check_config(config, dataset.n_features, len(dataset.X_train) + len(dataset.X_test))
@@ -98,12 +103,13 @@ def start(config: RunConfig, *, paused: bool = False) -> bool:
             table=table,
             limits=LIMITS,
             start_paused=paused,
-            on_end=_filer(serial, state.runs),
+            on_end=_filer(serial, state.runs, state.workspace, made),
             page_open=page_open(),
         )
     except DAEError as exc:
         st.error(plain(str(exc)))
         return False
+    made.append(job)
     discard()
     state.serial, state.run, state.show = serial, Run(serial, job.start(), held=paused), "run"
     if not paused:
@@ -123,15 +129,23 @@ def page_open():
     return lambda: server.is_active_session(session)
 
 
-def _filer(serial: int, runs: list[records.RunRecord]):
-    """What a job calls when it ends: file the run in ``runs`` (Experiments), if it trained an epoch.
+def _filer(serial: int, runs: list[records.RunRecord], workspace: str, made: list):
+    """What a job calls when it ends: file the run in ``runs`` (Experiments), if it trained an epoch, and keep it
+    with its model in the visitor's workspace (``made`` holds the job once it exists).
 
-    It runs in the job's thread, which has no Streamlit session, so it holds the list itself.
+    It runs in the job's thread, which has no Streamlit session, so it holds the list and the token itself.
     """
 
     def file_run(snapshot) -> None:
-        if snapshot.history:
-            runs.append(records.run_record(serial, snapshot))
+        if not snapshot.history:
+            return
+        record = records.run_record(serial, snapshot)
+        runs.append(record)
+        if workspace:
+            try:
+                keep(workspace, record, made[0].trained_model() if made else None)
+            except (OSError, sqlite3.Error) as exc:  # a full disk must not lose the run from this session
+                logging.getLogger(__name__).warning("could not save run %s: %s", serial, exc)
 
     return file_run
 
@@ -250,7 +264,7 @@ def _uploaded_model(upload: UploadedModel) -> Shown:
     settings = trained.config
     if trained.history:  # the live settings it ended with
         settings = settings.replace_live(lr=trained.history[-1].lr, noise_level=trained.history[-1].noise_level)
-    return Shown(trained, dataset, f"file {upload.name}", ("upload", upload.digest), False, settings, missing)
+    return Shown(trained, dataset, upload.label, ("upload", upload.digest), False, settings, missing)
 
 
 def require_model(*, redrawn_live: bool = False) -> Shown:
@@ -289,8 +303,9 @@ def load_upload(file_name: str, data: bytes) -> str | None:
     from dae_core import io as model_io
 
     try:
+        LIMITS.check_upload(len(data), "model file")
         trained = model_io.load(data, max_parameters=LIMITS.max_parameters)  # refused before it is allocated
-    except DAEError as exc:
-        return str(exc)
+    except DAEError as exc:  # the engine's advice names the command line; here the app makes model files itself
+        return str(exc).replace(model_io.MAKE_ONE, MAKE_ONE_HERE)
     state.upload, state.show = UploadedModel(file_name, digest, trained, model_io.describe(trained)), "upload"
     return None

@@ -35,6 +35,7 @@ from . import runs
 from .data import NEEDS_TABLE, csv_columns, dataset_for, table_from_upload
 from .state import FormError, lab
 from .widgets import plain
+from .workspace import KEY as WORKSPACE
 
 DATASET_LABELS = {
     "synthetic": "synthetic (tabular)",
@@ -142,8 +143,10 @@ def link_query() -> dict[str, str]:
 
 
 def sync_link() -> None:
-    """Mirror the current settings in the address bar, so the URL is a shareable link."""
-    wanted = link_query()
+    """Mirror the current settings in the address bar, so the URL is a shareable link; the address bar also
+    holds the visitor's workspace token (which the share link, :func:`share_url`, leaves out)."""
+    workspace = lab().workspace
+    wanted = link_query() | ({WORKSPACE: workspace} if workspace else {})
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)
 

@@ -40,6 +40,11 @@ class UploadedModel:
     digest: str
     trained: TrainedModel
     summary: dict[str, Any]
+    saved: bool = False  # a run kept in the visitor's workspace, restored after a reload, rather than a file
+
+    @property
+    def label(self) -> str:
+        return f"saved {self.name}" if self.saved else f"file {self.name}"
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,7 @@ class Lab:
     start_on_arrival: bool = False  # Home's one-click start: Train starts the run once its page is out
     teaching: Teaching = field(default_factory=Teaching)  # the lesson a link opened, and the settings it hides
     sweeps: dict[str, RemoteSweep] = field(default_factory=dict)  # the latest sweep of each paper view, by slug
+    workspace: str = ""  # the token of the visitor's saved runs (dashboard.workspace); only their address holds it
 
 
 def lab() -> Lab:
@@ -118,5 +124,9 @@ def lab() -> Lab:
             state.test_noise = TestNoise(*views.test_noise, follows=follows)
         if views.projection is not None:
             state.views["latent_method"] = views.projection
+        from .workspace import KEY as WORKSPACE  # the store imports the limits, which import this
+        from .workspace import open_workspace
+
+        state.link_messages += open_workspace(state, params.get(WORKSPACE))
         st.session_state[KEY] = state
     return st.session_state[KEY]

@@ -5,8 +5,8 @@ import json
 import pandas as pd
 import streamlit as st
 
-from dae_core import RunConfig, figures
-from dashboard import frame, settings
+from dae_core import RunConfig, figures, records
+from dashboard import frame, settings, workspace
 from dashboard.state import lab
 from dashboard.widgets import download_ui, remembered
 
@@ -26,8 +26,9 @@ state = lab()
 
 frame.page(
     "Experiments",
-    "Every run of this session that finished or was stopped: its settings, final numbers and loss history. "
-    "The models themselves are not kept; export the one on show from the sidebar.",
+    "Every run that finished or was stopped: its settings, final numbers and loss history. They are kept on the "
+    "server for this address (with the last model), so a reload, a second tab or a restart loses none of them; "
+    "the share link gives others your settings, never your runs.",
     "select rows to overlay their curves; load one run's settings back into the Train page, change one thing, "
     "and train again.",
 )
@@ -62,11 +63,13 @@ st.caption(
 
 def delete(numbers: list[int]) -> None:
     state.runs[:] = [run for run in state.runs if run.run not in numbers]
+    workspace.store().delete_runs(state.workspace, numbers)
 
 
 csv_col, json_col, load_col, delete_col = st.columns(4)
 download_ui(
-    csv_col, "Download CSV", lambda: rows.to_csv(index=False), "runs.csv", "download_runs_csv",
+    csv_col, "Download CSV", lambda: records.spreadsheet_safe_frame(rows).to_csv(index=False), "runs.csv",
+    "download_runs_csv",
     help="The table above, one row per run.",
 )  # fmt: skip
 download_ui(
@@ -82,3 +85,11 @@ delete_col.button(
     "Delete selected", key="btn_delete_runs", disabled=not selected, on_click=delete,
     args=([run.run for run in selected],), width="stretch",
 )  # fmt: skip
+
+with st.expander("Forget my runs"):
+    st.caption(
+        f"Deletes every run kept for this address ({len(runs)}) and the saved model, on this server, now. "
+        "Runs you train afterwards are kept again, under a new address."
+    )
+    st.button("Forget my runs", key="btn_forget", on_click=workspace.forget, args=(state,), type="primary",
+              icon=":material/delete_forever:")  # fmt: skip

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from dae_core import analysis, figures, metrics
+from dae_core import analysis, figures, metrics, records
 from dashboard import evaluation, frame, runs
 from dashboard.widgets import memo, metric_row, remembered
 
@@ -44,8 +44,9 @@ if rec.psnr is not None:
 figure_area = st.container()
 st.subheader("Error per test sample, worst first")
 table = pd.DataFrame(rec.error_table())
-if dataset.y_test is not None:
+if dataset.y_test is not None:  # a table's labels are the user's text: the table's own download must not run them
     table.insert(1, "label", dataset.y_test[table["index"].to_numpy()])
+    table = records.spreadsheet_safe_frame(table)
 table = table.rename(columns=COLUMNS)
 picked = st.dataframe(
     table,

@@ -111,6 +111,11 @@ def current_settings(at: AppTest):
     return session(at).config
 
 
+def address_settings(at: AppTest) -> dict:
+    """What the address bar holds besides the visitor's own workspace token (``ws``)."""
+    return {key: value for key, value in dict(at.query_params).items() if key != "ws"}
+
+
 def share_link(at: AppTest) -> str:
     """The link the sidebar's "Share these settings" shows (AppTest knows no address: just its query string)."""
     [expander] = [e for e in at.sidebar.expander if e.label == "Share these settings"]

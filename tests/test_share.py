@@ -83,7 +83,7 @@ def test_bad_link_values_are_named_and_the_good_ones_kept():
     restored, messages = config_from_query({"hidden_dim": "abc", "lr": "0.01", "hidden_dm": "3"})
     assert restored == RunConfig().replace(lr=0.01)
     assert messages == [
-        "Link parameter 'hidden_dim=abc' was ignored: The 'hidden_dim' parameter must be an int. "
+        "Link parameter 'hidden_dim=abc' was ignored: Code size (hidden_dim) must be an int. "
         "Got 'abc' instead. Kept the default (8).",
         "Link parameter 'hidden_dm=3' was ignored: Unknown key 'hidden_dm' for RunConfig. Did you mean 'hidden_dim'?",
     ]
@@ -93,7 +93,7 @@ def test_out_of_range_link_value_names_the_range():
     restored, messages = config_from_query({"epochs": "0"})
     assert restored == RunConfig()
     assert messages == [
-        "Link parameter 'epochs=0' was ignored: The 'epochs' parameter of TrainConfig must be an int in "
+        "Link parameter 'epochs=0' was ignored: Epochs (epochs) must be an int in "
         "[1, 10000]. Got 0 instead. Kept the default (50)."
     ]
 
@@ -102,7 +102,7 @@ def test_link_values_that_clash_fall_back_to_defaults():
     restored, messages = config_from_query({"noise": "masking", "noise_level": "2"})
     assert restored == RunConfig()
     assert messages == [
-        "The link's parameters do not fit together: The 'noise_level' parameter of NoiseConfig must be a float "
+        "The link's parameters do not fit together: Noise level (noise_level) must be a float "
         "in [0, 1]. Got 2.0 instead. Using the defaults for all of them."
     ]
 

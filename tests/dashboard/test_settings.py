@@ -1,7 +1,7 @@
 """The settings form: its table of fields matches the config, and every widget is drawn from the session's config."""
 
 import pytest
-from app_driver import current_settings, open_app, set_settings, stop_job
+from app_driver import address_settings, current_settings, open_app, set_settings, stop_job
 
 from dae_core import ConfigError, RunConfig
 from dae_core.config import BOUNDS, FIELD_SECTION
@@ -60,4 +60,4 @@ def test_default_settings_redraws_every_widget(app):
     app.button(key="btn_defaults").click().run()
     assert current_settings(app) == RunConfig()
     assert (app.number_input(key="w_n_samples").value, app.slider(key="w_noise_level").value) == (1000, 0.2)
-    assert dict(app.query_params) == {}
+    assert address_settings(app) == {}

@@ -33,7 +33,7 @@ def test_a_links_text_is_shown_as_text_and_cut_short():
         assert not at.exception
         warnings = [warning.value for warning in at.warning]
         assert warnings == [
-            f"Link parameter 'epochs={plain(PHISHING)}' was ignored: The 'epochs' parameter must be an int. "
+            f"Link parameter 'epochs={plain(PHISHING)}' was ignored: Epochs (epochs) must be an int. "
             f"Got {plain(repr(PHISHING))} instead. Kept the default (50).",
             "Link parameter 'lr' was ignored: its value is 10,000 characters long; a setting takes at most 200. "
             "Kept the default (0.001).",

@@ -4,7 +4,7 @@ import io
 import pickle
 
 import pytest
-from app_driver import current_job, current_settings, open_app, session, stop_job, train
+from app_driver import address_settings, current_job, current_settings, open_app, session, stop_job, train
 
 from dae_core import RunConfig, Trainer
 from dae_core import io as model_io
@@ -38,11 +38,11 @@ def test_bad_link_values_are_named_and_the_rest_kept():
     app = open_app(hidden_dim="abc", lr="0.01")
     assert not app.exception
     assert [warning.value for warning in app.warning] == [
-        "Link parameter 'hidden_dim=abc' was ignored: The 'hidden_dim' parameter must be an int. "
+        "Link parameter 'hidden_dim=abc' was ignored: Code size (hidden_dim) must be an int. "
         "Got 'abc' instead. Kept the default (8)."
     ]
     assert current_settings(app) == RunConfig().replace(lr=0.01)
-    assert dict(app.query_params) == {"lr": "0.01"}  # the address bar now holds the settings in use
+    assert address_settings(app) == {"lr": "0.01"}  # the address bar now holds the settings in use
 
 
 def test_link_values_that_clash_fall_back_to_defaults():

@@ -81,7 +81,7 @@ def test_bad_hidden_layers_show_an_error_and_keep_the_settings(app):
     set_settings(app, hidden_dim=5)
     set_settings(app, hidden_layers="64,x")
     assert not app.exception
-    assert app.error[0].value.startswith("The 'hidden_layers' parameter must be a list of ints. Got '64,x' instead.")
+    assert app.error[0].value.startswith("Hidden layers (hidden_layers) must be a list of ints. Got '64,x' instead.")
     assert current_settings(app) == RunConfig().replace(hidden_dim=5)
     assert app.button(key="btn_train").disabled
 

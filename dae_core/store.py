@@ -1,0 +1,165 @@
+"""Workspaces: each visitor's runs kept on the server, so that a reload or a restart loses nothing.
+
+A workspace is named by an unguessable token (256 random bits, URL-safe) that only its visitor's own address
+carries; the store keeps only the token's SHA-256, so its file names no workspace anyone could open. Each run
+is kept as its ``RunRecord`` (JSON) and its model file (``dae_core.io``'s format: safetensors and JSON, never a
+pickle). Per workspace at most ``Limits.workspace_runs`` runs and ``Limits.workspace_mb`` megabytes are kept, the
+oldest going first, and a workspace untouched for ``Limits.retention_days`` is deleted.
+
+``Store`` is the small interface the dashboard uses; ``SQLiteStore`` implements it with the standard library's
+SQLite in one file of a data folder (``DAE_DATA_DIR``), which is enough for one server. Several replicas behind
+one address need a store they share (a server database implementing the same methods).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import secrets
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+from .limits import Limits
+from .records import RunRecord
+
+TOKEN_BYTES = 32  # 256 bits
+TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
+PRUNE_SECONDS = 3600.0  # how often old workspaces are looked for
+
+
+def default_folder(environ=None) -> str:
+    """Where the store lives: ``DAE_DATA_DIR``, else ``~/.dae-lab``."""
+    environ = os.environ if environ is None else environ
+    return environ.get("DAE_DATA_DIR", "").strip() or os.path.join(os.path.expanduser("~"), ".dae-lab")
+
+
+def is_token(text: str) -> bool:
+    """Whether ``text`` has the shape of a workspace token (it may still name no workspace)."""
+    return isinstance(text, str) and bool(TOKEN_PATTERN.match(text))
+
+
+@dataclass(frozen=True)
+class SavedRun:
+    record: RunRecord
+    model: bytes | None  # the model file, or None for a run that kept no weights
+
+
+class Store(Protocol):
+    """What the dashboard needs of a store of workspaces."""
+
+    def new_workspace(self) -> str: ...
+    def exists(self, token: str) -> bool: ...
+    def add_run(self, token: str, record: RunRecord, model: bytes | None) -> None: ...
+    def runs(self, token: str) -> list[RunRecord]: ...
+    def model(self, token: str, run: int) -> bytes | None: ...
+    def delete_runs(self, token: str, runs: list[int]) -> None: ...
+    def forget(self, token: str) -> None: ...
+
+
+def _key(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class SQLiteStore:
+    """Workspaces in one SQLite file in ``folder``; safe to share between the server's threads."""
+
+    def __init__(self, folder: str, limits: Limits | None = None, clock=time.time):
+        self.limits, self._clock = limits or Limits(), clock
+        os.makedirs(folder, exist_ok=True)
+        self.path = os.path.join(folder, "workspaces.sqlite3")
+        self._lock = threading.Lock()
+        self._pruned = 0.0
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("CREATE TABLE IF NOT EXISTS workspaces (key TEXT PRIMARY KEY, touched REAL NOT NULL)")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS runs (key TEXT NOT NULL, run INTEGER NOT NULL, record TEXT NOT NULL, "
+                "model BLOB, bytes INTEGER NOT NULL, saved REAL NOT NULL, PRIMARY KEY (key, run))"
+            )
+        self.prune()
+
+    @contextlib.contextmanager
+    def _connect(self):
+        db = sqlite3.connect(self.path, timeout=30)
+        try:
+            with db:  # one transaction: committed, or rolled back on an error
+                yield db
+        finally:
+            db.close()
+
+    def new_workspace(self) -> str:
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        with self._lock, self._connect() as db:
+            db.execute("INSERT INTO workspaces VALUES (?, ?)", (_key(token), self._clock()))
+        self._prune_now_and_then()
+        return token
+
+    def exists(self, token: str) -> bool:
+        """Whether ``token`` names a workspace; opening one counts as using it (retention starts again)."""
+        if not is_token(token):
+            return False
+        with self._lock, self._connect() as db:
+            found = db.execute("UPDATE workspaces SET touched = ? WHERE key = ?", (self._clock(), _key(token)))
+            return found.rowcount == 1
+
+    def add_run(self, token: str, record: RunRecord, model: bytes | None) -> None:
+        """Keep a run, then drop the oldest runs past the workspace's caps (the new one is kept if it fits)."""
+        key, text = _key(token), json.dumps(record.to_dict())
+        size = len(text) + (len(model) if model else 0)
+        if size > self.limits.workspace_mb * 2**20:
+            model, size = None, len(text)  # a model larger than the whole workspace: keep the record alone
+        with self._lock, self._connect() as db:
+            now = self._clock()
+            db.execute("INSERT OR IGNORE INTO workspaces VALUES (?, ?)", (key, now))
+            db.execute("UPDATE workspaces SET touched = ? WHERE key = ?", (now, key))
+            db.execute(
+                "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?)", (key, record.run, text, model, size, now)
+            )
+            kept = db.execute("SELECT run, bytes FROM runs WHERE key = ? ORDER BY saved DESC, run DESC", (key,))
+            total, drop = 0, []
+            for number, (run, nbytes) in enumerate(kept.fetchall()):
+                total += nbytes
+                if number >= self.limits.workspace_runs or total > self.limits.workspace_mb * 2**20:
+                    drop.append(run)
+            db.executemany("DELETE FROM runs WHERE key = ? AND run = ?", [(key, run) for run in drop])
+
+    def runs(self, token: str) -> list[RunRecord]:
+        with self._lock, self._connect() as db:
+            rows = db.execute("SELECT record FROM runs WHERE key = ? ORDER BY run", (_key(token),)).fetchall()
+        return [RunRecord.from_dict(json.loads(text)) for (text,) in rows]
+
+    def model(self, token: str, run: int) -> bytes | None:
+        with self._lock, self._connect() as db:
+            row = db.execute("SELECT model FROM runs WHERE key = ? AND run = ?", (_key(token), run)).fetchone()
+        return None if row is None else row[0]
+
+    def delete_runs(self, token: str, runs: list[int]) -> None:
+        with self._lock, self._connect() as db:
+            db.executemany("DELETE FROM runs WHERE key = ? AND run = ?", [(_key(token), run) for run in runs])
+
+    def forget(self, token: str) -> None:
+        """Delete the workspace and everything in it."""
+        key = _key(token)
+        with self._lock, self._connect() as db:
+            db.execute("DELETE FROM runs WHERE key = ?", (key,))
+            db.execute("DELETE FROM workspaces WHERE key = ?", (key,))
+
+    def prune(self) -> int:
+        """Delete the workspaces untouched for longer than the retention period; how many went."""
+        cutoff = self._clock() - self.limits.retention_days * 86400
+        with self._lock, self._connect() as db:
+            old = [key for (key,) in db.execute("SELECT key FROM workspaces WHERE touched < ?", (cutoff,))]
+            db.executemany("DELETE FROM runs WHERE key = ?", [(key,) for key in old])
+            db.executemany("DELETE FROM workspaces WHERE key = ?", [(key,) for key in old])
+            self._pruned = self._clock()
+        return len(old)
+
+    def _prune_now_and_then(self) -> None:
+        if self._clock() - self._pruned > PRUNE_SECONDS:
+            self.prune()

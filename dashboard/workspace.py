@@ -1,0 +1,84 @@
+"""The visitor's workspace: their runs and models kept on the server (``dae_core.store``), found again by the token
+their own address carries (``?ws=…``), so a reload, a second tab or a server restart loses nothing.
+
+The share link never carries the token: it gives the settings, not the runs.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+
+from dae_core import share
+from dae_core.errors import DAEError
+from dae_core.records import RunRecord
+from dae_core.store import SQLiteStore, default_folder, is_token
+
+from .state import Lab, UploadedModel
+
+KEY = share.WORKSPACE_KEY  # the address bar's parameter
+
+
+@functools.cache
+def store() -> SQLiteStore:
+    from .runs import LIMITS  # runs imports the session state, which imports this
+
+    return SQLiteStore(default_folder(), LIMITS)
+
+
+def open_workspace(state: Lab, token: str | None) -> list[str]:
+    """Give the new session ``state`` its workspace: the one ``token`` names, with its runs and the last run's
+    model restored, or a new one. Returns what to tell the visitor."""
+    if token is not None and is_token(token) and store().exists(token):
+        state.workspace = token
+        restore(state)
+        return []
+    state.workspace = store().new_workspace()
+    if token is None:
+        return []
+    from .runs import LIMITS
+
+    return [
+        "The runs saved under this address are gone: they were forgotten, or not opened for "
+        f"{LIMITS.retention_days:g} days. New runs are kept from now on."
+    ]
+
+
+def restore(state: Lab) -> None:
+    """Put the workspace's runs in Experiments and its last model on the analysis pages."""
+    saved = store().runs(state.workspace)
+    state.runs[:] = saved
+    state.serial = max((run.run for run in saved), default=0)
+    for record in reversed(saved):
+        model = store().model(state.workspace, record.run)
+        if model is not None:
+            _show(state, record, model)
+            return
+
+
+def _show(state: Lab, record: RunRecord, model: bytes) -> None:
+    from dae_core import io as model_io
+
+    try:
+        trained = model_io.load(model)
+    except DAEError:  # written by an older version: the record still shows in Experiments
+        return
+    digest = hashlib.sha256(model).hexdigest()
+    state.upload = UploadedModel(f"run {record.name}", digest, trained, model_io.describe(trained), saved=True)
+    state.show = "upload"
+
+
+def keep(token: str, record: RunRecord, trained) -> None:
+    """Save a run that ended, with its model; called from the job's thread (no session there)."""
+    from dae_core import io as model_io
+
+    store().add_run(token, record, model_io.to_bytes(trained) if trained is not None else None)
+
+
+def forget(state: Lab) -> None:
+    """Delete the workspace and start an empty one: Experiments empties, a saved model on show goes."""
+    store().forget(state.workspace)
+    state.runs.clear()
+    if state.upload is not None and state.upload.saved:
+        state.upload, state.show = None, "run"
+    state.workspace = store().new_workspace()

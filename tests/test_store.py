@@ -1,0 +1,99 @@
+"""The store of workspaces: tokens, runs with their models, caps, retention and forgetting."""
+
+import sqlite3
+
+import pytest
+
+from dae_core import io as model_io
+from dae_core.limits import Limits
+from dae_core.records import RunRecord, run_record
+from dae_core.store import SQLiteStore, is_token
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1_000_000.0
+
+    def __call__(self):
+        return self.now
+
+
+def record(serial: int, tiny_config, history=None) -> RunRecord:
+    from dae_core.job import DONE, JobSnapshot
+
+    snapshot = JobSnapshot(DONE, "finished", tuple(history or ()), 1.5, tiny_config, tiny_config, (), len(history or ()))
+    return run_record(serial, snapshot)
+
+
+@pytest.fixture
+def trained(tiny_config, tiny_dataset):
+    from dae_core import Trainer
+
+    trainer = Trainer(tiny_config, tiny_dataset)
+    history = list(trainer.epochs())
+    return trainer.result(), history
+
+
+def test_a_workspace_keeps_runs_and_models_across_store_objects(tmp_path, tiny_config, trained):
+    model, history = trained
+    store = SQLiteStore(str(tmp_path))
+    token = store.new_workspace()
+    assert is_token(token) and len(token) == 43  # 256 bits, URL-safe
+    store.add_run(token, record(1, tiny_config, history), model_io.to_bytes(model))
+    store.add_run(token, record(2, tiny_config, history), None)
+    again = SQLiteStore(str(tmp_path))  # a restarted server opens the same file
+    assert again.exists(token)
+    assert [r.run for r in again.runs(token)] == [1, 2]
+    assert again.runs(token)[0] == record(1, tiny_config, history)  # the record round-trips whole
+    restored = model_io.load(again.model(token, 1))
+    assert restored.history == model.history
+    assert again.model(token, 2) is None and again.model(token, 3) is None
+
+
+def test_tokens_are_unguessable_and_the_file_holds_none(tmp_path, tiny_config, trained):
+    store = SQLiteStore(str(tmp_path))
+    tokens = {store.new_workspace() for _ in range(50)}
+    assert len(tokens) == 50
+    token = tokens.pop()
+    store.add_run(token, record(1, tiny_config, trained[1]), None)
+    with sqlite3.connect(store.path) as db:
+        keys = [key for (key,) in db.execute("SELECT key FROM workspaces")]
+    assert token not in keys and all(len(key) == 64 for key in keys)  # SHA-256 of each token, never the token
+    other = SQLiteStore(str(tmp_path)).new_workspace()
+    assert store.runs(other) == []  # another visitor's workspace lists nothing of this one
+    for wrong in ("", "short", token[:-1] + ("A" if token[-1] != "A" else "B"), "x" * 43 + "'; DROP TABLE runs;--"):
+        assert not store.exists(wrong)
+
+
+def test_caps_drop_the_oldest_runs(tmp_path, tiny_config, trained):
+    clock = Clock()
+    store = SQLiteStore(str(tmp_path), Limits(workspace_runs=3), clock=clock)
+    token = store.new_workspace()
+    for serial in range(1, 6):
+        clock.now += 1
+        store.add_run(token, record(serial, tiny_config, trained[1]), b"x" * 10)
+    assert [r.run for r in store.runs(token)] == [3, 4, 5]
+    small = SQLiteStore(str(tmp_path / "small"), Limits(workspace_mb=1), clock=clock)
+    token = small.new_workspace()
+    for serial in range(1, 4):
+        clock.now += 1
+        small.add_run(token, record(serial, tiny_config, trained[1]), b"x" * 400_000)
+    assert [r.run for r in small.runs(token)] == [2, 3]  # three models would pass 1 MB
+    small.add_run(token, record(4, tiny_config, trained[1]), b"x" * 2_000_000)  # larger than the whole workspace
+    assert small.model(token, 4) is None and 4 in [r.run for r in small.runs(token)]
+
+
+def test_untouched_workspaces_expire_and_forget_deletes_at_once(tmp_path, tiny_config, trained):
+    clock = Clock()
+    store = SQLiteStore(str(tmp_path), Limits(retention_days=1), clock=clock)
+    old, used, gone = store.new_workspace(), store.new_workspace(), store.new_workspace()
+    for token in (old, used, gone):
+        store.add_run(token, record(1, tiny_config, trained[1]), b"model")
+    clock.now += 0.9 * 86400
+    assert store.exists(used)  # opening it starts its retention again
+    clock.now += 0.2 * 86400
+    assert store.prune() == 2
+    assert not store.exists(old) and store.runs(old) == []
+    assert store.exists(used) and [r.run for r in store.runs(used)] == [1]
+    store.forget(used)
+    assert not store.exists(used) and store.runs(used) == [] and store.model(used, 1) is None
