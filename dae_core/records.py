@@ -213,9 +213,11 @@ def spreadsheet_safe(value):
 
 def spreadsheet_safe_frame(frame):
     """``frame`` (a pandas DataFrame) with every text cell made :func:`spreadsheet_safe`."""
+    from pandas.api.types import is_numeric_dtype
+
     frame = frame.copy()
     for column in frame.columns:
-        if frame[column].dtype == object:
+        if not is_numeric_dtype(frame[column]):  # text, in whichever dtype pandas holds it
             frame[column] = frame[column].map(spreadsheet_safe)
     return frame
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from .config import DataConfig, RunConfig
-from .errors import DAEError
+from .errors import ConfigError, DAEError
 from .job import FAILED, FINAL_STATES, QUEUED, RUNNING, STOPPED, JobSnapshot, SweepSnapshot
 from .limits import Limits, use_torch_threads
 from .records import EpochRecord, SettingChange
@@ -251,8 +251,14 @@ class WorkerPool:
         return worker
 
     def submit(self, job: RemoteJob) -> None:
+        """Queue ``job``; a ``ConfigError`` that names the limit when ``limits.max_queue`` runs already wait."""
         self.start(wait=False)
         with self._lock:
+            if len(self._queue) >= self.limits.max_queue:
+                raise ConfigError(
+                    f"The training queue is full: {len(self._queue)} runs are waiting, the limit here "
+                    f"(DAE_MAX_QUEUE). Try again in a minute."
+                )
             job._id = next(self._ids)
             self._queue.append(job)
             self._dispatch_locked()
@@ -648,6 +654,12 @@ class RemoteSweep(_Remote):
         page_open: Callable[[], bool] | None = None,
     ):
         configs = spec.configs()
+        limit = (limits or pool.limits).max_sweep_members
+        if len(configs) > limit:
+            raise ConfigError(
+                f"This sweep trains {len(configs)} models; the limit here is {limit} (DAE_MAX_SWEEP_MEMBERS). "
+                "Give fewer values."
+            )
         state = SweepUpdate(QUEUED, "waiting for a free training slot", (), (), 0.0, None)
         super().__init__(
             configs[0],

@@ -28,12 +28,12 @@ def start(spec: ViewSweep) -> RemoteSweep | None:
     sweeps = lab().sweeps
     try:
         job = RemoteSweep(spec, pool=runs.pool(), limits=runs.LIMITS, page_open=runs.page_open())
+        if spec.slug in sweeps:
+            sweeps[spec.slug].stop()
+        sweeps[spec.slug] = job.start()  # refused when the queue is full
     except DAEError as exc:
         st.error(plain(str(exc)))
         return None
-    if spec.slug in sweeps:
-        sweeps[spec.slug].stop()
-    sweeps[spec.slug] = job.start()
     job.wait_for(lambda s: s.epoch > 0 or s.finished, runs.FIRST_POINT_SECONDS)
     return job
 

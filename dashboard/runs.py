@@ -106,12 +106,13 @@ def start(config: RunConfig, *, paused: bool = False) -> bool:
             on_end=_filer(serial, state.runs, state.workspace, made),
             page_open=page_open(),
         )
+        made.append(job)
+        job.start()  # refused when the queue is full: the current run then goes on
     except DAEError as exc:
         st.error(plain(str(exc)))
         return False
-    made.append(job)
     discard()
-    state.serial, state.run, state.show = serial, Run(serial, job.start(), held=paused), "run"
+    state.serial, state.run, state.show = serial, Run(serial, job, held=paused), "run"
     if not paused:
         job.wait_for_epochs(1, FIRST_POINT_SECONDS)
     return True

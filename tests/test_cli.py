@@ -301,3 +301,19 @@ def test_python_dash_m_entry_point():
     lines = result.stdout.splitlines()
     assert result.returncode == 0, result.stderr
     assert EPOCH_LINE.match(lines[0]) and TEST_LINE.match(lines[1]) and BASELINE_LINE.match(lines[2])
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a,b\n" + "\n".join(f"{'1e308' if i % 2 else '-1e308'},{i}" for i in range(20)),
+         "error: Column 'a' holds values as large as 1e+308; this app takes values up to 1e+30 in size"),
+        ("a,b,c\n", "error: The CSV has a header ('a', 'b', 'c') but no rows. Add at least 10 rows of numbers"),
+        ("", "error: The CSV file is empty. Upload a table with a header row and at least 10 rows of numbers."),
+    ],
+)  # fmt: skip
+def test_tables_that_cannot_train_exit_2_with_one_line(capsys, tmp_path, text, message):
+    table = tmp_path / "table.csv"
+    table.write_text(text)
+    code, out, err = run(capsys, "train", "--csv", str(table), "--epochs", "1")
+    assert code == 2 and out == [] and len(err) == 1 and err[0].startswith(message), err

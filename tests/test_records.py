@@ -103,3 +103,17 @@ def test_a_run_still_improving_is_told_to_train_longer():
 
 def test_no_verdict_before_the_first_epoch():
     assert verdict([]) == "No epoch trained yet."
+
+
+def test_table_cells_that_a_spreadsheet_would_run_are_neutralised():
+    import pandas as pd
+
+    from dae_core.records import spreadsheet_safe, spreadsheet_safe_frame
+
+    for start in ("=", "+", "-", "@", "\t", "\r"):
+        assert spreadsheet_safe(f"{start}cmd") == f"'{start}cmd"
+    assert spreadsheet_safe("plain") == "plain" and spreadsheet_safe(-1.5) == -1.5
+    frame = pd.DataFrame({"name": ["=1+1", "ok"], "mse": [-0.5, 0.25]})
+    safe = spreadsheet_safe_frame(frame)
+    assert safe["name"].tolist() == ["'=1+1", "ok"] and safe["mse"].tolist() == [-0.5, 0.25]  # numbers stay
+    assert frame["name"].tolist() == ["=1+1", "ok"]  # the shown table is not changed

@@ -21,7 +21,9 @@ class Clock:
 def record(serial: int, tiny_config, history=None) -> RunRecord:
     from dae_core.job import DONE, JobSnapshot
 
-    snapshot = JobSnapshot(DONE, "finished", tuple(history or ()), 1.5, tiny_config, tiny_config, (), len(history or ()))
+    snapshot = JobSnapshot(
+        DONE, "finished", tuple(history or ()), 1.5, tiny_config, tiny_config, (), len(history or ())
+    )
     return run_record(serial, snapshot)
 
 

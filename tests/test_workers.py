@@ -228,3 +228,19 @@ def test_a_queued_sweep_knows_its_place_and_a_stop_ends_it(pool):
     for job in ahead:
         job.stop()
         assert wait_for(job, lambda s: s.finished).status == STOPPED
+
+
+def test_a_full_queue_refuses_a_new_run_naming_the_limit(tiny_config, tiny_dataset):
+    full = WorkerPool(1, Limits(max_queue=1), runs_per_worker=1)  # never started: every run waits
+    full._started = True
+    RemoteJob(tiny_config, tiny_dataset, pool=full).start()
+    with pytest.raises(ConfigError, match=r"The training queue is full: 1 runs are waiting, the limit here \(DAE_"):
+        RemoteJob(tiny_config, tiny_dataset, pool=full).start()
+
+
+def test_a_sweep_past_the_member_limit_is_refused(pool):
+    from dae_core.views import ViewSweep
+    from dae_core.workers import RemoteSweep
+
+    with pytest.raises(ConfigError, match=r"This sweep trains 3 models; the limit here is 2 \(DAE_MAX_SWEEP_MEMBERS\)"):
+        RemoteSweep(ViewSweep("filters", (0.0, 0.25, 0.5)), pool=pool, limits=Limits(max_sweep_members=2))

@@ -8,6 +8,7 @@ skipping them.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import shutil
@@ -74,36 +75,32 @@ class Server:
         return self.log.read_text(errors="replace")[-4000:]
 
 
+def streamlit_command(port: int) -> list[str]:
+    return [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
+            str(port), "--browser.gatherUsageStats", "false"]  # fmt: skip
+
+
 @contextlib.contextmanager
-def running_server(log: Path):
-    """Start ``streamlit run app.py`` on a free port, wait for its health check, and stop it afterwards."""
+def running_server(
+    log: Path, *, command=streamlit_command, cwd=REPO_ROOT, env=None, start_seconds=SERVER_START_SECONDS
+):
+    """Start ``command(port)`` (``streamlit run app.py``) on a free port with ``env`` added to this process's
+    environment, wait for its health check, and stop it afterwards."""
     port = free_port()
     url = f"http://localhost:{port}"
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--browser.gatherUsageStats",
-        "false",
-    ]
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            command, cwd=REPO_ROOT, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    deadline = time.monotonic() + SERVER_START_SECONDS
+            command(port), cwd=cwd, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, **(env or {})},
+        )  # fmt: skip
+    deadline = time.monotonic() + start_seconds
     try:
         while health(url) != "ok":
             if process.poll() is not None:
                 pytest.fail(f"streamlit exited with code {process.returncode}:\n{log.read_text(errors='replace')}")
             if time.monotonic() > deadline:
                 pytest.fail(
-                    f"streamlit did not answer {url}/_stcore/health within {SERVER_START_SECONDS:.0f} s:\n"
+                    f"streamlit did not answer {url}/_stcore/health within {start_seconds:.0f} s:\n"
                     f"{log.read_text(errors='replace')}"
                 )
             time.sleep(0.2)
@@ -229,3 +226,22 @@ def timings():
         SCREENSHOTS.mkdir(exist_ok=True)
         (SCREENSHOTS / "timings.json").write_text(json.dumps(measured, indent=2) + "\n")
         print("\nBrowser timings (s):", json.dumps(measured, indent=2))
+
+
+@pytest.fixture
+def app_on(browser, tmp_path):
+    """``app_on(env=..., command=..., cwd=...)``: a context manager that serves the app on a server of its own
+    (with ``env`` added to the environment) and yields an ``App`` on it; used twice, it restarts the server."""
+    count = itertools.count(1)
+
+    @contextlib.contextmanager
+    def start(env=None, command=streamlit_command, cwd=REPO_ROOT, start_seconds=SERVER_START_SECONDS):
+        log = tmp_path / f"server-{next(count)}.log"
+        with running_server(log, command=command, cwd=cwd, env=env, start_seconds=start_seconds) as running:
+            opened = App(running, browser)
+            try:
+                yield opened
+            finally:
+                opened.close()
+
+    return start

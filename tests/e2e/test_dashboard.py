@@ -442,3 +442,49 @@ def test_copy_link_puts_the_lessons_link_on_the_clipboard(app):
     fresh.goto(copied)
     fresh.locator(".st-key-lesson").get_by_text("Step 1.").wait_for()
     assert fresh.locator(".st-key-w_lr").count() == 0, "the link keeps hiding what the teacher hid"
+
+
+def runs_listed(page) -> int:
+    """Rows of the Experiments table (0 when the page says there are no runs)."""
+    if page.get_by_text("No finished runs yet").count():
+        return 0
+    return page.locator('[data-testid="stDataFrame"]').first.evaluate(
+        "el => el.querySelectorAll('[role=row]').length - 1"  # the header row is a row too
+    )
+
+
+def test_runs_survive_a_reload_and_a_restart_but_not_a_shared_link(app_on, tmp_path):
+    data = {"DAE_DATA_DIR": str(tmp_path / "data")}
+    with app_on(env=data) as app:
+        page = app.new_page()
+        train_small(app, page)
+        address = page.evaluate("location.search")
+        assert re.search(r"[?&]ws=[A-Za-z0-9_-]{43}", address), address
+        page.reload()  # F5
+        app.wait_idle(page)
+        go_to(page, "/experiments")
+        wait_until(lambda: runs_listed(page) == 1, 30, "the run on Experiments after a reload")
+        go_to(page, "/reconstructions")
+        wait_for_chart(page, "reconstruction")  # the saved model is on show
+        page.get_by_text("Share these settings").click()
+        shared = page.locator('[data-testid="stSidebar"] code').last.inner_text()
+        assert "epochs=30" in shared and "ws=" not in shared, shared
+
+        other = app.new_page()  # another browser, given the share link: the settings, not the runs
+        other.goto(shared.replace("/reconstructions", "/experiments"))
+        app.wait_idle(other)
+        assert runs_listed(other) == 0
+        go_to(other, "/train")
+        app.wait_idle(other)
+        assert other.locator(".st-key-w_epochs input").input_value() == "30"
+
+    with app_on(env=data) as restarted:  # a new server process on the same data folder
+        page = restarted.new_page()
+        restarted.open(page, f"/experiments{address}")
+        wait_until(lambda: runs_listed(page) == 1, 30, "the run on Experiments after a restart")
+        page.get_by_text("Forget my runs").first.click()
+        button(page, "btn_forget").click()
+        page.get_by_text("No finished runs yet").wait_for()
+        restarted.open(page, f"/experiments{address}")  # the old address now names nothing
+        page.get_by_text("The runs saved under this address are gone").wait_for()
+        assert runs_listed(page) == 0
