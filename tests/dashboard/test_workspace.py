@@ -44,3 +44,13 @@ def test_forget_my_runs_empties_the_workspace(app):
     assert session(app).runs == [] and not store().exists(token)
     assert app.query_params["ws"] != token  # later runs go to a new workspace
     assert open_app(ws=token).warning[0].value.startswith("The runs saved under this address are gone")
+
+
+def test_a_bad_link_value_is_named_by_its_label_and_the_saved_runs_stay(app):
+    train(app)
+    token = app.query_params["ws"]
+    reopened = open_app(ws=token, epochs="0", noise_level="lots")
+    messages = [warning.value for warning in reopened.warning]
+    assert any(m.startswith("Link parameter 'epochs=0' was ignored: Epochs (epochs) must be an int") for m in messages)
+    assert not any("Config" in m for m in messages), messages  # no class names
+    assert [r.run for r in session(reopened).runs] == [1]
