@@ -57,6 +57,17 @@ class JobSlots:
             self._changed.notify_all()
 
 
+def stop_reason(limits: Limits, stop_requested: bool, idle_seconds: float, running_seconds: float) -> str:
+    """Why a job must stop now (asked to, nobody watching, or past its time), or "" when it may go on."""
+    if stop_requested:
+        return "stopped by the user"
+    if idle_seconds > limits.idle_seconds:
+        return f"stopped: nobody looked at it for {limits.idle_seconds:g} s"
+    if running_seconds > limits.wall_seconds:
+        return f"stopped: it ran past the {limits.wall_seconds:g} s limit"
+    return ""
+
+
 @functools.cache
 def default_slots() -> JobSlots:
     """The process's slots, sized by ``Limits.from_env()`` (``DAE_MAX_CONCURRENT_JOBS``) on first use."""
@@ -312,13 +323,7 @@ class TrainingJob:
             self._end(FAILED if trainer.outcome.diverged else DONE, trainer.outcome.reason)
 
     def _limit_reached_locked(self, now: float) -> str:
-        if self._stop_requested:
-            return "stopped by the user"
-        if now - self._last_read > self.limits.idle_seconds:
-            return f"stopped: nobody looked at it for {self.limits.idle_seconds:g} s"
-        if now - self._started_at > self.limits.wall_seconds:
-            return f"stopped: it ran past the {self.limits.wall_seconds:g} s limit"
-        return ""
+        return stop_reason(self.limits, self._stop_requested, now - self._last_read, now - self._started_at)
 
     def _wait_for_go(self, trainer: Trainer) -> bool:
         """Before each epoch: hold while paused, then hand the trainer the latest live settings.
@@ -449,13 +454,7 @@ class SweepJob:
     def _limit_reached(self) -> str:
         now = time.monotonic()
         with self._lock:
-            if self._stop_requested:
-                return "stopped by the user"
-            if now - self._last_read > self.limits.idle_seconds:
-                return f"stopped: nobody looked at it for {self.limits.idle_seconds:g} s"
-            if now - self._started > self.limits.wall_seconds:
-                return f"stopped: it ran past the {self.limits.wall_seconds:g} s limit"
-        return ""
+            return stop_reason(self.limits, self._stop_requested, now - self._last_read, now - self._started)
 
     def _run(self) -> None:
         try:
