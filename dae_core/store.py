@@ -1,14 +1,15 @@
 """Workspaces: each visitor's runs kept on the server, so that a reload or a restart loses nothing.
 
 A workspace is named by an unguessable token (256 random bits, URL-safe) that only its visitor's own address
-carries; the store keeps only the token's SHA-256, so its file names no workspace anyone could open. Each run
-is kept as its ``RunRecord`` (JSON) and its model file (``dae_core.io``'s format: safetensors and JSON, never a
-pickle). Per workspace at most ``Limits.workspace_runs`` runs and ``Limits.workspace_mb`` megabytes are kept, the
-oldest going first, and a workspace untouched for ``Limits.retention_days`` is deleted.
+carries; the store keeps only the token's SHA-256, so its file names no workspace anyone could open. Each run is
+kept as its ``RunRecord`` (JSON) and its model file (``dae_core.io``'s format: safetensors and JSON, never a
+pickle), and the uploaded table in use as its bytes. Per workspace at most ``Limits.workspace_runs`` runs and
+``Limits.workspace_mb`` megabytes are kept, the oldest going first, and a workspace untouched for
+``Limits.retention_days`` is deleted.
 
 ``Store`` is the small interface the dashboard uses; ``SQLiteStore`` implements it with the standard library's
-SQLite in one file of a data folder (``DAE_DATA_DIR``), which is enough for one server. Several replicas behind
-one address need a store they share (a server database implementing the same methods).
+SQLite in one file of a data folder (``DAE_DATA_DIR``), which is enough for one server. Several replicas behind one
+address need a store they share (a server database implementing the same methods).
 """
 
 from __future__ import annotations
@@ -59,6 +60,9 @@ class Store(Protocol):
     def runs(self, token: str) -> list[RunRecord]: ...
     def model(self, token: str, run: int) -> bytes | None: ...
     def delete_runs(self, token: str, runs: list[int]) -> None: ...
+    def put_table(self, token: str, name: str, data: bytes) -> None: ...
+    def table(self, token: str) -> tuple[str, bytes] | None: ...
+    def delete_table(self, token: str) -> None: ...
     def forget(self, token: str) -> None: ...
 
 
@@ -81,6 +85,9 @@ class SQLiteStore:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS runs (key TEXT NOT NULL, run INTEGER NOT NULL, record TEXT NOT NULL, "
                 "model BLOB, bytes INTEGER NOT NULL, saved REAL NOT NULL, PRIMARY KEY (key, run))"
+            )
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS tables (key TEXT PRIMARY KEY, name TEXT NOT NULL, data BLOB NOT NULL)"
             )
         self.prune()
 
@@ -143,20 +150,35 @@ class SQLiteStore:
         with self._lock, self._connect() as db:
             db.executemany("DELETE FROM runs WHERE key = ? AND run = ?", [(_key(token), run) for run in runs])
 
+    def put_table(self, token: str, name: str, data: bytes) -> None:
+        """Keep the uploaded table in use (one per workspace; its size is capped by the upload limit)."""
+        with self._lock, self._connect() as db:
+            db.execute("INSERT OR REPLACE INTO tables VALUES (?, ?, ?)", (_key(token), name, data))
+
+    def table(self, token: str) -> tuple[str, bytes] | None:
+        """(file name, bytes) of the table in use, or None."""
+        with self._lock, self._connect() as db:
+            row = db.execute("SELECT name, data FROM tables WHERE key = ?", (_key(token),)).fetchone()
+        return None if row is None else (row[0], row[1])
+
+    def delete_table(self, token: str) -> None:
+        with self._lock, self._connect() as db:
+            db.execute("DELETE FROM tables WHERE key = ?", (_key(token),))
+
     def forget(self, token: str) -> None:
         """Delete the workspace and everything in it."""
         key = _key(token)
         with self._lock, self._connect() as db:
-            db.execute("DELETE FROM runs WHERE key = ?", (key,))
-            db.execute("DELETE FROM workspaces WHERE key = ?", (key,))
+            for table in ("runs", "tables", "workspaces"):
+                db.execute(f"DELETE FROM {table} WHERE key = ?", (key,))
 
     def prune(self) -> int:
         """Delete the workspaces untouched for longer than the retention period; how many went."""
         cutoff = self._clock() - self.limits.retention_days * 86400
         with self._lock, self._connect() as db:
             old = [key for (key,) in db.execute("SELECT key FROM workspaces WHERE touched < ?", (cutoff,))]
-            db.executemany("DELETE FROM runs WHERE key = ?", [(key,) for key in old])
-            db.executemany("DELETE FROM workspaces WHERE key = ?", [(key,) for key in old])
+            for table in ("runs", "tables", "workspaces"):
+                db.executemany(f"DELETE FROM {table} WHERE key = ?", [(key,) for key in old])
             self._pruned = self._clock()
         return len(old)
 

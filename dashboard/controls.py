@@ -59,6 +59,8 @@ def controls_ui(config: RunConfig) -> None:
             on_click=st.session_state.__setitem__,
             args=("clicked", label),
         )
+    if state.data_problem is not None and not alive:
+        st.caption("**Train** waits for data it can use: see the Data settings.")
     if alive and config.fixed_settings() != job.config.fixed_settings():
         st.caption("Changed settings apply when you press **Train**; lr and noise level reach this run at once.")
 

@@ -31,7 +31,7 @@ from dae_core.config import (
 )
 from dae_core.errors import ConfigError, DAEError
 
-from . import runs
+from . import runs, workspace
 from .data import NEEDS_TABLE, csv_columns, dataset_for, table_from_upload
 from .state import FormError, lab
 from .widgets import plain
@@ -273,23 +273,22 @@ def _csv_upload_changed() -> None:
     """The uploader's file becomes the table in use; a refused one leaves none, and says why until the next."""
     state = lab()
     upload = st.session_state.get("w_csv_file")
-    state.link_messages, state.csv_error = [], None
-    if upload is None:  # removed with the uploader's ✕
-        state.csv = None
-        return
-    data = upload.getvalue()
-    try:
-        runs.LIMITS.check_upload(len(data), "table")
-        csv_columns(data)
-    except DAEError as exc:
-        state.csv, state.csv_error = None, f"The table {upload.name} was not used: {exc}"
-        return
-    state.csv = table_from_upload(upload.name, data)
+    state.link_messages, state.csv_error, state.csv = [], None, None  # removed with the uploader's ✕, or refused
+    if upload is not None:
+        data = upload.getvalue()
+        try:
+            runs.LIMITS.check_upload(len(data), "table")
+            csv_columns(data)
+            state.csv = table_from_upload(upload.name, data)
+        except DAEError as exc:
+            state.csv_error = f"The table {upload.name} was not used: {exc}"
+    workspace.keep_table(state)
 
 
 def _remove_table() -> None:
     state = lab()
     state.csv, state.csv_error = None, None
+    workspace.keep_table(state)
 
 
 def _csv_ui(config: RunConfig) -> None:
@@ -310,9 +309,9 @@ def _csv_ui(config: RunConfig) -> None:
         st.info("Upload a CSV table with numeric columns to train on it.")
         return
     if st.session_state.get("w_csv_file") is None:  # uploaded on an earlier visit: the uploader is empty now
-        text, button = st.columns([3, 1], vertical_alignment="center")
-        text.caption(f"In use: **{plain(state.csv.name)}**, uploaded earlier in this session.")
-        button.button("Remove", key="btn_remove_table", on_click=_remove_table, icon=":material/close:")
+        st.caption(f"In use: **{plain(state.csv.name)}**, uploaded earlier in this session.")
+        st.button("Remove the table", key="btn_remove_table", on_click=_remove_table, icon=":material/close:",
+                  type="tertiary")  # fmt: skip
     try:
         columns = csv_columns(state.csv.data)
     except DAEError as exc:

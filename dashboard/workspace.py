@@ -45,7 +45,12 @@ def open_workspace(state: Lab, token: str | None) -> list[str]:
 
 
 def restore(state: Lab) -> None:
-    """Put the workspace's runs in Experiments and its last model on the analysis pages."""
+    """Put the workspace's runs in Experiments, its last model on the analysis pages and its table in use."""
+    from .data import table_from_upload
+
+    table = store().table(state.workspace)
+    if table is not None:
+        state.csv = table_from_upload(*table)
     saved = store().runs(state.workspace)
     state.runs[:] = saved
     state.serial = max((run.run for run in saved), default=0)
@@ -82,3 +87,11 @@ def forget(state: Lab) -> None:
     if state.upload is not None and state.upload.saved:
         state.upload, state.show = None, "run"
     state.workspace = store().new_workspace()
+
+
+def keep_table(state: Lab) -> None:
+    """Keep the table in use (or its removal) in the workspace, for the next reload."""
+    if state.csv is None:
+        store().delete_table(state.workspace)
+    else:
+        store().put_table(state.workspace, state.csv.name, state.csv.data)

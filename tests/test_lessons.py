@@ -122,3 +122,12 @@ def test_every_cue_names_known_conditions_and_numbers(slug):
     for when, text in LESSONS[slug].cues:
         assert set(when.split(" and ")) <= set(CONDITIONS), when
         text.format(**_epoch(3, 0.2).to_dict())  # every placeholder is a record's field
+
+
+@pytest.mark.parametrize("slug", list(LESSONS))
+def test_every_lesson_fits_the_public_limits(slug):
+    from dae_core.limits import Limits
+
+    public = Limits.from_env({"DAE_PROFILE": "public"})
+    config = LESSONS[slug].config
+    public.check_config(config, n_features=64 if config.data.dataset == "digits" else config.data.n_features)

@@ -99,3 +99,17 @@ def test_untouched_workspaces_expire_and_forget_deletes_at_once(tmp_path, tiny_c
     assert store.exists(used) and [r.run for r in store.runs(used)] == [1]
     store.forget(used)
     assert not store.exists(used) and store.runs(used) == [] and store.model(used, 1) is None
+
+
+def test_the_table_in_use_is_kept_replaced_and_forgotten(tmp_path):
+    store = SQLiteStore(str(tmp_path))
+    token = store.new_workspace()
+    assert store.table(token) is None
+    store.put_table(token, "a.csv", b"a,b\n1,2\n")
+    store.put_table(token, "b.csv", b"x,y\n3,4\n")  # one table per workspace: the one in use
+    assert SQLiteStore(str(tmp_path)).table(token) == ("b.csv", b"x,y\n3,4\n")
+    store.delete_table(token)
+    assert store.table(token) is None
+    store.put_table(token, "c.csv", b"1")
+    store.forget(token)
+    assert store.table(token) is None

@@ -54,3 +54,18 @@ def test_a_bad_link_value_is_named_by_its_label_and_the_saved_runs_stay(app):
     assert any(m.startswith("Link parameter 'epochs=0' was ignored: Epochs (epochs) must be an int") for m in messages)
     assert not any("Config" in m for m in messages), messages  # no class names
     assert [r.run for r in session(reopened).runs] == [1]
+
+
+def test_the_table_in_use_comes_back_after_a_reload_and_its_removal_too(app):
+    from app_driver import upload_csv
+
+    table = "a,b,c\n" + "\n".join(f"{i},{i % 3},{i % 5}" for i in range(30)) + "\n"
+    app.switch_page("pages/train.py").run()
+    upload_csv(app, "good.csv", table)
+    token = app.query_params["ws"]
+    reloaded = open_app(ws=token, dataset="csv")
+    assert session(reloaded).csv.name == "good.csv" and session(reloaded).csv.data == table.encode()
+    reloaded.switch_page("pages/train.py").run()
+    assert any("In use: **good.csv**" in caption.value for caption in reloaded.caption)
+    reloaded.button(key="btn_remove_table").click().run()
+    assert session(open_app(ws=token)).csv is None
