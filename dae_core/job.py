@@ -113,7 +113,32 @@ class JobSnapshot:
         return sum(r.seconds for r in recent) / len(recent) * (self.total_epochs - self.epoch)
 
 
-class TrainingJob:
+class _Polled:
+    """What pages and workers read of a job: its status, snapshots and waiting for a change. A job subclass holds
+    ``_lock``, its condition ``_changed``, ``_status``, ``_last_read``, ``_clock`` and ``_snapshot_locked()``."""
+
+    @property
+    def status(self) -> str:
+        with self._lock:
+            return self._status
+
+    def snapshot(self):
+        """A consistent copy of the progress so far. Reading counts as someone watching."""
+        with self._lock:
+            self._last_read = self._clock()
+            return self._snapshot_locked()
+
+    def wait_for(self, predicate: Callable, timeout: float):
+        """Wait until ``predicate(snapshot)`` holds or ``timeout`` seconds pass; the latest snapshot either way.
+
+        Woken by every change of the job, so it never sleeps past the moment the predicate becomes true.
+        """
+        with self._lock:
+            self._changed.wait_for(lambda: predicate(self._snapshot_locked()), timeout)
+            return self._snapshot_locked()
+
+
+class TrainingJob(_Polled):
     """Train ``config`` in a daemon thread. Controls: start, pause, resume, step, stop, update.
 
     All public methods are safe to call from any thread. Status is one of queued, running, paused, done, stopped
@@ -203,32 +228,12 @@ class TrainingJob:
             self._changed.wait_for(lambda: len(self._history) >= count or self._status in FINAL_STATES, timeout)
             return len(self._history) >= count
 
-    def wait_for(self, predicate: Callable[[JobSnapshot], bool], timeout: float) -> JobSnapshot:
-        """Wait until ``predicate(snapshot)`` holds or ``timeout`` seconds pass; the latest snapshot either way.
-
-        Woken by every change of the job, so it never sleeps past the moment the predicate becomes true.
-        """
-        with self._lock:
-            self._changed.wait_for(lambda: predicate(self._snapshot_locked()), timeout)
-            return self._snapshot_locked()
-
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the thread to end; True if it did."""
         self._thread.join(timeout)
         return not self._thread.is_alive()
 
     # --- reading -------------------------------------------------------------------------------
-    @property
-    def status(self) -> str:
-        with self._lock:
-            return self._status
-
-    def snapshot(self) -> JobSnapshot:
-        """A consistent copy of the progress so far. Reading counts as someone watching."""
-        with self._lock:
-            self._last_read = self._clock()
-            return self._snapshot_locked()
-
     def _snapshot_locked(self) -> JobSnapshot:
         running = self._clock() - self._running_since if self._running_since is not None else 0.0
         return JobSnapshot(
@@ -385,7 +390,7 @@ class SweepSnapshot:
         return self.status in FINAL_STATES
 
 
-class SweepJob:
+class SweepJob(_Polled):
     """Train a sweep (``spec.configs()``) in a daemon thread, then measure it (``spec.measure``); stop, poll.
 
     The limits of a ``TrainingJob`` hold: the run stops when asked, when nobody has read it for ``idle_seconds``,
@@ -404,7 +409,8 @@ class SweepJob:
         self._histories: list[list[EpochRecord]] = [[] for _ in self.configs]
         self._result = None
         self._stop_requested = False
-        self._started = self._last_read = time.monotonic()
+        self._clock = time.monotonic
+        self._started = self._last_read = self._clock()
         self._seconds = 0.0
         self._thread = threading.Thread(target=self._run, name="dae-sweep", daemon=True)
 
@@ -416,22 +422,6 @@ class SweepJob:
         with self._lock:
             self._stop_requested = True
             self._changed.notify_all()
-
-    @property
-    def status(self) -> str:
-        with self._lock:
-            return self._status
-
-    def snapshot(self) -> SweepSnapshot:
-        """The progress so far; reading counts as someone watching."""
-        with self._lock:
-            self._last_read = time.monotonic()
-            return self._snapshot_locked()
-
-    def wait_for(self, predicate: Callable[[SweepSnapshot], bool], timeout: float) -> SweepSnapshot:
-        with self._lock:
-            self._changed.wait_for(lambda: predicate(self._snapshot_locked()), timeout)
-            return self._snapshot_locked()
 
     def _snapshot_locked(self) -> SweepSnapshot:
         running = time.monotonic() - self._started if self._status == RUNNING else 0.0
