@@ -88,7 +88,9 @@ def test_csv_from_bytes():
         (_table(), "target", "Label column 'target' is not in the CSV. Its columns are: a, b, label."),
         ("a,b\n1,2\n", "", "The CSV has 1 rows; at least 10 are needed to train and test."),
         ("a\n" + "1\n" * 12, "", "The CSV has 1 numeric feature column(s); a DAE needs at least 2."),
-        ("", "", "The CSV file could not be parsed (No columns to parse from file). Check that it is comma-separated."),
+        ("", "", "The CSV file is empty. Upload a table with a header row and at least 10 rows of numbers."),
+        ("a,b,c\n", "", "The CSV has a header ('a', 'b', 'c') but no rows. Add at least 10 rows of numbers and upload again."),
+        ("a,b\n" + "1e308,1\n-1e308,2\n" * 6, "", "Column 'a' holds values as large as 1e+308; this app takes values up to 1e+30 in size (their mean and spread would overflow). Rescale the column, for example by dividing it by a power of ten, and upload again."),
     ],
 )  # fmt: skip
 def test_malformed_csv_says_what_and_how_to_fix(tmp_path, text, label, message):
