@@ -25,7 +25,7 @@ from dae_core.workers import RemoteJob, WorkerPool
 from .data import dataset_for
 from .state import Run, UploadedModel, lab
 from .widgets import plain
-from .workspace import keep
+from .workspace import keep, last_saved_run
 
 if TYPE_CHECKING:
     from dae_core.data import Dataset
@@ -94,7 +94,7 @@ def start(config: RunConfig, *, paused: bool = False) -> bool:
     try:
         dataset = dataset_for(config.data)
         LIMITS.check_config(config, dataset.n_features, len(dataset.X_train) + len(dataset.X_test))
-        serial = state.serial + 1
+        serial = max(state.serial, last_saved_run(state.workspace)) + 1  # a second tab's runs keep their numbers
         table = state.csv.data if config.data.dataset == "csv" and state.csv else None
         job = RemoteJob(
             config,

@@ -73,6 +73,11 @@ def _show(state: Lab, record: RunRecord, model: bytes) -> None:
     state.show = "upload"
 
 
+def last_saved_run(token: str) -> int:
+    """The highest run number the workspace holds, so that two tabs on one address never reuse a number."""
+    return store().last_run(token) if token else 0
+
+
 def keep(token: str, record: RunRecord, trained) -> None:
     """Save a run that ended, with its model; called from the job's thread (no session there)."""
     from dae_core import io as model_io

@@ -45,7 +45,8 @@ def test_a_workspace_keeps_runs_and_models_across_store_objects(tmp_path, tiny_c
     store.add_run(token, record(2, tiny_config, history), None)
     again = SQLiteStore(str(tmp_path))  # a restarted server opens the same file
     assert again.exists(token)
-    assert [r.run for r in again.runs(token)] == [1, 2]
+    assert [r.run for r in again.runs(token)] == [1, 2] and again.last_run(token) == 2
+    assert again.last_run(again.new_workspace()) == 0
     assert again.runs(token)[0] == record(1, tiny_config, history)  # the record round-trips whole
     restored = model_io.load(again.model(token, 1))
     assert restored.history == model.history

@@ -69,3 +69,16 @@ def test_the_table_in_use_comes_back_after_a_reload_and_its_removal_too(app):
     assert any("In use: **good.csv**" in caption.value for caption in reloaded.caption)
     reloaded.button(key="btn_remove_table").click().run()
     assert session(open_app(ws=token)).csv is None
+
+
+def test_two_tabs_on_one_address_keep_each_others_runs(app):
+    train(app)
+    token = app.query_params["ws"]
+    second = open_app(ws=token)  # a second tab: both now hold run #1
+    try:
+        train(app)  # the first tab's run #2
+        train(second)  # the second tab knows of run #2 from the store: it numbers its own #3
+        assert [r.run for r in store().runs(token)] == [1, 2, 3]
+        assert [r.run for r in session(open_app(ws=token)).runs] == [1, 2, 3]
+    finally:
+        stop_job(second)
