@@ -184,11 +184,12 @@ def project(codes: np.ndarray, method: str = "pca", seed: int = 0) -> np.ndarray
     return projected
 
 
-def probe(trained: TrainedModel, dataset: Dataset, seed: int = 0) -> dict | None:
+def probe(trained: TrainedModel, dataset: Dataset, seed: int = 0, *, raw: bool = True) -> dict | None:
     """Linear-probe accuracy (logistic regression) on the codes versus on the raw scaled features.
 
     Returns ``{"code_accuracy", "raw_accuracy", "chance_accuracy", "n_classes"}``, or None when the
-    dataset has no class labels (none at all, a single class, or a continuous target).
+    dataset has no class labels (none at all, a single class, or a continuous target). With ``raw=False`` the
+    raw features are not scored (``raw_accuracy`` is None): several models of one dataset need that score once.
     """
     from sklearn.utils.multiclass import type_of_target
 
@@ -203,7 +204,9 @@ def probe(trained: TrainedModel, dataset: Dataset, seed: int = 0) -> dict | None
     code_accuracy = metrics.linear_probe(
         codes(trained, dataset.X_train), dataset.y_train, codes(trained, dataset.X_test), dataset.y_test, seed
     )
-    raw_accuracy = metrics.linear_probe(dataset.X_train, dataset.y_train, dataset.X_test, dataset.y_test, seed)
+    raw_accuracy = (  # the same for every model of this dataset: ``raw=False`` skips it
+        metrics.linear_probe(dataset.X_train, dataset.y_train, dataset.X_test, dataset.y_test, seed) if raw else None
+    )
     return {
         "code_accuracy": code_accuracy,
         "raw_accuracy": raw_accuracy,

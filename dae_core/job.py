@@ -424,7 +424,7 @@ class SweepJob(_Polled):
             self._changed.notify_all()
 
     def _snapshot_locked(self) -> SweepSnapshot:
-        running = time.monotonic() - self._started if self._status == RUNNING else 0.0
+        running = self._clock() - self._started if self._status == RUNNING else 0.0
         return SweepSnapshot(
             status=self._status,
             reason=self._reason,
@@ -437,12 +437,12 @@ class SweepJob(_Polled):
     def _set(self, status: str, reason: str, result: Any = None) -> None:
         with self._lock:
             if status != RUNNING:
-                self._seconds = time.monotonic() - self._started
+                self._seconds = self._clock() - self._started
             self._status, self._reason, self._result = status, reason, result
             self._changed.notify_all()
 
     def _limit_reached(self) -> str:
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             return stop_reason(self.limits, self._stop_requested, now - self._last_read, now - self._started)
 
@@ -458,11 +458,12 @@ class SweepJob(_Polled):
         from .sweep import Sweep
 
         use_torch_threads(self.limits.torch_threads)
-        self._started = time.monotonic()
+        self._started = self._clock()
         self._set(RUNNING, "loading data")
         sweep = Sweep(self.configs, self._dataset)
         dataset = sweep.dataset(self.configs[0])
-        self.limits.check_model(self.configs[0].model, dataset.n_features)
+        if self._dataset is None:  # else checked when the job was made, in the caller's thread
+            self.limits.check_model(self.configs[0].model, dataset.n_features)
         self._set(RUNNING, "training")
         for index, record in sweep.epochs():
             with self._lock:

@@ -178,8 +178,8 @@ class ViewSweep:
             kept = trained.kept_record
             accuracy = None
             if spec.probe:
-                scores = probe(trained, dataset, seed=config.train.seed)
-                accuracy, raw = scores["code_accuracy"], scores["raw_accuracy"]
+                scores = probe(trained, dataset, seed=config.train.seed, raw=raw is None)  # raw pixels: once
+                accuracy, raw = scores["code_accuracy"], scores["raw_accuracy"] if raw is None else raw
             weights = trained.model.first_layer_weights.detach().cpu().numpy() if spec.filters else None
             smoothness = None if weights is None else filter_smoothness(weights, dataset.image_shape)
             by_level = tuple(
