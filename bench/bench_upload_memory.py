@@ -13,7 +13,7 @@ process's peak resident memory is compared with its memory just before the load:
 
 from __future__ import annotations
 
-import io as stdlib_io
+import io
 import json
 import subprocess
 import sys
@@ -24,7 +24,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LOAD = """
 import json, re, sys
-from dae_core import io
+from dae_core import model_file
 from dae_core.errors import DAEError
 import torch  # the server has it loaded already
 
@@ -35,7 +35,7 @@ data = open(sys.argv[1], "rb").read()
 before = kb("VmRSS")
 open("/proc/self/clear_refs", "w").write("5")  # the peak (VmHWM) starts again from here
 try:
-    io.load(data, max_parameters=int(sys.argv[2]))
+    model_file.load(data, max_parameters=int(sys.argv[2]))
     outcome = "loaded"
 except DAEError as exc:
     outcome = str(exc)
@@ -44,12 +44,12 @@ print(json.dumps({"peak_growth_mb": round((kb("VmHWM") - before) / 1024, 1), "ou
 
 
 def _members(content: bytes) -> dict[str, bytes]:
-    with zipfile.ZipFile(stdlib_io.BytesIO(content)) as archive:
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
         return {name: archive.read(name) for name in archive.namelist()}
 
 
 def _zip(members: dict[str, bytes]) -> bytes:
-    buffer = stdlib_io.BytesIO()
+    buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, content in members.items():
             archive.writestr(name, content)
@@ -59,14 +59,14 @@ def _zip(members: dict[str, bytes]) -> bytes:
 def files() -> dict[str, bytes]:
     import torch
 
-    from dae_core import RunConfig, io
+    from dae_core import RunConfig, model_file
     from dae_core.data import load_dataset
     from dae_core.training import TrainedModel
 
     def model(config: RunConfig) -> TrainedModel:
         return TrainedModel.of_dataset(config, load_dataset(config.data))
 
-    small = io.to_bytes(model(RunConfig().replace(hidden_dim=8, epochs=1)))
+    small = model_file.to_bytes(model(RunConfig().replace(hidden_dim=8, epochs=1)))
     big = model(RunConfig().replace(n_features=1000, hidden_layers=(4096, 4096, 4096), hidden_dim=4096, epochs=1))
     with torch.no_grad():
         for parameter in big.model.parameters():
@@ -76,10 +76,10 @@ def files() -> dict[str, bytes]:
     meta["config"]["model"]["hidden_layers"] = [4096] * 8
     asks_for_more = _zip({**members, "meta.json": json.dumps(meta).encode()})
     zeros = _zip({**_members(small), "weights.safetensors": bytes(500 * 2**20)})
-    accepted = io.to_bytes(model(RunConfig().replace(n_features=1000, hidden_layers=(1024,), hidden_dim=1024)))
+    accepted = model_file.to_bytes(model(RunConfig().replace(n_features=1000, hidden_layers=(1024,), hidden_dim=1024)))
     return {
         "valid, 4.1 M parameters (within the limit: the measure's control)": accepted,
-        "valid, 109 M parameters": io.to_bytes(big),
+        "valid, 109 M parameters": model_file.to_bytes(big),
         "config asks for 8×4096": asks_for_more,
         "500 MB of zeros": zeros,
     }
@@ -87,7 +87,7 @@ def files() -> dict[str, bytes]:
 
 def main() -> None:
     sys.path.insert(0, str(REPO_ROOT))
-    from dae_core.limits import Limits  # the dashboard's limit is the default one
+    from dae_core.serving.limits import Limits  # the dashboard's limit is the default one
 
     limit = Limits().max_parameters
     with tempfile.TemporaryDirectory() as folder:

@@ -19,9 +19,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout
 
 from dae_core import RunConfig, load_dataset
-from dae_core.job import JobSlots, TrainingJob
-from dae_core.limits import use_torch_threads
-from dae_core.workers import RemoteJob, WorkerPool
+from dae_core.serving.job import JobSlots, TrainingJob
+from dae_core.serving.workers import RemoteJob, WorkerPool
+from dae_core.training import use_torch_threads
 
 CASES = {
     "tutorial: 1000x20, 20-8-20, 50 epochs": RunConfig(),

@@ -6,7 +6,7 @@ safetensors (not plotly or streamlit). It prints one line per check and exits no
 
 from __future__ import annotations
 
-import io as bytes_io
+import io
 import json
 import sys
 import time
@@ -18,9 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 import torch
 
-from dae_core import RunConfig, Trainer, io
+from dae_core import RunConfig, Trainer, model_file
 from dae_core.cli import main
-from dae_core.job import TrainingJob
+from dae_core.serving.job import TrainingJob
 from dae_core.sweep import Sweep, expand
 
 
@@ -57,7 +57,7 @@ def main_check() -> None:
         )
         trained = trainer.result()
         X = trainer.dataset.X_test
-        reloaded = io.load(io.to_bytes(trained))
+        reloaded = model_file.load(model_file.to_bytes(trained))
         same = np.allclose(reloaded.denoise(X), trained.denoise(X), atol=1e-5)
         check(f"{name} save on cuda, reload on cpu", same, "outputs agree within 1e-5")
 
@@ -78,13 +78,13 @@ def main_check() -> None:
         check(f"sweep member {level} cuda vs its cpu run", abs(gpu_mse - cpu_mse) <= 0.1 * cpu_mse,
               f"test MSE {gpu_mse:.4f} vs {cpu_mse:.4f}")  # fmt: skip
 
-    out = bytes_io.StringIO()
+    out = io.StringIO()
     with redirect_stdout(out):
         code = main(["train", "--device", "auto", "--epochs", "5", "--json"])
     summary = json.loads(out.getvalue().splitlines()[-1])
     check("cli --device auto", code == 0 and summary["config"]["train"]["device"] == "auto", f"exit {code}")
 
-    out = bytes_io.StringIO()
+    out = io.StringIO()
     with redirect_stdout(out):
         code = main(["sweep", "--device", "auto", "--epochs", "5", "--seed", "0,1,2", "--json"])
     report = json.loads(out.getvalue().splitlines()[-1])

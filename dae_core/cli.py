@@ -33,8 +33,8 @@ from .config import (
 )
 from .errors import DAEError
 from .lessons import LESSONS, lesson
-from .limits import Limits, use_torch_threads
 from .records import Summary, format_ratio
+from .serving.limits import Limits
 
 if TYPE_CHECKING:  # torch loads only when a command trains: the dashboard imports the flag table below
     from .training import Evaluation, TrainedModel, Trainer
@@ -389,7 +389,7 @@ def run_train(args: argparse.Namespace) -> int:
         raise UsageError(f"--plot writes an HTML page; give a path ending in .html, not {args.plot!r}.")
     if args.threads is not None and not 1 <= args.threads <= 256:
         raise UsageError(f"--threads must be an int in [1, 256]. Got {args.threads} instead.")
-    from .training import Trainer
+    from .training import Trainer, use_torch_threads
 
     use_torch_threads(args.threads or Limits().torch_threads)
     trainer = Trainer(config)
@@ -412,10 +412,10 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"Field alignment with the best possible denoiser: {alignment:.2f} (1: every step points the right way)")
     trained = trainer.result()
     if args.save:
-        from . import io
+        from . import model_file
 
         try:
-            io.save(trained, args.save)
+            model_file.save(trained, args.save)
         except OSError as exc:
             raise UsageError(f"--save could not write {args.save!r} ({exc.strerror}). Choose another path.") from None
         print(f"Saved the model to {args.save}")
@@ -494,15 +494,15 @@ def write_plot(trainer: Trainer, trained: TrainedModel, final: Evaluation, path:
 
 # --- inspect --------------------------------------------------------------------------------------
 def run_inspect(args: argparse.Namespace) -> int:
-    from . import io
+    from . import model_file
 
-    summary = io.describe(io.load(args.model))  # load raises ModelFileError with what, why and fix
+    summary = model_file.describe(model_file.load(args.model))  # load raises ModelFileError with what, why and fix
     print(json.dumps(summary) if args.json else summary_text(summary, args.model))
     return EXIT_OK
 
 
 def summary_text(summary: dict, name: str) -> str:
-    """A human reading of ``io.describe``: data, layers, parameters, training and final metrics."""
+    """A human reading of ``model_file.describe``: data, layers, parameters, training and final metrics."""
     cfg = RunConfig.from_dict(summary["config"])
     image = summary["image_shape"]
     lines = [

@@ -46,7 +46,7 @@ class DAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
 
     Fitted attributes: ``model_`` (the ``DenoisingAutoencoder``), ``scaler_``, ``history_`` (one
     ``EpochRecord`` per epoch), ``config_`` (the ``RunConfig`` used), ``trained_`` (a ``TrainedModel`` that
-    ``dae_core.io.save`` can write), ``n_features_in_`` and, for DataFrame input, ``feature_names_in_``.
+    ``dae_core.model_file.save`` can write), ``n_features_in_`` and, for DataFrame input, ``feature_names_in_``.
     """
 
     def __init__(

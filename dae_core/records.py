@@ -247,7 +247,7 @@ class SettingChange:
 
 
 def run_record(serial: int, snapshot, *, status: str | None = None) -> RunRecord:
-    """A run's ``RunRecord`` from a job snapshot (``dae_core.job.JobSnapshot``); ``status`` overrides its own."""
+    """A run's ``RunRecord`` from a job's ``JobSnapshot``; ``status`` overrides its own."""
     history = tuple(snapshot.history)
     kept = kept_record(history, snapshot.weights_epoch) or (history[-1] if history else None)
     return RunRecord(

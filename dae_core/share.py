@@ -18,7 +18,7 @@ from .errors import ConfigError
 from .lessons import Lesson, lesson
 
 if TYPE_CHECKING:
-    from .limits import Limits
+    from .serving.limits import Limits
 
 NOT_IN_LINKS = ("csv_path",)
 WORKSPACE_KEY = "ws"  # the visitor's own workspace token: the dashboard's, never part of the settings

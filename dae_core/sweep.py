@@ -28,7 +28,16 @@ from .data import Dataset, load_dataset
 from .errors import ConfigError
 from .noise import corrupt_each
 from .records import EpochRecord
-from .training import FINISHED, LOSS_FUNCTIONS, Outcome, TrainedModel, Trainer, batch_rows, make_optimizer
+from .training import (
+    FINISHED,
+    LOSS_FUNCTIONS,
+    Outcome,
+    TrainedModel,
+    Trainer,
+    batch_rows,
+    make_optimizer,
+    use_torch_threads,
+)
 
 
 def expand(base: RunConfig, lists: dict[str, Sequence], max_members: int = MAX_SWEEP_RUNS) -> list[RunConfig]:
@@ -261,8 +270,6 @@ def train_group(configs: Sequence[RunConfig], table: bytes | None = None) -> lis
 
     Each member: its config, weights (NumPy arrays), history, stop reason, kept epoch, seconds, and the worker.
     """
-    from .limits import use_torch_threads
-
     use_torch_threads(1)
     dataset = load_dataset(configs[0].data, table)
     sweep = Sweep(configs, dataset)

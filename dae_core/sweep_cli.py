@@ -14,9 +14,10 @@ import time
 from .cli import EXIT_OK, EXIT_TRAINING_FAILED, UsageError, config_from_args, run_report
 from .config import MAX_SWEEP_RUNS, SWEEPABLE, RunConfig
 from .lessons import lesson
-from .limits import Limits, use_torch_threads
 from .records import EpochRecord, Summary, format_ratio
+from .serving.limits import Limits
 from .sweep import Sweep, SweepRun, expand, groups_of, train_group
+from .training import use_torch_threads
 
 CONNECT_SECONDS = 10  # how long to wait for a Dask scheduler before saying it cannot be reached
 
@@ -53,11 +54,11 @@ def run_sweep(args: argparse.Namespace) -> int:
 
     saved = [None] * len(runs)
     if args.save:
-        from . import io
+        from . import model_file
 
         for number, run in enumerate(runs, 1):
             saved[number - 1] = os.path.join(args.save, f"run-{number:02d}.dae")
-            io.save(run.trained, saved[number - 1])
+            model_file.save(run.trained, saved[number - 1])
         print(f"Saved {len(runs)} models to {args.save}")
     print(table_text(runs))
     probes = _probes(runs, dataset) if chosen is not None and chosen.probe else None

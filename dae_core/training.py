@@ -81,6 +81,12 @@ class EarlyStopping:
         return False, ""
 
 
+def use_torch_threads(count: int) -> None:
+    """Set torch's CPU thread count for this process (torch's setting is process-wide)."""
+    if torch.get_num_threads() != count:
+        torch.set_num_threads(count)
+
+
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")

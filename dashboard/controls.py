@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dae_core import RunConfig, figures, records
-from dae_core.job import FINAL_STATES, PAUSED, QUEUED, JobSnapshot
+from dae_core.serving.job import FINAL_STATES, PAUSED, QUEUED, JobSnapshot
 from dae_core.share import Teaching
 
 from . import runs

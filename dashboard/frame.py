@@ -90,9 +90,9 @@ def _kept(summary: dict) -> str:
 
 
 def _model_bytes(trained) -> bytes:
-    from dae_core import io as model_io  # imports torch: only when someone downloads
+    from dae_core import model_file  # imports torch: only when someone downloads
 
-    return model_io.to_bytes(trained)
+    return model_file.to_bytes(trained)
 
 
 def export_ui() -> None:

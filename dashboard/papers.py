@@ -7,8 +7,8 @@ import streamlit as st
 
 from dae_core import figures
 from dae_core.errors import DAEError
+from dae_core.serving.workers import RemoteSweep
 from dae_core.views import ViewResult, ViewSweep
-from dae_core.workers import RemoteSweep
 
 from . import runs
 from .state import lab

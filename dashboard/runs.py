@@ -1,6 +1,6 @@
 """Runs: starting, controlling and ending the session's training job, and the model the analysis pages show.
 
-Training never runs in a page, nor in the web server's interpreter: each run is a ``dae_core.workers.RemoteJob``
+Training never runs in a page, nor in the web server's interpreter: each run is a ``dae_core.serving.workers.RemoteJob``
 trained by one of the pool's worker processes, and the pages poll its local mirror. A run that ends
 adds itself to the session's list of runs (the job's ``on_end``), in one place.
 """
@@ -18,9 +18,9 @@ import streamlit as st
 from dae_core import RunConfig, records
 from dae_core.config import LIVE_SETTINGS
 from dae_core.errors import DAEError
-from dae_core.job import FINAL_STATES, PAUSED, QUEUED, RUNNING, JobSnapshot
-from dae_core.limits import Limits
-from dae_core.workers import RemoteJob, WorkerPool
+from dae_core.serving.job import FINAL_STATES, PAUSED, QUEUED, RUNNING, JobSnapshot
+from dae_core.serving.limits import Limits
+from dae_core.serving.workers import RemoteJob, WorkerPool
 
 from .data import dataset_for
 from .state import Run, UploadedModel, lab
@@ -31,9 +31,9 @@ if TYPE_CHECKING:
     from dae_core.data import Dataset
     from dae_core.training import TrainedModel
 
-# Every limit, from the profile (DAE_PROFILE) and the environment: see dae_core.limits.LIMITS_TABLE. Locally a run
-# whose tab has closed stops after two minutes (a queued one leaves the queue at once), one run trains for at most
-# fifteen, and four runs per core train at once, sharing it, so a class sees every run start.
+# Every limit, from the profile (DAE_PROFILE) and the environment: see LIMITS_TABLE in dae_core.serving.limits.
+# Locally a run whose tab has closed stops after two minutes (a queued one leaves the queue at once), one run trains
+# for at most fifteen, and four runs per core train at once, sharing it, so a class sees every run start.
 LIMITS = Limits.from_env()
 POLL_SECONDS = 0.5  # a page with a live view polls a training run twice a second
 SLOW_POLL_SECONDS = 1.0  # the sidebar, and a run waiting in line: only its place changes
@@ -301,12 +301,12 @@ def load_upload(file_name: str, data: bytes) -> str | None:
     state = lab()
     if state.upload and state.upload.digest == digest:
         return None
-    from dae_core import io as model_io
+    from dae_core import model_file
 
     try:
         LIMITS.check_upload(len(data), "model file")
-        trained = model_io.load(data, max_parameters=LIMITS.max_parameters)  # refused before it is allocated
+        trained = model_file.load(data, max_parameters=LIMITS.max_parameters)  # refused before it is allocated
     except DAEError as exc:  # the engine's advice names the command line; here the app makes model files itself
-        return str(exc).replace(model_io.MAKE_ONE, MAKE_ONE_HERE)
-    state.upload, state.show = UploadedModel(file_name, digest, trained, model_io.describe(trained)), "upload"
+        return str(exc).replace(model_file.MAKE_ONE, MAKE_ONE_HERE)
+    state.upload, state.show = UploadedModel(file_name, digest, trained, model_file.describe(trained)), "upload"
     return None

@@ -16,9 +16,9 @@ from dae_core.records import RunRecord
 from dae_core.share import Teaching
 
 if TYPE_CHECKING:
-    from dae_core.job import TrainingJob
+    from dae_core.serving.job import TrainingJob
+    from dae_core.serving.workers import RemoteSweep
     from dae_core.training import TrainedModel
-    from dae_core.workers import RemoteSweep
 
 KEY = "lab"  # the one st.session_state entry this app owns, besides its widget keys
 
@@ -34,7 +34,7 @@ class CsvTable:
 
 @dataclass(frozen=True)
 class UploadedModel:
-    """An imported model file, checked and loaded, with ``dae_core.io.describe``'s summary."""
+    """An imported model file, checked and loaded, with ``dae_core.model_file.describe``'s summary."""
 
     name: str
     digest: str

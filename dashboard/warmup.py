@@ -29,7 +29,7 @@ def preload() -> None:
     if _preloaded.is_set():
         return
     from dae_core import figures
-    from dae_core.job import JobSlots, TrainingJob
+    from dae_core.serving.job import JobSlots, TrainingJob
 
     from .runs import pool
 

@@ -1,5 +1,5 @@
-"""The visitor's workspace: their runs and models kept on the server (``dae_core.store``), found again by the token
-their own address carries (``?ws=…``), so a reload, a second tab or a server restart loses nothing.
+"""The visitor's workspace: their runs and models kept on the server (``dae_core.serving.store``), found again by
+the token their own address carries (``?ws=…``), so a reload, a second tab or a server restart loses nothing.
 
 The share link never carries the token: it gives the settings, not the runs.
 """
@@ -12,7 +12,7 @@ import hashlib
 from dae_core import share
 from dae_core.errors import DAEError
 from dae_core.records import RunRecord
-from dae_core.store import SQLiteStore, default_folder, is_token
+from dae_core.serving.store import SQLiteStore, default_folder, is_token
 
 from .state import Lab, UploadedModel
 
@@ -62,14 +62,14 @@ def restore(state: Lab) -> None:
 
 
 def _show(state: Lab, record: RunRecord, model: bytes) -> None:
-    from dae_core import io as model_io
+    from dae_core import model_file
 
     try:
-        trained = model_io.load(model)
+        trained = model_file.load(model)
     except DAEError:  # written by an older version: the record still shows in Experiments
         return
     digest = hashlib.sha256(model).hexdigest()
-    state.upload = UploadedModel(f"run {record.name}", digest, trained, model_io.describe(trained), saved=True)
+    state.upload = UploadedModel(f"run {record.name}", digest, trained, model_file.describe(trained), saved=True)
     state.show = "upload"
 
 
@@ -80,9 +80,9 @@ def last_saved_run(token: str) -> int:
 
 def keep(token: str, record: RunRecord, trained) -> None:
     """Save a run that ended, with its model; called from the job's thread (no session there)."""
-    from dae_core import io as model_io
+    from dae_core import model_file
 
-    store().add_run(token, record, model_io.to_bytes(trained) if trained is not None else None)
+    store().add_run(token, record, model_file.to_bytes(trained) if trained is not None else None)
 
 
 def forget(state: Lab) -> None:

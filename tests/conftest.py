@@ -10,7 +10,7 @@ import torch
 from dae_core import RunConfig, load_dataset
 
 torch.set_num_threads(1)  # tiny models train faster on one thread, and results do not depend on it
-# The visitors' saved runs (dae_core.store) go to a folder of this test session, never the user's own; the browser
+# The visitors' saved runs (dae_core.serving.store) go to a folder of this test session, never the user's own; the browser
 # tests' servers inherit it.
 os.environ["DAE_DATA_DIR"] = tempfile.mkdtemp(prefix="dae-lab-tests-")
 

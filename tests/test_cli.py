@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from dae_core import RunConfig, io
+from dae_core import RunConfig, model_file
 from dae_core.cli import baseline_line, build_parser, config_from_args, json_safe, main
 from dae_core.records import Summary
 
@@ -152,7 +152,7 @@ def test_save_then_inspect(capsys, tmp_path):
     code, out, _ = run(capsys, "inspect", path, "--json")
     described = json.loads(out[-1])
     assert code == 0 and len(out) == 1
-    assert described == io.describe(io.load(path))
+    assert described == model_file.describe(model_file.load(path))
     assert described["config"] == trained_summary["config"]
     assert described["test_mse"] == pytest.approx(trained_summary["test_mse"], rel=1e-6)
 

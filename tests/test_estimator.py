@@ -15,7 +15,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from dae_core import DAETransformer, io
+from dae_core import DAETransformer, model_file
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +165,7 @@ def test_dataframe_input_keeps_feature_names_and_pandas_output(X):
 
 
 def test_fitted_model_saves_and_reloads_to_identical_outputs(fitted, X):
-    loaded = io.load(io.to_bytes(fitted.trained_))
+    loaded = model_file.load(model_file.to_bytes(fitted.trained_))
     scaled = fitted.scaler_.transform(X)
     assert np.array_equal(loaded.denoise(scaled), fitted.trained_.denoise(scaled))
     assert np.array_equal(loaded.scaler.offset_, fitted.scaler_.offset_)

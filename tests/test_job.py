@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from dae_core import ConfigError
-from dae_core.job import DONE, FAILED, PAUSED, QUEUED, RUNNING, STOPPED, JobSlots, TrainingJob
-from dae_core.limits import Limits
 from dae_core.records import SettingChange
+from dae_core.serving.job import DONE, FAILED, PAUSED, QUEUED, RUNNING, STOPPED, JobSlots, TrainingJob
+from dae_core.serving.limits import Limits
 
 WAIT = 30.0  # seconds before a wait gives up; only reached when something is broken
 

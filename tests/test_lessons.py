@@ -126,7 +126,7 @@ def test_every_cue_names_known_conditions_and_numbers(slug):
 
 @pytest.mark.parametrize("slug", list(LESSONS))
 def test_every_lesson_fits_the_public_limits(slug):
-    from dae_core.limits import Limits
+    from dae_core.serving.limits import Limits
 
     public = Limits.from_env({"DAE_PROFILE": "public"})
     config = LESSONS[slug].config

@@ -3,7 +3,7 @@
 import pytest
 
 from dae_core import ConfigError
-from dae_core.limits import Limits
+from dae_core.serving.limits import Limits
 
 
 def test_limits_come_from_the_environment():
@@ -33,7 +33,7 @@ def test_the_parameter_budget():
 
 
 def test_the_public_profile_and_each_variable():
-    from dae_core.limits import LIMITS_TABLE, PROFILES
+    from dae_core.serving.limits import LIMITS_TABLE, PROFILES
 
     public = Limits.from_env({"DAE_PROFILE": "public"})
     assert all(getattr(public, name) == value for name, value in PROFILES["public"].items())
@@ -66,7 +66,7 @@ def test_settings_past_a_limit_are_refused_naming_it(tiny_config):
 def test_the_readme_table_has_a_row_for_every_limit():
     from pathlib import Path
 
-    from dae_core.limits import LIMITS_TABLE, PROFILES
+    from dae_core.serving.limits import LIMITS_TABLE, PROFILES
 
     readme = Path(__file__).resolve().parents[1].joinpath("README.md").read_text()
     for name, (variable, _) in LIMITS_TABLE.items():

@@ -14,9 +14,9 @@ MODULES = [
     "dae_core.cli",
     "dae_core.estimator",
     "dae_core.figures",
-    "dae_core.io",
-    "dae_core.job",
-    "dae_core.limits",
+    "dae_core.model_file",
+    "dae_core.serving.job",
+    "dae_core.serving.limits",
     "dae_core.records",
     "dae_core.share",
     "dae_core.training",
@@ -44,7 +44,7 @@ def test_the_config_and_the_cli_flag_table_load_without_torch():
 
 def test_the_records_and_the_job_load_without_torch():
     """A page reads run records and polls a job before the engine's heavy parts have loaded."""
-    loaded = _loaded_after("import dae_core.records, dae_core.job, dae_core.limits")
+    loaded = _loaded_after("import dae_core.records, dae_core.serving.job, dae_core.serving.limits")
     assert "torch" not in loaded and "sklearn" not in loaded
 
 

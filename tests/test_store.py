@@ -4,10 +4,10 @@ import sqlite3
 
 import pytest
 
-from dae_core import io as model_io
-from dae_core.limits import Limits
+from dae_core import model_file
 from dae_core.records import RunRecord, run_record
-from dae_core.store import SQLiteStore, is_token
+from dae_core.serving.limits import Limits
+from dae_core.serving.store import SQLiteStore, is_token
 
 
 class Clock:
@@ -19,7 +19,7 @@ class Clock:
 
 
 def record(serial: int, tiny_config, history=None) -> RunRecord:
-    from dae_core.job import DONE, JobSnapshot
+    from dae_core.serving.job import DONE, JobSnapshot
 
     snapshot = JobSnapshot(
         DONE, "finished", tuple(history or ()), 1.5, tiny_config, tiny_config, (), len(history or ())
@@ -41,14 +41,14 @@ def test_a_workspace_keeps_runs_and_models_across_store_objects(tmp_path, tiny_c
     store = SQLiteStore(str(tmp_path))
     token = store.new_workspace()
     assert is_token(token) and len(token) == 43  # 256 bits, URL-safe
-    store.add_run(token, record(1, tiny_config, history), model_io.to_bytes(model))
+    store.add_run(token, record(1, tiny_config, history), model_file.to_bytes(model))
     store.add_run(token, record(2, tiny_config, history), None)
     again = SQLiteStore(str(tmp_path))  # a restarted server opens the same file
     assert again.exists(token)
     assert [r.run for r in again.runs(token)] == [1, 2] and again.last_run(token) == 2
     assert again.last_run(again.new_workspace()) == 0
     assert again.runs(token)[0] == record(1, tiny_config, history)  # the record round-trips whole
-    restored = model_io.load(again.model(token, 1))
+    restored = model_file.load(again.model(token, 1))
     assert restored.history == model.history
     assert again.model(token, 2) is None and again.model(token, 3) is None
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from dae_core import io
+from dae_core import model_file
 from dae_core.cli import main
 
 TINY = ["--epochs", "3", "--n-samples", "200", "--n-features", "8", "--hidden-dim", "3"]
@@ -69,7 +69,7 @@ def test_save_writes_every_model(capsys, tmp_path):
     runs = json.loads(out[-1])["runs"]
     assert code == 0 and [r["saved"] for r in runs] == [str(folder / "run-01.dae"), str(folder / "run-02.dae")]
     for r in runs:
-        assert io.load(r["saved"]).config.train.seed == r["config"]["train"]["seed"]
+        assert model_file.load(r["saved"]).config.train.seed == r["config"]["train"]["seed"]
 
 
 def test_jobs_spread_groups_over_local_processes_with_the_same_results(capsys):

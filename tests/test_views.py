@@ -5,8 +5,8 @@ import pytest
 
 from dae_core import ConfigError
 from dae_core.analysis import probe, reconstruct
-from dae_core.job import DONE, RUNNING, STOPPED, SweepJob
-from dae_core.limits import Limits
+from dae_core.serving.job import DONE, RUNNING, STOPPED, SweepJob
+from dae_core.serving.limits import Limits
 from dae_core.sweep import Sweep
 from dae_core.views import MAX_LEVELS, VIEWS, ViewSweep, parse_levels, view
 

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from dae_core import ConfigError, Trainer, train
-from dae_core.job import DONE, FAILED, PAUSED, QUEUED, RUNNING, STOPPED
-from dae_core.limits import Limits
 from dae_core.records import SettingChange
-from dae_core.workers import RemoteJob, Update, WorkerPool, ordinal, queue_text
+from dae_core.serving.job import DONE, FAILED, PAUSED, QUEUED, RUNNING, STOPPED
+from dae_core.serving.limits import Limits
+from dae_core.serving.workers import RemoteJob, Update, WorkerPool, ordinal, queue_text
 
 WAIT = 60.0  # seconds before a wait gives up; only reached when something is broken
 
@@ -194,9 +194,9 @@ def test_the_idle_rule_never_stops_a_run_whose_page_is_open(tiny_config, tiny_da
 
 
 def test_a_sweep_trains_in_a_worker_with_its_members_curves_and_result(pool, digits_dataset):
-    from dae_core.job import SweepJob
+    from dae_core.serving.job import SweepJob
+    from dae_core.serving.workers import RemoteSweep
     from dae_core.views import ViewSweep
-    from dae_core.workers import RemoteSweep
 
     spec = ViewSweep("noise-grid", (0.0, 0.4), epochs=3)
     job = RemoteSweep(spec, pool=pool).start()
@@ -214,8 +214,8 @@ def test_a_sweep_trains_in_a_worker_with_its_members_curves_and_result(pool, dig
 
 
 def test_a_queued_sweep_knows_its_place_and_a_stop_ends_it(pool):
+    from dae_core.serving.workers import RemoteSweep
     from dae_core.views import ViewSweep
-    from dae_core.workers import RemoteSweep
 
     spec = ViewSweep("probe", (0.0, 0.5), epochs=10_000)
     ahead = [RemoteSweep(spec, pool=pool).start() for _ in range(pool.size * pool.runs_per_worker)]
@@ -239,8 +239,8 @@ def test_a_full_queue_refuses_a_new_run_naming_the_limit(tiny_config, tiny_datas
 
 
 def test_a_sweep_past_the_member_limit_is_refused(pool):
+    from dae_core.serving.workers import RemoteSweep
     from dae_core.views import ViewSweep
-    from dae_core.workers import RemoteSweep
 
     with pytest.raises(ConfigError, match=r"This sweep trains 3 models; the limit here is 2 \(DAE_MAX_SWEEP_MEMBERS\)"):
         RemoteSweep(ViewSweep("filters", (0.0, 0.25, 0.5)), pool=pool, limits=Limits(max_sweep_members=2))

@@ -8,7 +8,7 @@ import pytest
 from app_driver import session, train, upload_csv
 
 import dashboard.runs
-from dae_core.limits import Limits
+from dae_core.serving.limits import Limits
 
 GOOD = "a,b,c\n" + "\n".join(f"{i},{i % 3},{i % 5}" for i in range(30)) + "\n"
 HUGE = "a,b,c\n" + "\n".join(f"{'1e308' if i % 2 else '-1e308'},{i},{i % 7}" for i in range(30)) + "\n"

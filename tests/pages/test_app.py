@@ -6,8 +6,7 @@ import pickle
 import pytest
 from app_driver import address_settings, current_job, current_settings, open_app, session, stop_job, train
 
-from dae_core import RunConfig, Trainer
-from dae_core import io as model_io
+from dae_core import RunConfig, Trainer, model_file
 from dae_core.share import to_cli_command
 from dashboard.frame import PAGES
 
@@ -60,7 +59,7 @@ def test_the_share_box_shows_the_link(app):
 def trained_model_bytes(**changes) -> bytes:
     trainer = Trainer(RunConfig().replace(n_samples=200, epochs=1, **changes))
     list(trainer.epochs())
-    return model_io.to_bytes(trainer.result())
+    return model_file.to_bytes(trainer.result())
 
 
 def upload_model(app, name: str, data: bytes):
@@ -130,7 +129,7 @@ def test_a_model_that_never_trained_an_epoch_shows_nothing_yet():
 
 def test_an_uploaded_model_past_the_parameter_limit_is_refused(app, monkeypatch):
     import dashboard.runs
-    from dae_core.limits import Limits
+    from dae_core.serving.limits import Limits
 
     monkeypatch.setattr(dashboard.runs, "LIMITS", Limits(max_parameters=100))
     upload_model(app, "big.dae", trained_model_bytes(hidden_dim=3))  # 20 → 3 → 20: 143 parameters

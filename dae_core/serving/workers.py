@@ -30,16 +30,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from .config import DataConfig, RunConfig
-from .errors import ConfigError, DAEError
+from ..config import DataConfig, RunConfig
+from ..errors import ConfigError, DAEError
+from ..records import EpochRecord, SettingChange
 from .job import FAILED, FINAL_STATES, QUEUED, RUNNING, STOPPED, JobSnapshot, SweepSnapshot
-from .limits import Limits, use_torch_threads
-from .records import EpochRecord, SettingChange
+from .limits import Limits
 
 if TYPE_CHECKING:
-    from .data import Dataset
+    from ..data import Dataset
+    from ..training import TrainedModel
     from .job import SweepJob, TrainingJob
-    from .training import TrainedModel
 
 PUBLISH_SECONDS = 0.05  # a worker batches what changed for this long: at most 20 messages a second per run
 TOUCH_SECONDS = 1.0  # how often a watched run tells its worker so (the worker's idle rule counts these)
@@ -75,7 +75,7 @@ class SweepUpdate:
 # --- the worker process ------------------------------------------------------------------------------
 @functools.lru_cache(maxsize=4)
 def _dataset(data: DataConfig, table: bytes | None) -> Dataset:
-    from .data import load_dataset
+    from ..data import load_dataset
 
     return load_dataset(data, table)
 
@@ -157,7 +157,7 @@ def _failed(spec: Any, message: str):
 
 def _worker_main(connection, limits: Limits) -> None:
     """A worker: warm up, then run each job the server starts here and obey its controls."""
-    from .training import Trainer
+    from ..training import Trainer, use_torch_threads
 
     use_torch_threads(limits.torch_threads)
     warm_up = RunConfig().replace(n_samples=100, n_features=4, hidden_dim=2, epochs=1)
@@ -534,7 +534,7 @@ class _Remote:
 
 
 class RemoteJob(_Remote):
-    """A run trained by a ``WorkerPool``'s worker, with the interface of ``dae_core.job.TrainingJob``."""
+    """A run trained by a ``WorkerPool``'s worker, with the interface of ``dae_core.serving.job.TrainingJob``."""
 
     def __init__(
         self,
@@ -618,7 +618,7 @@ class RemoteJob(_Remote):
         """A TrainedModel of the latest weights the worker sent; None before the first epoch's."""
         import torch
 
-        from .training import TrainedModel
+        from ..training import TrainedModel
 
         with self._lock:
             self._last_read = time.monotonic()

@@ -1,8 +1,8 @@
-"""Tests for dae_core.io: round trips, describe(), and every way a model file is refused."""
+"""Tests for dae_core.model_file: round trips, describe(), and every way a model file is refused."""
 
 from __future__ import annotations
 
-import io as stdlib_io
+import io
 import json
 import pickle
 import struct
@@ -13,9 +13,11 @@ import pytest
 import safetensors.torch
 import torch
 
-from dae_core import ModelFileError, RunConfig, Trainer, io
+from dae_core import ModelFileError, RunConfig, Trainer, model_file
 
-MAKE_ONE = "Make a model file with `python -m dae_core train --save model.dae` or `dae_core.io.save(trained, path)`."
+MAKE_ONE = (
+    "Make a model file with `python -m dae_core train --save model.dae` or `dae_core.model_file.save(trained, path)`."
+)
 PICKLE_REFUSED = (
     "is a pickle-based file (e.g. torch.save / .pt / .pkl). Pickle-based files are never loaded "
     "because they can run code. " + MAKE_ONE
@@ -41,16 +43,16 @@ def trained(trained_and_data):
 
 @pytest.fixture(scope="module")
 def good(trained):
-    return io.to_bytes(trained)
+    return model_file.to_bytes(trained)
 
 
 def _members(content: bytes) -> dict[str, bytes]:
-    with zipfile.ZipFile(stdlib_io.BytesIO(content)) as archive:
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
         return {name: archive.read(name) for name in archive.namelist()}
 
 
 def _zip(members: dict[str, bytes] | list[tuple[str, bytes]]) -> bytes:
-    buffer = stdlib_io.BytesIO()
+    buffer = io.BytesIO()
     items = members.items() if isinstance(members, dict) else members
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, content in items:
@@ -77,7 +79,7 @@ def _with_tensors(content: bytes, edit) -> bytes:
 
 def _refusal(source) -> str:
     with pytest.raises(ModelFileError) as info:
-        io.load(source)
+        model_file.load(source)
     return str(info.value)
 
 
@@ -99,28 +101,28 @@ def _assert_same_model(loaded, original, X):
 
 def test_round_trip_through_bytes_reproduces_outputs(trained_and_data, good):
     trained, dataset = trained_and_data
-    _assert_same_model(io.load(good), trained, dataset.X_test)
+    _assert_same_model(model_file.load(good), trained, dataset.X_test)
 
 
 def test_round_trip_through_a_path(trained_and_data, tmp_path):
     trained, dataset = trained_and_data
     path = tmp_path / "model.dae"
-    io.save(trained, path)
-    _assert_same_model(io.load(path), trained, dataset.X_test)
-    _assert_same_model(io.load(str(path)), trained, dataset.X_test)
+    model_file.save(trained, path)
+    _assert_same_model(model_file.load(path), trained, dataset.X_test)
+    _assert_same_model(model_file.load(str(path)), trained, dataset.X_test)
     assert [p.name for p in tmp_path.iterdir()] == ["model.dae"]  # the partial file was renamed away
 
 
 def test_round_trip_through_file_objects(trained_and_data, tmp_path):
     trained, dataset = trained_and_data
-    buffer = stdlib_io.BytesIO()
-    io.save(trained, buffer)
+    buffer = io.BytesIO()
+    model_file.save(trained, buffer)
     buffer.seek(0)
-    _assert_same_model(io.load(buffer), trained, dataset.X_test)
+    _assert_same_model(model_file.load(buffer), trained, dataset.X_test)
     with open(tmp_path / "model.dae", "wb") as handle:
-        io.save(trained, handle)
+        model_file.save(trained, handle)
     with open(tmp_path / "model.dae", "rb") as handle:
-        _assert_same_model(io.load(handle), trained, dataset.X_test)
+        _assert_same_model(model_file.load(handle), trained, dataset.X_test)
 
 
 @pytest.mark.parametrize(
@@ -133,12 +135,12 @@ def test_round_trip_through_file_objects(trained_and_data, tmp_path):
 )
 def test_round_trip_of_other_architectures(changes):
     trained, dataset = _train(**changes)
-    _assert_same_model(io.load(io.to_bytes(trained)), trained, dataset.X_test)
+    _assert_same_model(model_file.load(model_file.to_bytes(trained)), trained, dataset.X_test)
 
 
 def test_round_trip_keeps_digits_image_shape_and_range_scaler():
     trained, dataset = _train(dataset="digits", epochs=1, hidden_dim=16)
-    loaded = io.load(io.to_bytes(trained))
+    loaded = model_file.load(model_file.to_bytes(trained))
     _assert_same_model(loaded, trained, dataset.X_test[:50])
     assert loaded.image_shape == (8, 8)
     assert loaded.scaler.bounded
@@ -151,7 +153,7 @@ def test_round_trip_keeps_a_stop_reason_and_an_empty_history(trained):
     list(trainer.epochs())
     stopped = trainer.result()
     assert stopped.stop_reason.startswith("Training stopped at epoch 1")
-    loaded = io.load(io.to_bytes(stopped))
+    loaded = model_file.load(model_file.to_bytes(stopped))
     assert loaded.stop_reason == stopped.stop_reason
     assert loaded.history == []
 
@@ -164,19 +166,19 @@ def test_an_early_stopped_model_reports_the_metrics_of_the_weights_it_kept():
     best = min(stopped.history, key=lambda record: record.test_mse)
     assert stopped.history[-1].epoch > best.epoch  # it trained past the best epoch, then went back to it
     noisy, _, _ = trainer._evaluation_set()  # the fixed noisy test inputs behind every record's test MSE
-    loaded = io.load(io.to_bytes(stopped))
+    loaded = model_file.load(model_file.to_bytes(stopped))
     assert loaded.weights_epoch == best.epoch
     measured = float(np.mean((loaded.denoise(noisy.numpy()) - trainer.dataset.X_test) ** 2))
-    summary = io.describe(loaded)
+    summary = model_file.describe(loaded)
     assert summary["weights_epoch"] == best.epoch and summary["epochs"] == len(stopped.history)
     assert summary["test_mse"] == best.test_mse == pytest.approx(measured, rel=1e-5)
 
 
 def test_a_file_without_weights_epoch_loads_as_holding_the_last_epoch(trained, good):
-    loaded = io.load(_with_meta(good, lambda meta: meta.pop("weights_epoch")))
+    loaded = model_file.load(_with_meta(good, lambda meta: meta.pop("weights_epoch")))
     assert loaded.weights_epoch is None
     assert loaded.kept_record == trained.history[-1]
-    assert io.describe(loaded)["weights_epoch"] == trained.history[-1].epoch
+    assert model_file.describe(loaded)["weights_epoch"] == trained.history[-1].epoch
 
 
 @pytest.mark.parametrize("value", [[1], 1.0, True, 99, -1, "2"])
@@ -189,8 +191,8 @@ def test_a_bad_weights_epoch_is_refused(good, value):
 
 
 def test_the_same_model_always_gives_the_same_bytes(trained, good):
-    assert io.to_bytes(trained) == good
-    assert io.to_bytes(io.load(good)) == good
+    assert model_file.to_bytes(trained) == good
+    assert model_file.to_bytes(model_file.load(good)) == good
 
 
 def test_file_holds_exactly_the_two_documented_members(good):
@@ -203,7 +205,7 @@ def test_file_holds_exactly_the_two_documented_members(good):
         ["format", "version", "config", "scaler", "feature_names", "image_shape", "history", "stop_reason"]
         + ["weights_epoch"]
     )
-    with zipfile.ZipFile(stdlib_io.BytesIO(good)) as archive:
+    with zipfile.ZipFile(io.BytesIO(good)) as archive:
         assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_DEFLATED}
 
 
@@ -215,13 +217,13 @@ def test_loading_never_unpickles(good, monkeypatch, tmp_path):
         monkeypatch.setattr(module, name, refuse)
     path = tmp_path / "model.dae"
     path.write_bytes(good)
-    assert io.load(path).history
-    assert io.load(good).history
+    assert model_file.load(path).history
+    assert model_file.load(good).history
 
 
 def test_loading_leaves_torchs_global_random_stream_alone(good):
     before = torch.random.get_rng_state()
-    io.load(good)
+    model_file.load(good)
     assert torch.equal(torch.random.get_rng_state(), before)
 
 
@@ -229,7 +231,7 @@ def test_loading_leaves_torchs_global_random_stream_alone(good):
 
 
 def test_describe_is_json_safe_and_matches_the_model(trained):
-    summary = io.describe(trained)
+    summary = model_file.describe(trained)
     assert json.loads(json.dumps(summary, allow_nan=False)) == summary
     assert summary["config"] == trained.config.to_dict()
     assert summary["input_dim"] == 20
@@ -252,7 +254,7 @@ def test_describe_is_json_safe_and_matches_the_model(trained):
 def test_describe_tied_layers_and_no_history():
     trained, _ = _train(hidden_layers=[12], tied_weights=True)
     trained.history = []
-    summary = io.describe(trained)
+    summary = model_file.describe(trained)
     assert summary["n_parameters"] == sum(p.numel() for p in trained.model.parameters())
     assert [(layer["name"], layer["weight_shape"], layer["tied_to"]) for layer in summary["layers"]] == [
         ("encoder.0", [12, 20], None),
@@ -292,7 +294,7 @@ def test_torch_save_file_is_refused(trained, tmp_path):
 
 
 def test_legacy_torch_save_file_is_refused(trained):
-    buffer = stdlib_io.BytesIO()
+    buffer = io.BytesIO()
     torch.save(trained.model.state_dict(), buffer, _use_new_zipfile_serialization=False)  # a bare pickle stream
     assert _refusal(buffer.getvalue()) == f"The model file {PICKLE_REFUSED}"
 
@@ -333,11 +335,11 @@ def test_file_object_uses_its_name_in_messages(tmp_path):
 
 def test_wrong_source_types_are_programming_errors(tmp_path):
     with pytest.raises(TypeError, match=r"^load\(\) takes a path, bytes or a binary file object. Got int instead.$"):
-        io.load(3)
+        model_file.load(3)
     path = tmp_path / "model.dae"
     path.write_bytes(b"x")
     with open(path) as handle, pytest.raises(TypeError, match=r"binary mode"):
-        io.load(handle)
+        model_file.load(handle)
 
 
 # --- refusals: the archive -----------------------------------------------------------------------------
@@ -572,7 +574,7 @@ def test_a_model_past_the_parameter_limit_is_refused_before_it_is_built(good):
     # biases = 235,175,964 parameters, 0.9 GB, asked for by a file of a few KB
     huge = _meta_with(good, hidden_layers=[4096] * 8)
     with pytest.raises(ModelFileError) as info:
-        io.load(huge, max_parameters=5_000_000)
+        model_file.load(huge, max_parameters=5_000_000)
     assert str(info.value) == (
         "The model file holds a model with 235,175,964 parameters; the limit here is 5,000,000. Train a smaller "
         "model (a smaller code size, fewer or narrower hidden layers) and export it again."
@@ -583,8 +585,8 @@ def test_a_weights_member_larger_than_its_model_is_refused_unread(good):
     members = _members(good)
     members["weights.safetensors"] = bytes(5 * 2**20)  # 5 MB of zeros, a few KB once zipped
     with pytest.raises(ModelFileError) as info:
-        io.load(_zip(members))
+        model_file.load(_zip(members))
     assert str(info.value) == (
         "Member 'weights.safetensors' of the model file is 5.0 MB, more than the 1.0 MB that the model it "
-        f"describes can take: the file is damaged or was not written by dae_core. {io.MAKE_ONE}"
+        f"describes can take: the file is damaged or was not written by dae_core. {model_file.MAKE_ONE}"
     )

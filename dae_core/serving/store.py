@@ -2,7 +2,7 @@
 
 A workspace is named by an unguessable token (256 random bits, URL-safe) that only its visitor's own address
 carries; the store keeps only the token's SHA-256, so its file names no workspace anyone could open. Each run is
-kept as its ``RunRecord`` (JSON) and its model file (``dae_core.io``'s format: safetensors and JSON, never a
+kept as its ``RunRecord`` (JSON) and its model file (``dae_core.model_file``'s format: safetensors and JSON, never a
 pickle), and the uploaded table in use as its bytes. Per workspace at most ``Limits.workspace_runs`` runs and
 ``Limits.workspace_mb`` megabytes are kept, the oldest going first, and a workspace untouched for
 ``Limits.retention_days`` is deleted.
@@ -26,8 +26,8 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
+from ..records import RunRecord
 from .limits import Limits
-from .records import RunRecord
 
 TOKEN_BYTES = 32  # 256 bits
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)

@@ -17,14 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .config import RunConfig
-from .errors import DAEError
-from .limits import Limits, use_torch_threads
-from .records import EpochRecord, SettingChange, kept_record
+from ..config import RunConfig
+from ..errors import DAEError
+from ..records import EpochRecord, SettingChange, kept_record
+from .limits import Limits
 
 if TYPE_CHECKING:  # the thread imports torch when it starts, so importing this module stays cheap
-    from .data import Dataset
-    from .training import TrainedModel, Trainer
+    from ..data import Dataset
+    from ..training import TrainedModel, Trainer
 
 QUEUED, RUNNING, PAUSED, DONE, STOPPED, FAILED = "queued", "running", "paused", "done", "stopped", "failed"
 FINAL_STATES = (DONE, STOPPED, FAILED)
@@ -306,7 +306,7 @@ class TrainingJob(_Polled):
             self._slots.release()
 
     def _train(self) -> None:
-        from .training import Trainer
+        from ..training import Trainer, use_torch_threads
 
         use_torch_threads(self.limits.torch_threads)
         with self._lock:
@@ -455,7 +455,8 @@ class SweepJob(_Polled):
             self._set(FAILED, f"{type(exc).__name__}: {exc}")
 
     def _sweep(self) -> None:
-        from .sweep import Sweep
+        from ..sweep import Sweep
+        from ..training import use_torch_threads
 
         use_torch_threads(self.limits.torch_threads)
         self._started = self._clock()

@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields
 
-from .config import ModelConfig, RunConfig
-from .errors import ConfigError
+from ..config import ModelConfig, RunConfig
+from ..errors import ConfigError
 
 
 def _cpu_count() -> int:
@@ -115,7 +115,7 @@ class Limits:
 
     def check_model(self, model: ModelConfig, n_features: int) -> None:
         """Refuse the model ``model`` describes for ``n_features`` inputs if it is past the parameter limit."""
-        from .model import parameter_count  # imports torch: only when a run is about to train anyway
+        from ..model import parameter_count  # imports torch: only when a run is about to train anyway
 
         self.check_parameters(parameter_count(n_features, model))
 
@@ -178,11 +178,3 @@ PROFILES = {
         "retention_days": 7.0,
     },
 }
-
-
-def use_torch_threads(count: int) -> None:
-    """Set torch's CPU thread count for this process (torch's setting is process-wide)."""
-    import torch
-
-    if torch.get_num_threads() != count:
-        torch.set_num_threads(count)

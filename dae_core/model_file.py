@@ -45,7 +45,9 @@ SAFETENSORS_HEADER_BYTES = 2**20  # the weights member beyond its float32 data: 
 MAX_FILE_BYTES = MAX_UNPACKED_BYTES + 2**20  # deflate never grows data by more than a few bytes per block
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed member timestamps: the same model always gives the same bytes
 
-MAKE_ONE = "Make a model file with `python -m dae_core train --save model.dae` or `dae_core.io.save(trained, path)`."
+MAKE_ONE = (
+    "Make a model file with `python -m dae_core train --save model.dae` or `dae_core.model_file.save(trained, path)`."
+)
 PICKLE_REFUSED = (
     "{Label} is a pickle-based file (e.g. torch.save / .pt / .pkl). Pickle-based files are never loaded "
     "because they can run code. " + MAKE_ONE
