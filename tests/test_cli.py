@@ -11,7 +11,9 @@ import sys
 import pytest
 
 from dae_core import RunConfig, model_file
-from dae_core.cli import baseline_line, build_parser, config_from_args, json_safe, main
+from dae_core.cli import build_parser, main
+from dae_core.cli.flags import config_from_args, json_safe
+from dae_core.cli.train import baseline_line
 from dae_core.records import Summary
 
 TINY = ["--epochs", "3", "--n-samples", "200"]

@@ -10,19 +10,23 @@ import argparse
 import json
 import os
 import time
+from typing import TYPE_CHECKING
 
-from .cli import EXIT_OK, EXIT_TRAINING_FAILED, UsageError, config_from_args, run_report
-from .config import MAX_SWEEP_RUNS, SWEEPABLE, RunConfig
-from .lessons import lesson
-from .records import EpochRecord, Summary, format_ratio
-from .serving.limits import Limits
-from .sweep import Sweep, SweepRun, expand, groups_of, train_group
-from .training import use_torch_threads
+from ..config import DEFAULT_TORCH_THREADS, MAX_SWEEP_RUNS, SWEEPABLE, RunConfig
+from ..lessons import lesson
+from ..records import Summary, format_ratio
+from .flags import EXIT_OK, EXIT_TRAINING_FAILED, UsageError, config_from_args, run_report
+
+if TYPE_CHECKING:  # dae_core.sweep loads torch: imported where a sweep runs, so that `--help` stays quick
+    from ..sweep import Sweep, SweepRun
 
 CONNECT_SECONDS = 10  # how long to wait for a Dask scheduler before saying it cannot be reached
 
 
 def run_sweep(args: argparse.Namespace) -> int:
+    from ..sweep import Sweep, expand, groups_of
+    from ..training import use_torch_threads
+
     lists = {name: getattr(args, name) for name in SWEEPABLE if getattr(args, name) is not None}
     chosen = lesson(args.lesson) if args.lesson else None
     if chosen is not None:  # a lesson that compares brings its lists; a list given on the command line wins
@@ -38,7 +42,7 @@ def run_sweep(args: argparse.Namespace) -> int:
     if args.save:
         _check_folder(args.save)
     table = _table(configs[0])
-    use_torch_threads(args.threads or Limits().torch_threads)
+    use_torch_threads(args.threads or DEFAULT_TORCH_THREADS)
 
     if args.scheduler or (args.jobs and args.jobs > 1):
         dataset = _dataset_loader(table)  # here, for the scalers and the probes; the workers load their own
@@ -54,7 +58,7 @@ def run_sweep(args: argparse.Namespace) -> int:
 
     saved = [None] * len(runs)
     if args.save:
-        from . import model_file
+        from .. import model_file
 
         for number, run in enumerate(runs, 1):
             saved[number - 1] = os.path.join(args.save, f"run-{number:02d}.dae")
@@ -122,7 +126,7 @@ def _here(sweep: Sweep) -> list[SweepRun]:
 
 def _dataset_loader(table: bytes | None):
     """``config -> Dataset``, loading each distinct ``DataConfig`` once (``Sweep.dataset`` does the same)."""
-    from .data import load_dataset
+    from ..data import load_dataset
 
     loaded = {}
 
@@ -137,6 +141,8 @@ def _dataset_loader(table: bytes | None):
 def _in_processes(configs: list[RunConfig], dataset, table: bytes | None, jobs: int) -> list[SweepRun]:
     import concurrent.futures
     import multiprocessing
+
+    from ..sweep import groups_of, train_group
 
     groups = groups_of(configs)
     context = multiprocessing.get_context("spawn")
@@ -159,6 +165,8 @@ def _on_dask(configs: list[RunConfig], dataset, table: bytes | None, address: st
             f"--scheduler {address!r}: no Dask scheduler answered ({exc}). Check the address (tcp://HOST:PORT) and "
             "that the scheduler is running."
         ) from None
+    from ..sweep import groups_of, train_group
+
     groups = groups_of(configs)
     with client:
         futures = [client.submit(train_group, [configs[i] for i in members], table, pure=False) for members in groups]
@@ -167,23 +175,15 @@ def _on_dask(configs: list[RunConfig], dataset, table: bytes | None, address: st
 
 
 def _assemble(configs, groups, payloads, dataset) -> list[SweepRun]:
-    """Sweep runs from the plain data each group sent back, in the order of ``configs``."""
-    import torch
-
-    from .training import TrainedModel
+    """Sweep runs from the plain data each group sent back (``TrainedModel.to_plain``), in the order of ``configs``."""
+    from ..sweep import SweepRun
+    from ..training import TrainedModel
 
     runs = [None] * len(configs)
     for number, (members, payload) in enumerate(zip(groups, payloads)):
         for index, member in zip(members, payload):
             config = configs[index]
-            trained = TrainedModel.of_dataset(
-                config,
-                dataset(config),
-                weights={name: torch.from_numpy(array) for name, array in member["weights"].items()},
-                history=[EpochRecord.from_dict(record) for record in member["history"]],
-                stop_reason=member["stop_reason"],
-                weights_epoch=member["weights_epoch"],
-            )
+            trained = TrainedModel.from_plain(config, dataset(config), member)
             runs[index] = SweepRun(
                 config, trained, member["seconds"], number, member["batched"], member["diverged"], member["worker"]
             )
@@ -193,7 +193,7 @@ def _assemble(configs, groups, payloads, dataset) -> list[SweepRun]:
 # --- the report --------------------------------------------------------------------------------------
 def _probes(runs: list[SweepRun], dataset) -> list[dict]:
     """Each run's linear probe (``analysis.probe``): accuracy of a classifier on its codes, and on the raw rows."""
-    from .analysis import probe
+    from ..analysis import probe
 
     return [probe(run.trained, dataset(run.config), seed=run.config.train.seed) for run in runs]
 
