@@ -19,8 +19,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout
 
 from dae_core import RunConfig, load_dataset
-from dae_core.serving.job import JobSlots, TrainingJob
-from dae_core.serving.workers import RemoteJob, WorkerPool
+from dae_core.serving.job import TrainingJob
+from dae_core.serving.pool import WorkerPool
+from dae_core.serving.remote import RemoteJob
 from dae_core.training import use_torch_threads
 
 CASES = {
@@ -49,7 +50,7 @@ def main() -> None:
     for name, config in CASES.items():
         dataset = load_dataset(config.data)
         sides = {
-            "thread": lambda c=config, d=dataset: TrainingJob(c, d, slots=JobSlots(1)),
+            "thread": lambda c=config, d=dataset: TrainingJob(c, d),
             "process": lambda c=config, d=dataset: RemoteJob(c, d, pool=pool),
         }
         seconds = {side: [] for side in sides}

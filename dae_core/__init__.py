@@ -8,15 +8,15 @@ import importlib
 
 from .config import DataConfig, ModelConfig, NoiseConfig, RunConfig, TrainConfig
 from .errors import ConfigError, DAEError, DataError, ModelFileError
+from .records import EpochRecord
 
-# Names whose modules import torch or scikit-learn (1-2 s): imported on first use, so that a page or a tool
-# that only needs the config does not pay for them.
+# Names whose modules import torch, scikit-learn or pandas (1-2 s): imported on first use, so that a page or a
+# tool that only needs the config does not pay for them.
 _LAZY = {
     "Dataset": "data",
     "Scaler": "data",
     "load_dataset": "data",
     "DenoisingAutoencoder": "model",
-    "EpochRecord": "records",
     "TrainedModel": "training",
     "Trainer": "training",
     "train": "training",

@@ -90,7 +90,8 @@ def _raise_if(problems):
 
 # A sweep (``dae_core.sweep``): the settings that may take a list of values, and how many runs one may hold.
 SWEEPABLE = ("noise", "noise_level", "seed", "lr", "hidden_dim", "hidden_layers")
-MAX_SWEEP_RUNS = 64  # a product of lists grows fast, and every run holds a model
+MAX_SWEEP_RUNS = 64  # a product of lists grows fast, and every run holds a model (the one constant: Limits uses it)
+DEFAULT_TORCH_THREADS = 1  # small models train 1.3-3x faster on one thread, and runs do not fight over cores
 
 
 @dataclass(frozen=True)
@@ -219,6 +220,34 @@ FIELD_LABELS = {
     "epochs": "Epochs", "batch_size": "Batch size", "lr": "Learning rate", "optimizer": "Optimizer", "loss": "Loss",
     "weight_decay": "Weight decay", "momentum": "Momentum", "patience": "Patience", "seed": "Seed", "device": "Device",
 }  # fmt: skip
+
+# The command line's flag for each field it sets, and back: the parser (``dae_core.cli``) reads a command with it
+# and ``share.to_cli_command`` writes one; here, beside the fields, so that neither imports the other for it.
+CONFIG_FLAGS = {
+    "--dataset": "dataset",
+    "--csv": "csv_path",
+    "--label-column": "label_column",
+    "--n-samples": "n_samples",
+    "--n-features": "n_features",
+    "--data-seed": "data_seed",
+    "--hidden-dim": "hidden_dim",
+    "--hidden-layers": "hidden_layers",
+    "--activation": "activation",
+    "--output-activation": "output_activation",
+    "--tied-weights": "tied_weights",
+    "--noise": "noise",
+    "--noise-level": "noise_level",
+    "--loss": "loss",
+    "--optimizer": "optimizer",
+    "--lr": "lr",
+    "--weight-decay": "weight_decay",
+    "--batch-size": "batch_size",
+    "--epochs": "epochs",
+    "--patience": "patience",
+    "--seed": "seed",
+    "--device": "device",
+}
+FLAG_OF_FIELD = {name: flag for flag, name in CONFIG_FLAGS.items()}
 _PARAMETER_OF = re.compile(r"The '(\w+)' parameter(?: of \w+Config)?")
 
 
@@ -334,6 +363,16 @@ class RunConfig:
                 "start a new run to change it."
             )
         return self.replace(**changes)
+
+    def take_live(self, before: RunConfig, after: RunConfig) -> tuple[RunConfig, dict[str, float]]:
+        """These settings (a run's, as it trains) with the live settings that changed from ``before`` to ``after``
+        (the form's), and those changes by name. A noise level chosen for another noise type than the run's waits
+        for the next run. Validated here, once: a job trusts the settings it is given."""
+        old, new = before.live(), after.live()
+        changes = {name: value for name, value in new.items() if value != old[name]}
+        if after.noise.noise != self.noise.noise:
+            changes.pop("noise_level", None)
+        return (self.replace_live(**changes) if changes else self), changes
 
     def fixed_settings(self) -> dict[str, str]:
         """Every setting but the live ones, flat: two configs that differ here need a new run."""

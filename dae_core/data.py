@@ -141,11 +141,13 @@ def _generate(cfg: DataConfig):
     return X, y, ["x", "y"], None
 
 
-def read_csv(source, label_column: str = ""):
-    """Parse a user's table into (X, y, feature_names). ``source`` is a path, bytes or a file object.
+def csv_columns(source) -> list[str]:
+    """The column names of a user's table (its header only), with the messages of :func:`read_csv`."""
+    return [str(c) for c in _parse_csv(source, header_only=True).columns]
 
-    Every problem says which column or rows are wrong and how to fix the table.
-    """
+
+def _parse_csv(source, header_only: bool = False):
+    """The table in ``source`` (a path, bytes or a file object) as a DataFrame; one message per way it can fail."""
     import pandas as pd
 
     if isinstance(source, (str, os.PathLike)):
@@ -158,7 +160,7 @@ def read_csv(source, label_column: str = ""):
             raise DataError(f"The CSV upload is larger than {MAX_CSV_BYTES // 2**20} MB. Use a sample of it.")
         source = io.BytesIO(source)
     try:
-        frame = pd.read_csv(source)
+        return pd.read_csv(source, nrows=0 if header_only else None)
     except UnicodeDecodeError:
         raise DataError("The CSV file is not UTF-8 text. Save it as UTF-8 CSV and upload it again.") from None
     except pd.errors.EmptyDataError:
@@ -168,6 +170,16 @@ def read_csv(source, label_column: str = ""):
     except (pd.errors.ParserError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "no columns"
         raise DataError(f"The CSV file could not be parsed ({first}). Check that it is comma-separated.") from None
+
+
+def read_csv(source, label_column: str = ""):
+    """Parse a user's table into (X, y, feature_names). ``source`` is a path, bytes or a file object.
+
+    Every problem says which column or rows are wrong and how to fix the table.
+    """
+    import pandas as pd
+
+    frame = _parse_csv(source)
     if frame.shape[0] == 0:
         names = ", ".join(f"'{c}'" for c in frame.columns[:5]) + (", ..." if frame.shape[1] > 5 else "")
         raise DataError(

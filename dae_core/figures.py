@@ -4,6 +4,7 @@ All figures share one look through :data:`TEMPLATE` and :func:`style`. Layout co
 grid) live only in the template, so Streamlit's theme can restyle them for dark mode; the few explicit
 colours (the series palette) are mid-tone so they read on white and on dark backgrounds alike. Image-like
 charts are one heatmap of a tiled array with NaN gaps: a grid of subplots costs ~50 ms to build.
+The one exception, :func:`training_step_svg`, returns SVG text: Home's diagram must not wait for Plotly.
 """
 
 from __future__ import annotations
@@ -1030,4 +1031,64 @@ def probe_by_noise(
     pad = max(0.01, (high - low) * 0.3)
     return _figure(
         traces, title, "training noise level", "probe accuracy", yaxis={"range": [low - pad, min(1.0, high + pad)]}
+    )
+
+
+# --- the home page's diagram -----------------------------------------------------------------------
+_STEP_BOXES = (  # (label, fill): filled boxes with dark text read the same on a light or a dark theme
+    ("clean x", "#dbeafe"),
+    ("corrupted x̃", "#ffedd5"),
+    ("code h", "#ede9fe"),
+    ("reconstruction r(x̃)", "#d1fae5"),
+    ("loss(r(x̃), x)", "#fee2e2"),
+)
+_STEP_ARROWS = ("corrupt", "encode", "decode", "compare")
+_DIAGRAM_GREY = "#94a3b8"
+_BOX_HEIGHT, _BOX_GAP, _DIAGRAM_WIDTH, _AXIS = 40, 34, 420, 150  # px; _AXIS: the x of the boxes' centre line
+
+
+def _box_half_width(label: str) -> float:
+    """Half the width of the box around ``label``: wide enough for its text at 15 px."""
+    return 30 + 4 * len(label)
+
+
+def training_step_svg() -> str:
+    """One training step of a denoising autoencoder as an SVG document, top to bottom: clean x, corrupted x̃,
+    code h, reconstruction r(x̃) and the loss; the clean input also feeds the loss (the dashed target).
+
+    Plain SVG for an image rather than a Plotly figure, so the page that shows it loads no charting code and is
+    ready sooner.
+    """
+    arrow = f'stroke="{_DIAGRAM_GREY}" stroke-width="1.6" marker-end="url(#head)"'
+    note = f'font-size="13" fill="{_DIAGRAM_GREY}"'
+    parts = [
+        '<defs><marker id="head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
+        f'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="{_DIAGRAM_GREY}"/></marker></defs>'
+    ]
+    for i, (label, fill) in enumerate(_STEP_BOXES):
+        top, half = 4 + i * (_BOX_HEIGHT + _BOX_GAP), _box_half_width(label)
+        parts.append(
+            f'<rect x="{_AXIS - half}" y="{top}" width="{2 * half}" height="{_BOX_HEIGHT}" rx="6" '
+            f'fill="{fill}" stroke="#64748b"/>'
+            f'<text x="{_AXIS}" y="{top + 26}" text-anchor="middle" font-size="15" fill="#0f172a">{label}</text>'
+        )
+        if i < len(_STEP_ARROWS):
+            bottom = top + _BOX_HEIGHT
+            parts.append(
+                f'<line x1="{_AXIS}" y1="{bottom + 2}" x2="{_AXIS}" y2="{bottom + _BOX_GAP - 4}" {arrow}/>'
+                f'<text x="{_AXIS + 8}" y="{bottom + _BOX_GAP // 2 + 5}" {note}>{_STEP_ARROWS[i]}</text>'
+            )
+    first_right = _AXIS + _box_half_width(_STEP_BOXES[0][0])
+    last_right = _AXIS + _box_half_width(_STEP_BOXES[-1][0])
+    last_middle = 4 + (len(_STEP_BOXES) - 1) * (_BOX_HEIGHT + _BOX_GAP) + _BOX_HEIGHT // 2
+    bend = _DIAGRAM_WIDTH - 40  # the target's curve swings out right of the widest box
+    parts.append(
+        f'<path d="M {first_right + 2} 24 C {bend} 24, {bend} {last_middle}, {last_right + 6} {last_middle}" '
+        f'fill="none" stroke-dasharray="6 4" {arrow}/>'
+        f'<text x="{bend - 20}" y="{last_middle // 2 + 14}" {note}>target</text>'
+    )
+    height = len(_STEP_BOXES) * (_BOX_HEIGHT + _BOX_GAP) - _BOX_GAP + 8
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_DIAGRAM_WIDTH} {height}" width="{_DIAGRAM_WIDTH}" '
+        f'height="{height}" font-family="sans-serif">{"".join(parts)}</svg>'
     )

@@ -11,14 +11,18 @@ import math
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from .config import FIELD_SECTION, RunConfig, in_words
+from .config import FIELD_SECTION, FLAG_OF_FIELD, RunConfig, in_words
 from .errors import ConfigError
 from .lessons import Lesson, lesson
 
-if TYPE_CHECKING:
-    from .serving.limits import Limits
+
+class Limits(Protocol):
+    """What a link is checked against: ``dae_core.serving.limits.Limits`` on a server."""
+
+    def refusal(self, name: str, value: float) -> str | None: ...  # why ``value`` is past a limit, or None
+
 
 NOT_IN_LINKS = ("csv_path",)
 WORKSPACE_KEY = "ws"  # the visitor's own workspace token: the dashboard's, never part of the settings
@@ -26,7 +30,7 @@ MAX_KEY_CHARS = 40  # longer than any setting's name
 MAX_VALUE_CHARS = 200  # no setting needs more; a longer value is refused without being parsed or echoed
 CSV_PLACEHOLDER = "TABLE.csv"  # shown in the command when the table's name is unknown
 TEACHING_KEYS = ("lesson", "hide")  # a teacher's link: see Teaching
-VIEW_KEYS = ("test_noise", "test_noise_level", "test_noise_seed", "projection")  # page state: see PageViews
+PAGE_KEYS = ("test_noise", "test_noise_level", "test_noise_seed", "projection")  # page state: see PageState
 PROJECTIONS = {"pca": "PCA", "tsne": "t-SNE"}  # Latent space's projection, as a link names it
 
 
@@ -71,7 +75,7 @@ def teaching_from_query(params: Mapping[str, str]) -> tuple[Teaching, list[str]]
 
 
 @dataclass(frozen=True)
-class PageViews:
+class PageState:
     """Page state a link restores: Reconstructions' test noise and Latent space's projection."""
 
     test_noise: tuple[str, float, int] | None = None  # (type, level, seed)
@@ -89,12 +93,12 @@ class PageViews:
         return query
 
 
-def views_from_query(params: Mapping[str, str]) -> tuple[PageViews, list[str]]:
+def page_state_from_query(params: Mapping[str, str]) -> tuple[PageState, list[str]]:
     """The page state a link names, plus one message per part that was not used."""
     from .config import NOISE_TYPES, noise_level_range
 
     messages, test_noise, projection = [], None, None
-    text = {key: _last(params[key])[:MAX_VALUE_CHARS] for key in VIEW_KEYS if key in params}
+    text = {key: _last(params[key])[:MAX_VALUE_CHARS] for key in PAGE_KEYS if key in params}
     if "test_noise" in text or "test_noise_level" in text or "test_noise_seed" in text:
         noise = text.get("test_noise", "gaussian")
         try:
@@ -120,7 +124,7 @@ def views_from_query(params: Mapping[str, str]) -> tuple[PageViews, list[str]]:
             projection = PROJECTIONS[text["projection"]]
         else:
             messages.append(f"Link parameter 'projection' was ignored: use {' or '.join(PROJECTIONS)}.")
-    return PageViews(test_noise, projection), messages
+    return PageState(test_noise, projection), messages
 
 
 def _last(value) -> str:
@@ -144,7 +148,7 @@ def config_from_query(
     kept: dict[str, str] = {}
     messages = []
     for key, text in params.items():
-        if key in TEACHING_KEYS or key in VIEW_KEYS or key == WORKSPACE_KEY:
+        if key in TEACHING_KEYS or key in PAGE_KEYS or key == WORKSPACE_KEY:
             continue
         text = text[-1] if isinstance(text, list) else str(text)
         if len(key) > MAX_KEY_CHARS:
@@ -202,8 +206,6 @@ def to_cli_command(config: RunConfig, table_name: str | None = None) -> str:
     else a placeholder.
     Fields the command line has no flag for are listed in a trailing shell comment.
     """
-    from .cli import FLAG_OF_FIELD
-
     changed = config.to_flat(only_changed=True)
     words = ["python", "-m", "dae_core", "train"]
     if config.data.dataset == "csv":

@@ -184,13 +184,9 @@ class Sweep:
     is loaded once per distinct ``DataConfig``.
     """
 
-    def __init__(
-        self, configs: Sequence[RunConfig], dataset: Dataset | None = None, *, max_members: int = MAX_SWEEP_RUNS
-    ):
+    def __init__(self, configs: Sequence[RunConfig], dataset: Dataset | None = None):
         if not configs:
             raise ConfigError("A sweep needs at least one run.")
-        if len(configs) > max_members:
-            raise ConfigError(f"This sweep has {len(configs)} runs; the limit is {max_members}. Give fewer values.")
         self.configs = list(configs)
         self.groups = groups_of(self.configs)
         self.runs: list[SweepRun | None] = [None] * len(self.configs)
@@ -268,7 +264,8 @@ def _batched_epochs(members: list[int], trainers: list[Trainer]) -> Iterator[tup
 def train_group(configs: Sequence[RunConfig], table: bytes | None = None) -> list[dict]:
     """Train one group of a sweep here and return plain data, for another process or a Dask worker to send back.
 
-    Each member: its config, weights (NumPy arrays), history, stop reason, kept epoch, seconds, and the worker.
+    Each member: ``TrainedModel.to_plain()`` with its config, seconds, whether it was batched or diverged, and where
+    it trained.
     """
     use_torch_threads(1)
     dataset = load_dataset(configs[0].data, table)
@@ -276,12 +273,9 @@ def train_group(configs: Sequence[RunConfig], table: bytes | None = None) -> lis
     runs = sweep.run()
     where = _worker_address()
     return [
-        {
+        run.trained.to_plain()
+        | {
             "config": run.config.to_dict(),
-            "weights": {name: tensor.cpu().numpy() for name, tensor in run.trained.model.state_dict().items()},
-            "history": [record.to_dict() for record in run.trained.history],
-            "stop_reason": run.trained.stop_reason,
-            "weights_epoch": run.trained.weights_epoch,
             "seconds": run.seconds,
             "batched": run.batched,
             "diverged": run.diverged,

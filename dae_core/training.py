@@ -105,6 +105,16 @@ def make_optimizer(params, cfg) -> torch.optim.Optimizer:
     return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
 
 
+def arrays_of(weights: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
+    """A state dict as plain NumPy arrays (on the host), to send to another process or machine."""
+    return {name: tensor.detach().cpu().numpy() for name, tensor in weights.items()}
+
+
+def tensors_of(arrays: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
+    """The state dict ``arrays_of`` made, back as tensors (sharing the arrays' memory)."""
+    return {name: torch.from_numpy(np.asarray(array)) for name, array in arrays.items()}
+
+
 @dataclass
 class TrainedModel:
     """Everything needed to use or save a trained DAE: config, weights, scaler and history."""
@@ -145,6 +155,36 @@ class TrainedModel:
     def of_dataset(cls, config: RunConfig, dataset: Dataset, **parts) -> TrainedModel:
         """``build`` for a model trained on ``dataset``: its scaler, feature names and image shape."""
         return cls.build(config, dataset.scaler, dataset.feature_names, dataset.image_shape, **parts)
+
+    def to_plain(self) -> dict:
+        """The trained state as plain data (arrays, numbers, strings) that pickles or serialises anywhere: its
+        weights (``arrays_of``), history, stop reason and kept epoch. :meth:`from_plain` reads it back."""
+        return {
+            "weights": arrays_of(self.model.state_dict()),
+            "history": [record.to_dict() for record in self.history],
+            "stop_reason": self.stop_reason,
+            "weights_epoch": self.weights_epoch,
+        }
+
+    @classmethod
+    def from_plain(cls, config: RunConfig, dataset: Dataset, plain: dict) -> TrainedModel:
+        """The model :meth:`to_plain` described, trained with ``config`` on ``dataset``."""
+        return cls.of_dataset(
+            config,
+            dataset,
+            weights=tensors_of(plain["weights"]),
+            history=[EpochRecord.from_dict(record) for record in plain["history"]],
+            stop_reason=plain["stop_reason"],
+            weights_epoch=plain["weights_epoch"],
+        )
+
+    @property
+    def settings(self) -> RunConfig:
+        """The settings it ended training under: its config with the live changes of its last epoch."""
+        if not self.history:
+            return self.config
+        last = self.history[-1]
+        return self.config.replace_live(lr=last.lr, noise_level=last.noise_level)
 
     @property
     def kept_record(self) -> EpochRecord | None:
@@ -231,8 +271,9 @@ class Trainer:
         noise = self.config.noise.noise
         return corrupt(x, noise, level, generator, low=self.low, high=self.high, clip=self.dataset.bounded)
 
-    def _evaluation_set(self) -> tuple[torch.Tensor, float, float]:
-        """Fixed noisy test inputs for the current noise level, with their identity and PCA MSEs."""
+    def evaluation_set(self) -> tuple[torch.Tensor, float, float]:
+        """The fixed noisy test inputs of the current noise level, behind every record's test MSE (drawn once per
+        level from their own seeded stream), with their identity and PCA MSEs."""
         level = self.settings.noise.noise_level
         if level not in self._eval_cache:
             generator = torch.Generator(self.device).manual_seed(self.config.train.seed + TEST_NOISE_SEED_OFFSET)
@@ -335,7 +376,7 @@ class Trainer:
     @torch.no_grad()
     def evaluate(self) -> Evaluation:
         """Score the model as it is now on the fixed noisy test inputs of the current noise level."""
-        noisy, identity, pca = self._evaluation_set()
+        noisy, identity, pca = self.evaluation_set()
         self.model.eval()
         reconstruction = self.model(noisy)
         test_mse = F.mse_loss(reconstruction, self.X_test).item()

@@ -124,3 +124,17 @@ def test_from_json_rejects_non_json():
 def test_configs_are_hashable_for_caching():
     assert hash(RunConfig().data) == hash(RunConfig().data)
     assert len({RunConfig(), RunConfig()}) == 1
+
+
+def test_a_live_change_is_validated_once_where_the_config_says_what_is_live():
+    running = RunConfig().replace(noise="gaussian", noise_level=0.2, lr=1e-3)
+    form = running.replace(hidden_dim=16)  # the form may also hold settings for the next run
+    settings, changes = running.take_live(form, form.replace(lr=0.01, noise_level=0.4))
+    assert changes == {"lr": 0.01, "noise_level": 0.4} and settings.live() == changes
+    assert settings.model.hidden_dim == running.model.hidden_dim  # only live settings reach the run
+    masked = form.replace(noise="masking", noise_level=0.5)  # a level chosen for another noise type waits
+    assert running.take_live(form, masked) == (running, {})
+    with pytest.raises(ConfigError, match="'lr' parameter of TrainConfig"):
+        running.replace_live(lr=0)
+    with pytest.raises(ConfigError, match="can change while a run trains"):
+        running.replace_live(epochs=5)

@@ -1,6 +1,7 @@
 """Tests for dae_core.figures: every builder returns a styled Figure with the expected series and shapes."""
 
 import json
+from xml.etree import ElementTree
 
 import numpy as np
 import plotly.graph_objects as go
@@ -422,3 +423,23 @@ def test_filter_galleries_put_each_models_filters_side_by_side():
     assert np.nansum(z == 1) == 16 and np.nansum(z == -1) == 36
     assert [a.text for a in fig.layout.annotations] == ["<b>ν = 0</b>", "<b>ν = 0.5</b>"]
     assert figures.filter_galleries([], (2, 2), []).layout.annotations[0].text == "No models to compare."
+
+
+def test_training_step_svg_draws_five_labelled_boxes_and_the_dashed_target():
+    svg = ElementTree.fromstring(figures.training_step_svg())  # well-formed XML, or this raises
+    ns = {"svg": "http://www.w3.org/2000/svg"}
+    assert svg.tag == "{http://www.w3.org/2000/svg}svg"
+    boxes = svg.findall("svg:rect", ns)
+    assert len(boxes) == 5
+    labels = [text.text for text in svg.findall("svg:text", ns) if text.get("text-anchor") == "middle"]
+    assert labels == ["clean x", "corrupted x̃", "code h", "reconstruction r(x̃)", "loss(r(x̃), x)"]
+    notes = [text.text for text in svg.findall("svg:text", ns) if text.get("text-anchor") is None]
+    assert notes == ["corrupt", "encode", "decode", "compare", "target"]
+    assert len(svg.findall("svg:line", ns)) == 4  # one arrow between each pair of boxes
+    (target,) = [path for path in svg.findall("svg:path", ns) if path.get("stroke-dasharray")]
+    assert target.get("marker-end") == "url(#head)" and target.get("fill") == "none"
+    width, height = float(svg.get("width")), float(svg.get("height"))
+    assert svg.get("viewBox") == f"0 0 {svg.get('width')} {svg.get('height')}"
+    for box in boxes:  # every box lies inside the picture
+        x, y, w, h = (float(box.get(name)) for name in ("x", "y", "width", "height"))
+        assert x >= 0 and x + w <= width and y >= 0 and y + h <= height

@@ -1,4 +1,4 @@
-"""TrainingJob without any UI: controls, statuses, snapshots, limits and the slots.
+"""TrainingJob without any UI: controls, statuses, snapshots and the limits a job enforces itself.
 
 Every wait here is on the job's own condition (``wait_for``), never a sleep, and the time limits run on a clock
 the test moves, so a loaded machine cannot make these tests flaky.
@@ -7,11 +7,9 @@ the test moves, so a loaded machine cannot make these tests flaky.
 import threading
 
 import numpy as np
-import pytest
 
-from dae_core import ConfigError
 from dae_core.records import SettingChange
-from dae_core.serving.job import DONE, FAILED, PAUSED, QUEUED, RUNNING, STOPPED, JobSlots, TrainingJob
+from dae_core.serving.job import DONE, FAILED, PAUSED, RUNNING, STOPPED, TrainingJob
 from dae_core.serving.limits import Limits
 
 WAIT = 30.0  # seconds before a wait gives up; only reached when something is broken
@@ -33,16 +31,11 @@ class Clock:
         return self.now
 
 
-@pytest.fixture
-def slots():
-    return JobSlots(2)  # private slots, so tests do not queue behind each other
-
-
-def test_runs_to_done_and_history_matches_a_plain_run(tiny_config, tiny_dataset, slots):
+def test_runs_to_done_and_history_matches_a_plain_run(tiny_config, tiny_dataset):
     from dae_core import train
 
     ended = []
-    job = TrainingJob(tiny_config, tiny_dataset, slots=slots, on_end=ended.append).start()
+    job = TrainingJob(tiny_config, tiny_dataset, on_end=ended.append).start()
     assert job.join(WAIT)
     snap = job.snapshot()
     assert (snap.status, snap.reason, snap.epoch, snap.total_epochs) == (DONE, "finished 3 epochs", 3, 3)
@@ -52,8 +45,8 @@ def test_runs_to_done_and_history_matches_a_plain_run(tiny_config, tiny_dataset,
     assert [(s.status, s.epoch) for s in ended] == [(DONE, 3)]  # told once, with the final snapshot
 
 
-def test_pause_holds_step_adds_exactly_one_epoch_and_resume_continues(tiny_config, tiny_dataset, slots):
-    job = TrainingJob(tiny_config.replace(epochs=1000), tiny_dataset, slots=slots, start_paused=True).start()
+def test_pause_holds_step_adds_exactly_one_epoch_and_resume_continues(tiny_config, tiny_dataset):
+    job = TrainingJob(tiny_config.replace(epochs=1000), tiny_dataset, start_paused=True).start()
     assert wait_for(job, lambda s: s.status == PAUSED).epoch == 0
     job.step()
     # The job reports PAUSED again only once it holds; had it run on, the count would be past 1 by then.
@@ -71,16 +64,16 @@ def test_pause_holds_step_adds_exactly_one_epoch_and_resume_continues(tiny_confi
     assert (snap.status, snap.reason, snap.epoch) == (STOPPED, "stopped by the user", held + 1)
 
 
-def test_a_step_on_the_last_epoch_ends_the_run(tiny_config, tiny_dataset, slots):
-    job = TrainingJob(tiny_config.replace(epochs=1), tiny_dataset, slots=slots, start_paused=True).start()
+def test_a_step_on_the_last_epoch_ends_the_run(tiny_config, tiny_dataset):
+    job = TrainingJob(tiny_config.replace(epochs=1), tiny_dataset, start_paused=True).start()
     job.step()
     assert job.join(WAIT)
     assert (job.status, job.snapshot().epoch) == (DONE, 1)
 
 
-def test_elapsed_time_and_eta_stand_still_while_paused(tiny_config, tiny_dataset, slots):
+def test_elapsed_time_and_eta_stand_still_while_paused(tiny_config, tiny_dataset):
     clock = Clock()
-    job = TrainingJob(tiny_config.replace(epochs=100), tiny_dataset, slots=slots, start_paused=True, clock=clock)
+    job = TrainingJob(tiny_config.replace(epochs=100), tiny_dataset, start_paused=True, clock=clock)
     job.start()
     wait_for(job, lambda s: s.status == PAUSED)
     job.step()
@@ -93,8 +86,8 @@ def test_elapsed_time_and_eta_stand_still_while_paused(tiny_config, tiny_dataset
     assert job.join(WAIT)
 
 
-def test_wait_for_epochs_returns_once_the_epochs_are_done(tiny_config, tiny_dataset, slots):
-    job = TrainingJob(tiny_config.replace(epochs=1000), tiny_dataset, slots=slots).start()
+def test_wait_for_epochs_returns_once_the_epochs_are_done(tiny_config, tiny_dataset):
+    job = TrainingJob(tiny_config.replace(epochs=1000), tiny_dataset).start()
     try:
         assert job.wait_for_epochs(2, timeout=WAIT)
         assert job.snapshot().epoch >= 2
@@ -103,17 +96,19 @@ def test_wait_for_epochs_returns_once_the_epochs_are_done(tiny_config, tiny_data
         job.join(WAIT)
 
 
-def test_wait_for_epochs_gives_up_at_the_timeout_on_a_paused_run(tiny_config, tiny_dataset, slots):
-    job = TrainingJob(tiny_config, tiny_dataset, slots=slots, start_paused=True).start()
-    wait_for(job, lambda s: s.status == PAUSED)
+def test_wait_for_epochs_gives_up_at_the_timeout(tiny_config, tiny_dataset):
+    from dae_core.serving.pool import WorkerPool
+    from dae_core.serving.remote import RemoteJob
+
+    job = RemoteJob(tiny_config, tiny_dataset, pool=WorkerPool(0)).start()  # no worker: it can never train
     assert not job.wait_for_epochs(1, timeout=0.05)
-    assert job.snapshot().epoch == 0
+    assert not job.join(timeout=0.01)
     job.stop()
-    assert job.join(WAIT)
+    assert job.join(WAIT) and job.snapshot().reason == "stopped before it started"
 
 
-def test_wait_for_epochs_returns_at_once_when_the_run_ends_first(tiny_config, tiny_dataset, slots):
-    job = TrainingJob(tiny_config, tiny_dataset, slots=slots, start_paused=True).start()
+def test_wait_for_epochs_returns_at_once_when_the_run_ends_first(tiny_config, tiny_dataset):
+    job = TrainingJob(tiny_config, tiny_dataset, start_paused=True).start()
     wait_for(job, lambda s: s.status == PAUSED)
     stopper = threading.Thread(target=job.stop)
     stopper.start()
@@ -121,8 +116,8 @@ def test_wait_for_epochs_returns_at_once_when_the_run_ends_first(tiny_config, ti
     assert job.status == STOPPED
 
 
-def test_an_early_stopped_run_keeps_and_reports_its_best_epoch(tiny_config, tiny_dataset, slots):
-    job = TrainingJob(tiny_config.replace(epochs=200, patience=2, lr=0.05), tiny_dataset, slots=slots).start()
+def test_an_early_stopped_run_keeps_and_reports_its_best_epoch(tiny_config, tiny_dataset):
+    job = TrainingJob(tiny_config.replace(epochs=200, patience=2, lr=0.05), tiny_dataset).start()
     assert job.join(60)
     snap = job.snapshot()
     best = min(snap.history, key=lambda record: record.test_mse)
@@ -132,11 +127,11 @@ def test_an_early_stopped_run_keeps_and_reports_its_best_epoch(tiny_config, tiny
     assert trained.weights_epoch == best.epoch and trained.kept_record == best
 
 
-def test_live_changes_are_applied_from_the_next_epoch_and_marked(tiny_config, tiny_dataset, slots):
-    job = TrainingJob(tiny_config.replace(epochs=4), tiny_dataset, slots=slots, start_paused=True).start()
+def test_live_changes_are_applied_from_the_next_epoch_and_marked(tiny_config, tiny_dataset):
+    job = TrainingJob(tiny_config.replace(epochs=4), tiny_dataset, start_paused=True).start()
     job.step()
     wait_for(job, lambda s: s.epoch == 1 and s.status == PAUSED)
-    job.update(lr=0.01, noise_level=0.4)
+    job.update(job.snapshot().settings.replace_live(lr=0.01, noise_level=0.4))
     assert job.snapshot().settings.live() == {"lr": 0.01, "noise_level": 0.4}
     job.resume()
     assert job.join(WAIT)
@@ -148,17 +143,8 @@ def test_live_changes_are_applied_from_the_next_epoch_and_marked(tiny_config, ti
     assert snap.config.train.lr == 1e-3  # the starting settings stay; the change is an event
 
 
-def test_bad_or_fixed_live_values_are_reported_to_the_caller(tiny_config, slots):
-    job = TrainingJob(tiny_config, slots=slots)
-    with pytest.raises(ConfigError, match="'lr' parameter of TrainConfig"):
-        job.update(lr=0)
-    with pytest.raises(ConfigError, match="can change while a run trains"):
-        job.update(epochs=5)
-    assert job.snapshot().settings == tiny_config
-
-
-def test_nan_loss_fails_with_reason_and_finite_weights(tiny_config, tiny_dataset, slots):
-    job = TrainingJob(tiny_config.replace(lr=1e6, optimizer="sgd"), tiny_dataset, slots=slots).start()
+def test_nan_loss_fails_with_reason_and_finite_weights(tiny_config, tiny_dataset):
+    job = TrainingJob(tiny_config.replace(lr=1e6, optimizer="sgd"), tiny_dataset).start()
     assert job.join(WAIT)
     snap = job.snapshot()
     assert snap.status == FAILED and "non-finite" in snap.reason and "epoch 1" in snap.reason
@@ -166,27 +152,17 @@ def test_nan_loss_fails_with_reason_and_finite_weights(tiny_config, tiny_dataset
     assert all(np.isfinite(p.detach().numpy()).all() for p in job.trained_model().model.parameters())
 
 
-def test_bad_data_fails_with_the_engine_message(tiny_config, slots):
-    job = TrainingJob(tiny_config.replace(dataset="csv", csv_path="missing.csv"), slots=slots).start()
+def test_bad_data_fails_with_the_engine_message(tiny_config):
+    job = TrainingJob(tiny_config.replace(dataset="csv", csv_path="missing.csv")).start()
     assert job.join(WAIT)
     assert job.snapshot().status == FAILED
     assert job.snapshot().reason == "CSV file 'missing.csv' does not exist. Check the path and try again."
 
 
-def test_a_model_past_the_parameter_limit_is_refused_at_once(tiny_config, tiny_dataset, slots):
-    # 8 features, code 64: 2 × 8 × 64 weights + 64 + 8 biases = 1,096
-    with pytest.raises(ConfigError) as error:
-        TrainingJob(tiny_config.replace(hidden_dim=64), tiny_dataset, slots=slots, limits=Limits(max_parameters=100))
-    assert str(error.value) == (
-        "This model has 1,096 parameters; the limit here is 100. Use a smaller code size or fewer, narrower "
-        "hidden layers."
-    )
-
-
-def test_stops_itself_when_nobody_reads_it(tiny_config, tiny_dataset, slots):
+def test_stops_itself_when_nobody_reads_it(tiny_config, tiny_dataset):
     clock = Clock()
     limits = Limits(idle_seconds=300)
-    job = TrainingJob(tiny_config.replace(epochs=10_000), tiny_dataset, slots=slots, limits=limits, clock=clock)
+    job = TrainingJob(tiny_config.replace(epochs=10_000), tiny_dataset, limits=limits, clock=clock)
     job.start()
     wait_for(job, lambda s: s.epoch >= 1)  # read at the clock's start, so a run this fresh is watched
     clock.now += 301
@@ -194,10 +170,10 @@ def test_stops_itself_when_nobody_reads_it(tiny_config, tiny_dataset, slots):
     assert (job.status, job.snapshot().reason) == (STOPPED, "stopped: nobody looked at it for 300 s")
 
 
-def test_a_paused_run_that_nobody_reads_stops_too(tiny_config, tiny_dataset, slots):
+def test_a_paused_run_that_nobody_reads_stops_too(tiny_config, tiny_dataset):
     clock = Clock()
     limits = Limits(idle_seconds=300)
-    job = TrainingJob(tiny_config, tiny_dataset, slots=slots, limits=limits, clock=clock, start_paused=True)
+    job = TrainingJob(tiny_config, tiny_dataset, limits=limits, clock=clock, start_paused=True)
     job.start()
     wait_for(job, lambda s: s.status == PAUSED)
     clock.now += 301
@@ -206,10 +182,10 @@ def test_a_paused_run_that_nobody_reads_stops_too(tiny_config, tiny_dataset, slo
     assert job.snapshot().reason == "stopped: nobody looked at it for 300 s"
 
 
-def test_stops_itself_after_the_wall_time_limit(tiny_config, tiny_dataset, slots):
+def test_stops_itself_after_the_wall_time_limit(tiny_config, tiny_dataset):
     clock = Clock()
     limits = Limits(wall_seconds=900)
-    job = TrainingJob(tiny_config.replace(epochs=10_000), tiny_dataset, slots=slots, limits=limits, clock=clock)
+    job = TrainingJob(tiny_config.replace(epochs=10_000), tiny_dataset, limits=limits, clock=clock)
     job.start()
     wait_for(job, lambda s: s.epoch >= 1)
     clock.now += 901
@@ -218,22 +194,8 @@ def test_stops_itself_after_the_wall_time_limit(tiny_config, tiny_dataset, slots
     assert job.snapshot().reason == "stopped: it ran past the 900 s limit"
 
 
-def test_jobs_beyond_the_slots_wait_in_queued_and_a_stop_frees_their_place(tiny_config, tiny_dataset):
-    one = JobSlots(1)
-    first = TrainingJob(tiny_config.replace(epochs=10_000), tiny_dataset, slots=one).start()
-    wait_for(first, lambda s: s.epoch > 0)
-    second = TrainingJob(tiny_config, tiny_dataset, slots=one).start()
-    third = TrainingJob(tiny_config, tiny_dataset, slots=one).start()
-    assert (second.status, third.status) == (QUEUED, QUEUED)
-    third.stop()
-    assert third.join(WAIT) and third.snapshot().reason == "stopped before it started"
-    assert second.status == QUEUED  # still waiting for the first
-    first.stop()
-    assert second.join(WAIT) and second.status == DONE
-
-
-def test_snapshots_and_models_are_safe_while_training(tiny_config, tiny_dataset, slots):
-    job = TrainingJob(tiny_config.replace(epochs=100), tiny_dataset, slots=slots).start()
+def test_snapshots_and_models_are_safe_while_training(tiny_config, tiny_dataset):
+    job = TrainingJob(tiny_config.replace(epochs=100), tiny_dataset).start()
     seen, errors = [], []
 
     def reader():
@@ -259,8 +221,8 @@ def test_snapshots_and_models_are_safe_while_training(tiny_config, tiny_dataset,
     assert job.snapshot().status == DONE
 
 
-def test_trained_model_is_a_copy_of_the_published_weights(tiny_config, tiny_dataset, slots):
-    job = TrainingJob(tiny_config, tiny_dataset, slots=slots).start()
+def test_trained_model_is_a_copy_of_the_published_weights(tiny_config, tiny_dataset):
+    job = TrainingJob(tiny_config, tiny_dataset).start()
     assert job.join(WAIT)
     first, second = job.trained_model(), job.trained_model()
     assert len(first.history) == 3

@@ -165,7 +165,7 @@ def test_an_early_stopped_model_reports_the_metrics_of_the_weights_it_kept():
     stopped = trainer.result()
     best = min(stopped.history, key=lambda record: record.test_mse)
     assert stopped.history[-1].epoch > best.epoch  # it trained past the best epoch, then went back to it
-    noisy, _, _ = trainer._evaluation_set()  # the fixed noisy test inputs behind every record's test MSE
+    noisy, _, _ = trainer.evaluation_set()  # the fixed noisy test inputs behind every record's test MSE
     loaded = model_file.load(model_file.to_bytes(stopped))
     assert loaded.weights_epoch == best.epoch
     measured = float(np.mean((loaded.denoise(noisy.numpy()) - trainer.dataset.X_test) ** 2))

@@ -16,6 +16,8 @@ MODULES = [
     "dae_core.figures",
     "dae_core.model_file",
     "dae_core.serving.job",
+    "dae_core.serving.remote",
+    "dae_core.serving.snapshot",
     "dae_core.serving.limits",
     "dae_core.records",
     "dae_core.share",

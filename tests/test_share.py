@@ -5,7 +5,8 @@ import shlex
 import pytest
 
 from dae_core import RunConfig
-from dae_core.cli import build_parser, config_from_args
+from dae_core.cli import build_parser
+from dae_core.cli.flags import config_from_args
 from dae_core.share import config_from_query, to_cli_command, to_query
 
 CHANGED = RunConfig().replace(

@@ -19,11 +19,10 @@ class Clock:
 
 
 def record(serial: int, tiny_config, history=None) -> RunRecord:
-    from dae_core.serving.job import DONE, JobSnapshot
+    from dae_core.serving.snapshot import DONE, JobSnapshot
 
-    snapshot = JobSnapshot(
-        DONE, "finished", tuple(history or ()), 1.5, tiny_config, tiny_config, (), len(history or ())
-    )
+    history = tuple(history or ())
+    snapshot = JobSnapshot(DONE, "finished", 1.5, history, tiny_config, tiny_config, weights_epoch=len(history))
     return run_record(serial, snapshot)
 
 

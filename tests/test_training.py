@@ -35,7 +35,7 @@ def test_records_are_plain_json_safe_data(tiny_config):
 def test_baselines_in_records_are_the_identity_and_pca_on_the_same_noisy_inputs(tiny_config):
     trainer = Trainer(tiny_config)
     record = next(trainer.epochs())
-    noisy, _, _ = trainer._evaluation_set()
+    noisy, _, _ = trainer.evaluation_set()
     noisy, clean = noisy.numpy(), trainer.dataset.X_test
     assert record.identity_mse == pytest.approx(np.mean((noisy - clean) ** 2), rel=1e-5)
     assert record.pca_mse == pytest.approx(pca_mse(trainer.dataset.X_train, noisy, clean, 3), rel=1e-9)
@@ -128,7 +128,7 @@ def test_early_stopping_stops_and_keeps_the_best_weights(tiny_config):
     assert trainer.stop_reason.startswith(f"Early stop at epoch {records[-1].epoch}")
     best = min(r.test_mse for r in records)
     trainer.model.eval()
-    noisy, _, _ = trainer._evaluation_set()
+    noisy, _, _ = trainer.evaluation_set()
     reconstruction = trainer.model(noisy).detach().numpy()
     assert float(np.mean((reconstruction - trainer.dataset.X_test) ** 2)) == pytest.approx(best, rel=1e-5)
     kept = trainer.result()
@@ -205,3 +205,25 @@ def test_adam_at_lr_1e6_diverges_to_a_finite_runaway_loss_and_is_stopped(tiny_co
 def test_a_slowly_rising_loss_is_not_called_divergence(tiny_config):
     trainer = Trainer(tiny_config.replace(lr=0.05, optimizer="sgd", epochs=3))
     assert len(list(trainer.epochs())) == 3 and trainer.stop_reason == ""
+
+
+def test_a_trained_model_crosses_processes_as_plain_data_and_comes_back_the_same(tiny_config, tiny_dataset):
+    trainer = Trainer(tiny_config, tiny_dataset)
+    list(trainer.epochs())
+    trained = trainer.result()
+    plain = trained.to_plain()
+    assert {type(array).__name__ for array in plain["weights"].values()} == {"ndarray"}
+    assert json.loads(json.dumps(plain["history"])) == plain["history"]
+    back = type(trained).from_plain(tiny_config, tiny_dataset, plain)
+    assert back.history == trained.history and back.weights_epoch == trained.weights_epoch
+    np.testing.assert_array_equal(back.denoise(tiny_dataset.X_test), trained.denoise(tiny_dataset.X_test))
+
+
+def test_a_trained_model_knows_the_settings_it_ended_with(tiny_config, tiny_dataset):
+    trainer = Trainer(tiny_config.replace(epochs=2), tiny_dataset)
+    assert trainer.result().settings == trainer.config  # nothing trained yet: the config itself
+    next(trainer.epochs())
+    trainer.update(trainer.settings.replace_live(lr=0.01, noise_level=0.4))
+    list(trainer.epochs())
+    assert trainer.result().settings.live() == {"lr": 0.01, "noise_level": 0.4}
+    assert trainer.result().settings.fixed_settings() == tiny_config.replace(epochs=2).fixed_settings()

@@ -5,8 +5,11 @@ import pytest
 
 from dae_core import ConfigError
 from dae_core.analysis import probe, reconstruct
-from dae_core.serving.job import DONE, RUNNING, STOPPED, SweepJob
+from dae_core.serving.job import SweepJob
 from dae_core.serving.limits import Limits
+from dae_core.serving.pool import WorkerPool
+from dae_core.serving.remote import RemoteSweep
+from dae_core.serving.snapshot import DONE, RUNNING, STOPPED
 from dae_core.sweep import Sweep
 from dae_core.views import MAX_LEVELS, VIEWS, ViewSweep, parse_levels, view
 
@@ -102,6 +105,8 @@ def test_a_sweep_nobody_reads_stops_itself(digits_dataset):
     assert (snapshot.status, snapshot.reason) == (STOPPED, "stopped: nobody looked at it for 0.2 s")
 
 
-def test_a_view_past_the_parameter_limit_is_refused(digits_dataset):
+def test_a_view_past_the_parameter_limit_is_refused_where_work_enters():
+    no_room = WorkerPool(0, Limits(max_parameters=100))
     with pytest.raises(ConfigError, match="This model has 12,964 parameters; the limit here is 100."):
-        SweepJob(ViewSweep("filters", (0.0,)), digits_dataset, limits=Limits(max_parameters=100))
+        RemoteSweep(ViewSweep("filters", (0.0,)), pool=no_room).start()
+    assert no_room.queued == 0

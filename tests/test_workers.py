@@ -7,16 +7,17 @@ job's own condition, never a sleep.
 import os
 import re
 import signal
-import threading
 
 import numpy as np
 import pytest
 
 from dae_core import ConfigError, Trainer, train
 from dae_core.records import SettingChange
-from dae_core.serving.job import DONE, FAILED, PAUSED, QUEUED, RUNNING, STOPPED
 from dae_core.serving.limits import Limits
-from dae_core.serving.workers import RemoteJob, Update, WorkerPool, ordinal, queue_text
+from dae_core.serving.messages import RunUpdate
+from dae_core.serving.pool import WorkerPool, ordinal, queue_text, start_times
+from dae_core.serving.remote import RemoteJob, RemoteSweep
+from dae_core.serving.snapshot import DONE, FAILED, PAUSED, QUEUED, RUNNING, STOPPED
 
 WAIT = 60.0  # seconds before a wait gives up; only reached when something is broken
 
@@ -54,7 +55,7 @@ def test_pause_step_live_changes_resume_and_stop_reach_the_worker(tiny_config, t
     assert wait_for(job, lambda s: s.status == PAUSED).epoch == 0
     job.step()
     assert wait_for(job, lambda s: s.epoch >= 1 and s.status == PAUSED).epoch == 1
-    job.update(lr=0.01)
+    job.update(job.snapshot().settings.replace_live(lr=0.01))
     job.resume()
     assert wait_for(job, lambda s: s.epoch >= 5).status == RUNNING
     job.stop()
@@ -65,10 +66,16 @@ def test_pause_step_live_changes_resume_and_stop_reach_the_worker(tiny_config, t
     assert snapshot.history[0].lr == 1e-3 and snapshot.history[1].lr == 0.01
 
 
-def test_a_bad_live_value_is_refused_in_the_callers_process(tiny_config, pool):
-    job = RemoteJob(tiny_config, pool=pool)
-    with pytest.raises(ConfigError, match="'lr' parameter of TrainConfig"):
-        job.update(lr=-1)
+def test_a_model_past_the_parameter_limit_is_refused_where_work_enters(tiny_config, tiny_dataset):
+    # 8 features, code 64: 2 × 8 × 64 weights + 64 + 8 biases = 1,096
+    idle = WorkerPool(0, Limits(max_parameters=100))  # no worker: nothing would train anyway
+    with pytest.raises(ConfigError) as error:
+        RemoteJob(tiny_config.replace(hidden_dim=64), tiny_dataset, pool=idle).start()
+    assert str(error.value) == (
+        "This model has 1,096 parameters; the limit here is 100. Use a smaller code size or fewer, narrower "
+        "hidden layers."
+    )
+    assert idle.queued == 0
 
 
 def test_runs_beyond_the_workers_wait_in_order_and_a_stop_leaves_the_queue(tiny_config, tiny_dataset, pool):
@@ -93,7 +100,7 @@ def test_runs_beyond_the_workers_wait_in_order_and_a_stop_leaves_the_queue(tiny_
 def test_a_worker_that_dies_fails_its_run_and_is_replaced(tiny_config, tiny_dataset, pool):
     job = RemoteJob(tiny_config.replace(epochs=10_000), tiny_dataset, pool=pool).start()
     wait_for(job, lambda s: s.epoch > 0)
-    worker = next(w for w in pool._workers if job in w.jobs.values())
+    worker = next(w for w in pool.workers if job in w.jobs.values())
     os.kill(worker.process.pid, signal.SIGKILL)
     assert job.join(WAIT)
     assert (job.status, job.snapshot().reason) == (
@@ -138,31 +145,36 @@ def test_the_queue_text_gives_the_place_and_the_wait():
     assert queue_text(None) == "starting"
 
 
-class _Slot:
-    """A worker as the pool's estimate sees it: ready, with the runs it trains."""
+def test_the_wait_estimate_adds_up_the_runs_ahead():
+    """Two slots: one frees in 3 s, the other never (a paused run keeps it). Queued runs of 6 s start at 3 s and 9 s;
+    behind a run of unknown length, or with no slot that will free, there is no estimate."""
+    assert start_times([3.0], [6.0, 6.0]) == [3.0, 9.0]
+    assert start_times([0.0, 3.0], [6.0, 6.0, 6.0]) == [0.0, 3.0, 6.0]
+    assert start_times([3.0], [None, 6.0]) == [3.0]
+    assert start_times([], [6.0]) == []
 
-    def __init__(self, *jobs):
-        self.ready = threading.Event()
-        self.ready.set()
-        self.jobs = {i: job for i, job in enumerate(jobs)}
 
-
-def test_the_wait_estimate_adds_up_the_runs_ahead(tiny_config, tiny_dataset):
-    """One worker, two slots: a run with 3 of 6 epochs left at 1 s each, and a paused run that keeps its slot.
-    Queued runs of 6 epochs at the pool's last seen speed (one epoch a second) start at 3 s and 9 s."""
-    estimator = WorkerPool(0, runs_per_worker=2)
+def test_a_run_knows_how_long_it_still_trains(tiny_config, tiny_dataset):
+    """At its own pace once it has trained (3 of 6 epochs in 3 s: 3 s left), else at the pool's last seen speed;
+    a paused run has no end in sight."""
     six = tiny_config.replace(epochs=6)
-    running, paused = (RemoteJob(six, tiny_dataset, pool=estimator) for _ in range(2))
     records = tuple(train(tiny_config, tiny_dataset))  # three epochs
-    running._apply(Update(RUNNING, "", records, 3.0, (), 3, None, ""))
-    paused._apply(Update(PAUSED, "", records[:1], 1.0, (), 1, None, ""))
-    estimator._workers = [_Slot(running, paused)]
-    estimator._rows_per_second = float(len(tiny_dataset.X_train))  # one epoch a second
-    first, second = (RemoteJob(six, tiny_dataset, pool=estimator) for _ in range(2))
-    estimator._queue.extend([first, second])
-    assert [job.snapshot().reason for job in (first, second)] == ["1st in line, about 3 s", "2nd in line, about 9 s"]
-    running._apply(Update(PAUSED, "", (), 3.0, (), 3, None, ""))  # now no slot will free up: no estimate
+    running, fresh = (RemoteJob(six, tiny_dataset, pool=WorkerPool(0)) for _ in range(2))
+    running.apply(RunUpdate(RUNNING, "", records, 3.0, (), 3))
+    assert running.seconds_left(rows_per_second=None) == pytest.approx(3.0)
+    assert fresh.seconds_left(rows_per_second=float(len(tiny_dataset.X_train))) == pytest.approx(6.0)  # 1 epoch/s
+    assert fresh.seconds_left(rows_per_second=None) is None
+    running.apply(RunUpdate(PAUSED, "", (), 3.0, (), 3))
+    assert running.seconds_left(rows_per_second=None) is None
+
+
+def test_queued_runs_say_their_place_and_wait(tiny_config, tiny_dataset):
+    no_room = WorkerPool(0)  # no worker: every run waits; nobody has trained, so no estimate
+    first, second = (RemoteJob(tiny_config, tiny_dataset, pool=no_room).start() for _ in range(2))
     assert [job.snapshot().reason for job in (first, second)] == ["1st in line", "2nd in line"]
+    assert no_room.place(second) == (2, None)
+    first.stop()
+    assert second.snapshot().reason == "1st in line" and no_room.queued == 1
 
 
 def test_a_queued_run_whose_page_closed_leaves_the_queue(tiny_config, tiny_dataset):
@@ -195,7 +207,6 @@ def test_the_idle_rule_never_stops_a_run_whose_page_is_open(tiny_config, tiny_da
 
 def test_a_sweep_trains_in_a_worker_with_its_members_curves_and_result(pool, digits_dataset):
     from dae_core.serving.job import SweepJob
-    from dae_core.serving.workers import RemoteSweep
     from dae_core.views import ViewSweep
 
     spec = ViewSweep("noise-grid", (0.0, 0.4), epochs=3)
@@ -214,7 +225,6 @@ def test_a_sweep_trains_in_a_worker_with_its_members_curves_and_result(pool, dig
 
 
 def test_a_queued_sweep_knows_its_place_and_a_stop_ends_it(pool):
-    from dae_core.serving.workers import RemoteSweep
     from dae_core.views import ViewSweep
 
     spec = ViewSweep("probe", (0.0, 0.5), epochs=10_000)
@@ -231,16 +241,14 @@ def test_a_queued_sweep_knows_its_place_and_a_stop_ends_it(pool):
 
 
 def test_a_full_queue_refuses_a_new_run_naming_the_limit(tiny_config, tiny_dataset):
-    full = WorkerPool(1, Limits(max_queue=1), runs_per_worker=1)  # never started: every run waits
-    full._started = True
+    full = WorkerPool(0, Limits(max_queue=1))  # no worker: every run waits
     RemoteJob(tiny_config, tiny_dataset, pool=full).start()
-    with pytest.raises(ConfigError, match=r"The training queue is full: 1 runs are waiting, the limit here \(DAE_"):
+    with pytest.raises(ConfigError, match=r"The training queue is full: 1 run is waiting, the limit here \(DAE_"):
         RemoteJob(tiny_config, tiny_dataset, pool=full).start()
 
 
 def test_a_sweep_past_the_member_limit_is_refused(pool):
-    from dae_core.serving.workers import RemoteSweep
     from dae_core.views import ViewSweep
 
     with pytest.raises(ConfigError, match=r"This sweep trains 3 models; the limit here is 2 \(DAE_MAX_SWEEP_MEMBERS\)"):
-        RemoteSweep(ViewSweep("filters", (0.0, 0.25, 0.5)), pool=pool, limits=Limits(max_sweep_members=2))
+        RemoteSweep(ViewSweep("filters", (0.0, 0.25, 0.5)), pool=pool, limits=Limits(max_sweep_members=2)).start()

@@ -1,126 +1,66 @@
-"""TrainingJob: one run in a background thread, with controls, live settings and thread-safe snapshots.
+"""Jobs: training in a background thread with controls, limits and thread-safe snapshots, behind one interface.
 
-A page (or a test) never trains itself; it starts a job and polls ``snapshot()``. Reruns, widget changes and
-page switches therefore cannot kill or restart training. The job enforces every ``Limits``: at most
-``max_concurrent_jobs`` train at once (the rest wait in ``queued``), a model past ``max_parameters`` is
-refused, and a run that nobody has looked at for ``idle_seconds``, or that has run for ``wall_seconds``, stops
-itself. The epochs come from ``Trainer.epochs()``; the job only gates each one (pause, step, stop, limits)
-and hands it the live settings.
+A page (or a test) never trains itself; it starts a job and polls ``snapshot()``. Reruns, widget changes and page
+switches therefore cannot kill or restart training. ``PolledJob`` is what every job answers, here or in a worker
+process (``dae_core.serving.remote``): ``status``, ``snapshot()``, ``wait_for``, ``wait_for_epochs``, ``join`` and
+``stop``. ``TrainingJob`` trains one run, ``SweepJob`` a sweep. Both stop themselves by the one rule of
+``Limits.must_stop``: asked to, nobody watching for ``idle_seconds``, or past ``wall_seconds``. How many jobs train
+at once, and what each may cost, is decided where work enters the server (``WorkerPool.submit``), not here.
 """
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..config import RunConfig
 from ..errors import DAEError
-from ..records import EpochRecord, SettingChange, kept_record
+from ..records import EpochRecord, SettingChange
 from .limits import Limits
+from .snapshot import DONE, FAILED, FINAL_STATES, PAUSED, QUEUED, RUNNING, STOPPED, JobSnapshot, Snapshot, SweepSnapshot
 
 if TYPE_CHECKING:  # the thread imports torch when it starts, so importing this module stays cheap
     from ..data import Dataset
     from ..training import TrainedModel, Trainer
 
-QUEUED, RUNNING, PAUSED, DONE, STOPPED, FAILED = "queued", "running", "paused", "done", "stopped", "failed"
-FINAL_STATES = (DONE, STOPPED, FAILED)
+
+def _reporting(work: Callable[[], None], end: Callable[[str, str], None]) -> None:
+    """A job thread's body: ``work()``, and any failure ended as FAILED with its message (``end``), never a thread
+    that dies silently."""
+    try:
+        work()
+    except DAEError as exc:
+        end(FAILED, str(exc))
+    except Exception as exc:
+        end(FAILED, f"{type(exc).__name__}: {exc}")
 
 
-class JobSlots:
-    """At most ``size`` jobs train at once; the others wait on a condition until a slot frees or they are stopped."""
+class PolledJob:
+    """What pages, the pool and tests read of any job: its status, snapshots, and waiting for a change.
 
-    def __init__(self, size: int):
-        self._free = size
-        self._changed = threading.Condition()
+    A subclass draws its snapshot under ``_lock`` (``_snapshot_locked``) and notifies ``_changed`` on every change,
+    so a wait wakes at once. Reading a snapshot counts as someone watching (the idle rule).
+    """
 
-    def acquire(self, give_up: Callable[[], bool]) -> bool:
-        """Take a slot, waiting as long as needed; False, without a slot, once ``give_up()`` is true."""
-        with self._changed:
-            self._changed.wait_for(lambda: self._free > 0 or give_up())
-            if give_up():
-                return False
-            self._free -= 1
-            return True
+    def __init__(self, limits: Limits | None, clock: Callable[[], float] = time.monotonic):
+        self.limits = limits or Limits()
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)  # notified on every change of status, history or request
+        self._last_read = clock()
 
-    def release(self) -> None:
-        with self._changed:
-            self._free += 1
-            self._changed.notify_all()
+    def _snapshot_locked(self) -> Snapshot:
+        raise NotImplementedError
 
-    def wake(self) -> None:
-        """Make the waiting jobs look at ``give_up`` again (one of them was stopped)."""
-        with self._changed:
-            self._changed.notify_all()
-
-
-def stop_reason(limits: Limits, stop_requested: bool, idle_seconds: float, running_seconds: float) -> str:
-    """Why a job must stop now (asked to, nobody watching, or past its time), or "" when it may go on."""
-    if stop_requested:
-        return "stopped by the user"
-    if idle_seconds > limits.idle_seconds:
-        return f"stopped: nobody looked at it for {limits.idle_seconds:g} s"
-    if running_seconds > limits.wall_seconds:
-        return f"stopped: it ran past the {limits.wall_seconds:g} s limit"
-    return ""
-
-
-@functools.cache
-def default_slots() -> JobSlots:
-    """The process's slots, sized by ``Limits.from_env()`` (``DAE_MAX_CONCURRENT_JOBS``) on first use."""
-    return JobSlots(Limits.from_env().max_concurrent_jobs)
-
-
-@dataclass(frozen=True)
-class JobSnapshot:
-    """What a page needs to draw one frame: plain data, safe to keep after the job moves on."""
-
-    status: str
-    reason: str
-    history: tuple[EpochRecord, ...]
-    elapsed_seconds: float  # time spent training: queued and paused time do not count
-    config: RunConfig  # the settings the run started with
-    settings: RunConfig  # the settings now: the config with the latest live changes
-    events: tuple[SettingChange, ...] = field(default_factory=tuple)
-    weights_epoch: int = 0  # the epoch whose weights the run holds now (the best one after early stopping)
-
-    @property
-    def epoch(self) -> int:
-        return len(self.history)
-
-    @property
-    def total_epochs(self) -> int:
-        return self.config.train.epochs
-
-    @property
-    def kept_record(self) -> EpochRecord | None:
-        """The record of the epoch whose weights the run holds; None before the first epoch."""
-        return kept_record(self.history, self.weights_epoch)
-
-    @property
-    def finished(self) -> bool:
-        return self.status in FINAL_STATES
-
-    @property
-    def eta_seconds(self) -> float | None:
-        """Seconds left at the pace of the last ten epochs; None unless the run is training."""
-        if self.status != RUNNING or not self.history:
-            return None
-        recent = self.history[-10:]
-        return sum(r.seconds for r in recent) / len(recent) * (self.total_epochs - self.epoch)
-
-
-class _Polled:
-    """What pages and workers read of a job: its status, snapshots and waiting for a change. A job subclass holds
-    ``_lock``, its condition ``_changed``, ``_status``, ``_last_read``, ``_clock`` and ``_snapshot_locked()``."""
+    def _status_locked(self) -> str:
+        return self._status
 
     @property
     def status(self) -> str:
         with self._lock:
-            return self._status
+            return self._status_locked()
 
     def snapshot(self):
         """A consistent copy of the progress so far. Reading counts as someone watching."""
@@ -128,7 +68,12 @@ class _Polled:
             self._last_read = self._clock()
             return self._snapshot_locked()
 
-    def wait_for(self, predicate: Callable, timeout: float):
+    def seconds_unread(self) -> float:
+        """How long since anyone read a snapshot (the idle rule's measure)."""
+        with self._lock:
+            return self._clock() - self._last_read
+
+    def wait_for(self, predicate: Callable, timeout: float | None):
         """Wait until ``predicate(snapshot)`` holds or ``timeout`` seconds pass; the latest snapshot either way.
 
         Woken by every change of the job, so it never sleeps past the moment the predicate becomes true.
@@ -137,13 +82,25 @@ class _Polled:
             self._changed.wait_for(lambda: predicate(self._snapshot_locked()), timeout)
             return self._snapshot_locked()
 
+    def wait_for_epochs(self, count: int, timeout: float) -> bool:
+        """Wait until ``count`` epochs are done, the job has ended, or ``timeout`` seconds have passed; True if the
+        epochs are done. A page that has just started a run uses it to open on a chart with points."""
+        return self.wait_for(lambda s: s.epoch >= count or s.finished, timeout).epoch >= count
 
-class TrainingJob(_Polled):
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the job to end; True if it has."""
+        return self.wait_for(lambda s: s.finished, timeout).finished
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+
+class TrainingJob(PolledJob):
     """Train ``config`` in a daemon thread. Controls: start, pause, resume, step, stop, update.
 
     All public methods are safe to call from any thread. Status is one of queued, running, paused, done, stopped
     or failed, and ``reason`` says why it is there. ``on_end(snapshot)`` is called once, from the job's thread,
-    when the run has ended (not when it is refused before starting). ``clock`` is for tests.
+    when the run has ended. ``clock`` is for tests.
     """
 
     def __init__(
@@ -152,22 +109,15 @@ class TrainingJob(_Polled):
         dataset: Dataset | None = None,
         *,
         limits: Limits | None = None,
-        slots: JobSlots | None = None,
         start_paused: bool = False,
         on_end: Callable[[JobSnapshot], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ):
+        super().__init__(limits, clock)
         self.config = config
-        self.limits = limits or Limits()
-        if dataset is not None:  # refused here, in the caller's thread, so whoever started it is told
-            self.limits.check_model(config.model, dataset.n_features)
         self._dataset = dataset
-        self._slots = slots or default_slots()
         self._on_end = on_end
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._changed = threading.Condition(self._lock)  # notified on every change of status, history or request
-        self._status, self._reason = QUEUED, "waiting for a free training slot"
+        self._status, self._reason = QUEUED, "starting"
         self._history: list[EpochRecord] = []
         self._events: list[SettingChange] = []
         self._settings = config  # requested settings: the config with the live changes asked for so far
@@ -179,8 +129,9 @@ class TrainingJob(_Polled):
         self._started_at: float | None = None
         self._training_seconds = 0.0  # time in RUNNING before the current stretch
         self._running_since: float | None = None
-        self._last_read = clock()
-        self._thread = threading.Thread(target=self._run, name="dae-training", daemon=True)
+        self._thread = threading.Thread(
+            target=_reporting, args=(self._train, self._end), name="dae-training", daemon=True
+        )
 
     # --- controls ------------------------------------------------------------------------------
     def start(self) -> TrainingJob:
@@ -210,26 +161,16 @@ class TrainingJob(_Polled):
         with self._lock:
             self._stop_requested = True
             self._changed.notify_all()
-        self._slots.wake()  # a queued job gives up its place
 
-    def update(self, **changes: float) -> None:
-        """Change live settings (``config.LIVE_SETTINGS``) from the next epoch on.
-
-        Validated here, once, so a bad value raises ``ConfigError`` to whoever set it.
-        """
+    def update(self, settings: RunConfig) -> None:
+        """Train under ``settings`` from the next epoch on: the run's settings with some live ones changed, made
+        (and so validated, once) by ``RunConfig.replace_live``."""
         with self._lock:
-            self._settings = self._settings.replace_live(**changes)
+            self._settings = settings
             self._changed.notify_all()
 
-    def wait_for_epochs(self, count: int, timeout: float) -> bool:
-        """Wait until ``count`` epochs are done, the run has ended, or ``timeout`` seconds have passed;
-        True if the epochs are done. A page that has just started a run uses it to open on a chart with points."""
-        with self._lock:
-            self._changed.wait_for(lambda: len(self._history) >= count or self._status in FINAL_STATES, timeout)
-            return len(self._history) >= count
-
     def join(self, timeout: float | None = None) -> bool:
-        """Wait for the thread to end; True if it did."""
+        """Wait for the thread to end (the run has then also called ``on_end``); True if it did."""
         self._thread.join(timeout)
         return not self._thread.is_alive()
 
@@ -291,20 +232,6 @@ class TrainingJob(_Polled):
         if self._on_end is not None:
             self._on_end(snapshot)
 
-    def _run(self) -> None:
-        if not self._slots.acquire(give_up=lambda: self._stop_requested):
-            with self._lock:
-                self._set_locked(STOPPED, "stopped before it started")
-            return
-        try:
-            self._train()
-        except DAEError as exc:
-            self._end(FAILED, str(exc))
-        except Exception as exc:  # a job thread must report, never die silently
-            self._end(FAILED, f"{type(exc).__name__}: {exc}")
-        finally:
-            self._slots.release()
-
     def _train(self) -> None:
         from ..training import Trainer, use_torch_threads
 
@@ -313,8 +240,6 @@ class TrainingJob(_Polled):
             self._started_at = self._clock()
             self._set_locked(RUNNING, "loading data")
         trainer = Trainer(self.config, self._dataset)
-        if self._dataset is None:
-            self.limits.check_model(self.config.model, trainer.dataset.n_features)
         with self._lock:
             self._trainer = trainer
         self._publish_weights(trainer)
@@ -328,7 +253,7 @@ class TrainingJob(_Polled):
             self._end(FAILED if trainer.outcome.diverged else DONE, trainer.outcome.reason)
 
     def _limit_reached_locked(self, now: float) -> str:
-        return stop_reason(self.limits, self._stop_requested, now - self._last_read, now - self._started_at)
+        return self.limits.must_stop(self._stop_requested, now - self._last_read, now - self._started_at)
 
     def _wait_for_go(self, trainer: Trainer) -> bool:
         """Before each epoch: hold while paused, then hand the trainer the latest live settings.
@@ -369,28 +294,7 @@ class TrainingJob(_Polled):
             self._state_epoch, self._state = trainer.weights_epoch, state
 
 
-@dataclass(frozen=True)
-class SweepSnapshot:
-    """A sweep job's progress: every member's records so far, and the measured result once it is done."""
-
-    status: str
-    reason: str
-    histories: tuple[tuple[EpochRecord, ...], ...]  # one per member, in the order of the sweep's configs
-    elapsed_seconds: float
-    total_epochs: int  # every member's epochs together
-    result: Any = None  # what ``spec.measure`` returned, once the sweep is done
-
-    @property
-    def epoch(self) -> int:
-        """Epochs done, all members together."""
-        return sum(len(history) for history in self.histories)
-
-    @property
-    def finished(self) -> bool:
-        return self.status in FINAL_STATES
-
-
-class SweepJob(_Polled):
+class SweepJob(PolledJob):
     """Train a sweep (``spec.configs()``) in a daemon thread, then measure it (``spec.measure``); stop, poll.
 
     The limits of a ``TrainingJob`` hold: the run stops when asked, when nobody has read it for ``idle_seconds``,
@@ -398,21 +302,17 @@ class SweepJob(_Polled):
     """
 
     def __init__(self, spec: Any, dataset: Dataset | None = None, *, limits: Limits | None = None):
-        self.spec, self.limits = spec, limits or Limits()
+        super().__init__(limits)
+        self.spec = spec
         self.configs = spec.configs()
-        if dataset is not None:
-            self.limits.check_model(self.configs[0].model, dataset.n_features)
         self._dataset = dataset
-        self._lock = threading.Lock()
-        self._changed = threading.Condition(self._lock)
         self._status, self._reason = QUEUED, "starting"
         self._histories: list[list[EpochRecord]] = [[] for _ in self.configs]
         self._result = None
         self._stop_requested = False
-        self._clock = time.monotonic
-        self._started = self._last_read = self._clock()
+        self._started = self._clock()
         self._seconds = 0.0
-        self._thread = threading.Thread(target=self._run, name="dae-sweep", daemon=True)
+        self._thread = threading.Thread(target=_reporting, args=(self._sweep, self._set), name="dae-sweep", daemon=True)
 
     def start(self) -> SweepJob:
         self._thread.start()
@@ -428,8 +328,8 @@ class SweepJob(_Polled):
         return SweepSnapshot(
             status=self._status,
             reason=self._reason,
-            histories=tuple(tuple(history) for history in self._histories),
             elapsed_seconds=self._seconds or running,
+            histories=tuple(tuple(history) for history in self._histories),
             total_epochs=sum(config.train.epochs for config in self.configs),
             result=self._result,
         )
@@ -444,15 +344,7 @@ class SweepJob(_Polled):
     def _limit_reached(self) -> str:
         now = self._clock()
         with self._lock:
-            return stop_reason(self.limits, self._stop_requested, now - self._last_read, now - self._started)
-
-    def _run(self) -> None:
-        try:
-            self._sweep()
-        except DAEError as exc:
-            self._set(FAILED, str(exc))
-        except Exception as exc:  # a job thread must report, never die silently
-            self._set(FAILED, f"{type(exc).__name__}: {exc}")
+            return self.limits.must_stop(self._stop_requested, now - self._last_read, now - self._started)
 
     def _sweep(self) -> None:
         from ..sweep import Sweep
@@ -463,8 +355,6 @@ class SweepJob(_Polled):
         self._set(RUNNING, "loading data")
         sweep = Sweep(self.configs, self._dataset)
         dataset = sweep.dataset(self.configs[0])
-        if self._dataset is None:  # else checked when the job was made, in the caller's thread
-            self.limits.check_model(self.configs[0].model, dataset.n_features)
         self._set(RUNNING, "training")
         for index, record in sweep.epochs():
             with self._lock:

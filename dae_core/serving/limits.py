@@ -2,9 +2,10 @@
 
 One frozen ``Limits`` holds every number, and ``LIMITS_TABLE`` says, for each, its environment variable and its
 value in the two profiles: ``local`` (one person on their own machine, the default) and ``public`` (a shared demo
-on a small server, ``DAE_PROFILE=public``). ``Limits.from_env`` reads the profile and then each variable. The jobs
-enforce the run limits; :meth:`Limits.check_config` refuses settings past them before any work starts, with a
-message that names the limit and its variable.
+on a small server, ``DAE_PROFILE=public``). ``Limits.from_env`` reads the profile and then each variable. A job
+stops itself by :meth:`Limits.must_stop`; :meth:`Limits.admit` refuses work past a size limit where it enters the
+server (the pool's ``submit``), with a message that names the limit and its variable, and a link or the settings
+form is told the same before anything starts (:meth:`Limits.refusal`, :meth:`Limits.check_config`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields
 
-from ..config import ModelConfig, RunConfig
+from ..config import DEFAULT_TORCH_THREADS, MAX_SWEEP_RUNS, ModelConfig, RunConfig
 from ..errors import ConfigError
 
 
@@ -26,13 +27,13 @@ class Limits:
     wall_seconds: float = 1800.0  # a run stops after training this long, pauses included
     max_parameters: int = 5_000_000  # ~80 MB with Adam's state: keeps one run on a shared server affordable
     max_concurrent_jobs: int = field(default_factory=_cpu_count)  # later runs wait, queued
-    torch_threads: int = 1  # small models train 1.3-3x faster on one thread, and runs do not fight over cores
+    torch_threads: int = DEFAULT_TORCH_THREADS  # each training process's torch threads
     max_rows: int = 100_000  # rows of a generated dataset or an uploaded table
     max_features: int = 1_000  # columns of a dataset
     max_epochs: int = 10_000  # epochs of one run
     upload_mb: int = 50  # an uploaded table or model file
     max_queue: int = 200  # runs waiting for a free slot; past it a new run is refused until the queue shortens
-    max_sweep_members: int = 64  # models one sweep (or view) trains
+    max_sweep_members: int = MAX_SWEEP_RUNS  # models one sweep (or view) trains
     workspace_runs: int = 50  # runs a visitor's workspace keeps; the oldest go first
     workspace_mb: int = 200  # bytes a visitor's workspace keeps (models and histories); the oldest go first
     retention_days: float = 30.0  # a workspace untouched this long is deleted
@@ -71,7 +72,31 @@ class Limits:
                 raise ConfigError(f"{variable} must be {what}. Got {text!r} instead. Fix or unset it.") from None
         return cls(**values)
 
+    # --- when a job must stop --------------------------------------------------------------------------
+    def must_stop(self, stop_requested: bool, idle_seconds: float, running_seconds: float) -> str:
+        """Why a job must stop now (asked to, nobody watching, or past its time), or "" when it may go on: the one
+        rule of every job, queued or training, here or in a worker."""
+        if stop_requested:
+            return "stopped by the user"
+        if idle_seconds > self.idle_seconds:
+            return f"stopped: nobody looked at it for {self.idle_seconds:g} s"
+        if running_seconds > self.wall_seconds:
+            return f"stopped: it ran past the {self.wall_seconds:g} s limit"
+        return ""
+
     # --- refusing work past the limits -----------------------------------------------------------------
+    def admit(self, configs: list[RunConfig], n_features: int | None = None, n_rows: int | None = None) -> None:
+        """Refuse work past a limit before it starts: a run (one config) or a sweep (its members), for data of
+        ``n_features`` columns and ``n_rows`` rows when they are known. The one check of the sizes of a job, made
+        where work enters the server (``WorkerPool.submit``)."""
+        if len(configs) > self.max_sweep_members:
+            raise ConfigError(
+                f"This sweep trains {len(configs)} models; the limit here is {self.max_sweep_members} "
+                f"({LIMITS_TABLE['max_sweep_members'][0]}). Give fewer values."
+            )
+        for config in configs:
+            self.check_config(config, n_features, n_rows)
+
     def ceiling(self, name: str) -> int | None:
         """The largest value the limits allow for the RunConfig field ``name``; None when no limit applies."""
         limit = _LIMIT_OF_FIELD.get(name)

@@ -23,8 +23,6 @@ import secrets
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
-from typing import Protocol
 
 from ..records import RunRecord
 from .limits import Limits
@@ -43,28 +41,6 @@ def default_folder(environ=None) -> str:
 def is_token(text: str) -> bool:
     """Whether ``text`` has the shape of a workspace token (it may still name no workspace)."""
     return isinstance(text, str) and bool(TOKEN_PATTERN.match(text))
-
-
-@dataclass(frozen=True)
-class SavedRun:
-    record: RunRecord
-    model: bytes | None  # the model file, or None for a run that kept no weights
-
-
-class Store(Protocol):
-    """What the dashboard needs of a store of workspaces."""
-
-    def new_workspace(self) -> str: ...
-    def exists(self, token: str) -> bool: ...
-    def add_run(self, token: str, record: RunRecord, model: bytes | None) -> None: ...
-    def runs(self, token: str) -> list[RunRecord]: ...
-    def last_run(self, token: str) -> int: ...
-    def model(self, token: str, run: int) -> bytes | None: ...
-    def delete_runs(self, token: str, runs: list[int]) -> None: ...
-    def put_table(self, token: str, name: str, data: bytes) -> None: ...
-    def table(self, token: str) -> tuple[str, bytes] | None: ...
-    def delete_table(self, token: str) -> None: ...
-    def forget(self, token: str) -> None: ...
 
 
 def _key(token: str) -> str:
