@@ -5,12 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from dae_core import RunConfig, figures, records
-from dae_core.serving.job import FINAL_STATES, PAUSED, QUEUED, JobSnapshot
+from dae_core.serving.snapshot import DONE, FAILED, FINAL_STATES, PAUSED, QUEUED, STOPPED, JobSnapshot
 from dae_core.share import Teaching
 
 from . import runs
-from .settings import share_url, sync_link
-from .state import lab
+from .link import share_url, sync_link
+from .session import lab
 from .widgets import copy_button_ui, metric_row, plain
 
 BUTTONS = {  # label: what it does
@@ -24,9 +24,9 @@ BUTTONS = {  # label: what it does
 NOTES = {  # status: (how, what); running needs no note
     QUEUED: (st.warning, "Queued ({}): every training slot on this server is busy. The run starts when one frees up."),
     PAUSED: (st.info, "Paused. **Resume** continues, **Step** trains one epoch."),
-    "done": (st.success, "Done: {}."),
-    "stopped": (st.warning, "Run stopped: {}."),
-    "failed": (st.error, "{}"),
+    DONE: (st.success, "Done: {}."),
+    STOPPED: (st.warning, "Run stopped: {}."),
+    FAILED: (st.error, "{}"),
 }
 
 

@@ -6,8 +6,6 @@ The dashboard never reads a CSV path from the settings: a link must not make the
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import io
 from typing import TYPE_CHECKING
 
 import streamlit as st
@@ -15,7 +13,7 @@ import streamlit as st
 from dae_core import DataConfig
 from dae_core.errors import DataError
 
-from .state import CsvTable, lab
+from .session import lab
 from .warmup import warm_up
 
 if TYPE_CHECKING:  # torch and scikit-learn load in the warm-up thread, after the first page is out
@@ -39,19 +37,3 @@ def dataset_for(data: DataConfig) -> Dataset:
     warm_up().join()  # it is paying the same one-off import costs; on 2 cores, wait rather than race it
     data = dataclasses.replace(data, csv_path="")  # a file path, from a model file made on the command line
     return _cached_dataset(data, table.digest if table else "", table.data if table else None)
-
-
-def table_from_upload(name: str, data: bytes) -> CsvTable:
-    return CsvTable(name, data, hashlib.sha256(data).hexdigest())
-
-
-def csv_columns(data: bytes) -> list[str]:
-    """Column names of an uploaded table, for the label-column choice; raises DataError if it cannot be read."""
-    import pandas as pd
-
-    try:
-        return [str(c) for c in pd.read_csv(io.BytesIO(data), nrows=0).columns]
-    except pd.errors.EmptyDataError:
-        raise DataError("The CSV file is empty. Upload a table with a header row and rows of numbers.") from None
-    except (UnicodeDecodeError, ValueError, pd.errors.ParserError):
-        raise DataError("The CSV file could not be read. Check that it is comma-separated UTF-8 text.") from None

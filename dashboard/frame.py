@@ -10,8 +10,8 @@ import streamlit as st
 from dae_core import records, share
 
 from . import runs
-from .settings import share_url, sync_link
-from .state import lab
+from .link import share_url, sync_link
+from .session import lab
 from .widgets import code_span, copy_button_ui, download_ui, number, plain
 
 # (file, title, icon, what it shows): navigation and the Home page's map both read this list.

@@ -7,14 +7,15 @@ import streamlit as st
 
 from dae_core import figures
 from dae_core.errors import DAEError
-from dae_core.serving.workers import RemoteSweep
+from dae_core.serving.remote import RemoteSweep
 from dae_core.views import ViewResult, ViewSweep
 
-from . import runs
-from .state import lab
+from . import runs, server
+from .session import lab
 from .widgets import metric_row, plain
 
 POLL_SECONDS = 0.5
+STOP_WAIT_SECONDS = 1.0  # long enough for a stopped sweep to end, short enough not to hold the page
 _FORMATS = {
     "filter smoothness": st.column_config.NumberColumn(format="%.3f"),
     "test MSE": st.column_config.NumberColumn(format="%.4f"),
@@ -27,7 +28,7 @@ def start(spec: ViewSweep) -> RemoteSweep | None:
     """Train ``spec`` in the pool, replacing the view's earlier sweep; None, with the reason shown, if refused."""
     sweeps = lab().sweeps
     try:
-        job = RemoteSweep(spec, pool=runs.pool(), limits=runs.LIMITS, page_open=runs.page_open())
+        job = RemoteSweep(spec, pool=server.pool(), limits=server.LIMITS, page_open=runs.page_open())
         if spec.slug in sweeps:
             sweeps[spec.slug].stop()
         sweeps[spec.slug] = job.start()  # refused when the queue is full
@@ -36,6 +37,19 @@ def start(spec: ViewSweep) -> RemoteSweep | None:
         return None
     job.wait_for(lambda s: s.epoch > 0 or s.finished, runs.FIRST_POINT_SECONDS)
     return job
+
+
+def sweep(slug: str) -> RemoteSweep | None:
+    """The view's latest sweep in this session (running, ended or stopped); None before its first."""
+    return lab().sweeps.get(slug)
+
+
+def stop(job: RemoteSweep) -> None:
+    """Stop ``job`` and draw the page again. It waits a moment for the sweep to end first, so the new run of the
+    page finds it finished and shows why it stopped, not a progress bar that no longer moves."""
+    job.stop()
+    job.join(STOP_WAIT_SECONDS)
+    st.rerun()
 
 
 def progress_ui(job: RemoteSweep, drawn_status: str) -> None:

@@ -1,13 +1,12 @@
 """Runs: starting, controlling and ending the session's training job, and the model the analysis pages show.
 
-Training never runs in a page, nor in the web server's interpreter: each run is a ``dae_core.serving.workers.RemoteJob``
+Training never runs in a page, nor in the web server's interpreter: each run is a ``dae_core.serving.remote.RemoteJob``
 trained by one of the pool's worker processes, and the pages poll its local mirror. A run that ends
 adds itself to the session's list of runs (the job's ``on_end``), in one place.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import sqlite3
 from dataclasses import dataclass
@@ -18,12 +17,13 @@ import streamlit as st
 from dae_core import RunConfig, records
 from dae_core.config import LIVE_SETTINGS
 from dae_core.errors import DAEError
-from dae_core.serving.job import FINAL_STATES, PAUSED, QUEUED, RUNNING, JobSnapshot
-from dae_core.serving.limits import Limits
-from dae_core.serving.workers import RemoteJob, WorkerPool
+from dae_core.serving.remote import RemoteJob
+from dae_core.serving.snapshot import FINAL_STATES, PAUSED, QUEUED, RUNNING, JobSnapshot
 
+from . import server
 from .data import dataset_for
-from .state import Run, UploadedModel, lab
+from .session import lab
+from .state import Run, UploadedModel
 from .widgets import plain
 from .workspace import keep, last_saved_run
 
@@ -31,10 +31,6 @@ if TYPE_CHECKING:
     from dae_core.data import Dataset
     from dae_core.training import TrainedModel
 
-# Every limit, from the profile (DAE_PROFILE) and the environment: see LIMITS_TABLE in dae_core.serving.limits.
-# Locally a run whose tab has closed stops after two minutes (a queued one leaves the queue at once), one run trains
-# for at most fifteen, and four runs per core train at once, sharing it, so a class sees every run start.
-LIMITS = Limits.from_env()
 POLL_SECONDS = 0.5  # a page with a live view polls a training run twice a second
 SLOW_POLL_SECONDS = 1.0  # the sidebar, and a run waiting in line: only its place changes
 ANSWER_SECONDS = 1.0  # a run button waits this long for the run to do as asked, so the page redraws once, after
@@ -42,12 +38,6 @@ FIRST_POINT_SECONDS = 1.0  # a new run's page waits up to this long for its firs
 STOP_SECONDS = 5.0  # how long Train or Reset waits for a replaced run to end and file itself in Experiments
 NO_MODEL = "Train a model on the Train page first, or upload one in the sidebar."
 MAKE_ONE_HERE = "To make one, train a run here and download it from the sidebar's Export (Model file)."
-
-
-@functools.cache
-def pool() -> WorkerPool:
-    """The server's training processes, one per run that may train at once; started by the warm-up."""
-    return WorkerPool.for_limits(LIMITS)
 
 
 def live_job() -> RemoteJob | None:
@@ -93,21 +83,20 @@ def start(config: RunConfig, *, paused: bool = False) -> bool:
     made: list[RemoteJob] = []  # for the filer: the job, once made
     try:
         dataset = dataset_for(config.data)
-        LIMITS.check_config(config, dataset.n_features, len(dataset.X_train) + len(dataset.X_test))
         serial = max(state.serial, last_saved_run(state.workspace)) + 1  # a second tab's runs keep their numbers
         table = state.csv.data if config.data.dataset == "csv" and state.csv else None
         job = RemoteJob(
             config,
             dataset,
-            pool=pool(),
+            pool=server.pool(),
             table=table,
-            limits=LIMITS,
+            limits=server.LIMITS,
             start_paused=paused,
             on_end=_filer(serial, state.runs, state.workspace, made),
             page_open=page_open(),
         )
         made.append(job)
-        job.start()  # refused when the queue is full: the current run then goes on
+        job.start()  # admitted against the limits, or refused naming one: the current run then goes on
     except DAEError as exc:
         st.error(plain(str(exc)))
         return False
@@ -195,17 +184,14 @@ def send_live_changes(old: RunConfig, new: RunConfig) -> None:
     job = live_job()
     if job is None:
         return
-    before, after = old.live(), new.live()
-    changes = {name: value for name, value in after.items() if value != before[name]}
-    if new.noise.noise != job.config.noise.noise:
-        changes.pop("noise_level", None)  # a level for another noise type waits for the next run
-    if not changes:
-        return
     try:
-        job.update(**changes)
+        settings, changes = job.snapshot().settings.take_live(old, new)
     except DAEError as exc:
         st.warning(f"The running job kept its value: {plain(exc)}")
         return
+    if not changes:
+        return
+    job.update(settings)
     for name, value in changes.items():
         st.toast(f"{LIVE_SETTINGS[name].capitalize()} {value:g} from the next epoch")
 
@@ -241,7 +227,7 @@ def shown_model() -> Shown | None:
             return None
         run.model = (epoch, trained)
     live = not snapshot.finished
-    state_now = {"running": " (still training)", "paused": " (paused)", "queued": " (queued)"}.get(snapshot.status, "")
+    state_now = {RUNNING: " (still training)", PAUSED: " (paused)", QUEUED: " (queued)"}.get(snapshot.status, "")
     label = f"run {records.run_name(run.serial, snapshot.settings)} at epoch {epoch}{state_now}"
     return Shown(run.model[1], run.job.dataset, label, ("run", run.serial, epoch), live, snapshot.settings)
 
@@ -262,10 +248,7 @@ def _uploaded_model(upload: UploadedModel) -> Shown:
             f"The model expects the features {', '.join(trained.feature_names[:6])}…, "
             "but the current table has other columns. Upload the table it was trained on."
         )
-    settings = trained.config
-    if trained.history:  # the live settings it ended with
-        settings = settings.replace_live(lr=trained.history[-1].lr, noise_level=trained.history[-1].noise_level)
-    return Shown(trained, dataset, upload.label, ("upload", upload.digest), False, settings, missing)
+    return Shown(trained, dataset, upload.label, ("upload", upload.digest), False, trained.settings, missing)
 
 
 def require_model(*, redrawn_live: bool = False) -> Shown:
@@ -304,8 +287,8 @@ def load_upload(file_name: str, data: bytes) -> str | None:
     from dae_core import model_file
 
     try:
-        LIMITS.check_upload(len(data), "model file")
-        trained = model_file.load(data, max_parameters=LIMITS.max_parameters)  # refused before it is allocated
+        server.LIMITS.check_upload(len(data), "model file")
+        trained = model_file.load(data, max_parameters=server.LIMITS.max_parameters)  # refused before it is allocated
     except DAEError as exc:  # the engine's advice names the command line; here the app makes model files itself
         return str(exc).replace(model_file.MAKE_ONE, MAKE_ONE_HERE)
     state.upload, state.show = UploadedModel(file_name, digest, trained, model_file.describe(trained)), "upload"

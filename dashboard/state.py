@@ -6,21 +6,17 @@ it), so nothing a user set lives only in a widget key: it lives here, and widget
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import streamlit as st
-
-from dae_core import RunConfig, share
+from dae_core import RunConfig
 from dae_core.records import RunRecord
 from dae_core.share import Teaching
 
 if TYPE_CHECKING:
-    from dae_core.serving.job import TrainingJob
-    from dae_core.serving.workers import RemoteSweep
+    from dae_core.serving.remote import RemoteJob, RemoteSweep
     from dae_core.training import TrainedModel
-
-KEY = "lab"  # the one st.session_state entry this app owns, besides its widget keys
 
 
 @dataclass(frozen=True)
@@ -30,6 +26,10 @@ class CsvTable:
     name: str
     data: bytes
     digest: str
+
+    @classmethod
+    def from_upload(cls, name: str, data: bytes) -> CsvTable:
+        return cls(name, data, hashlib.sha256(data).hexdigest())
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class Run:
     """The session's current run: its number in the session and the background job that trains it."""
 
     serial: int
-    job: TrainingJob
+    job: RemoteJob
     drawn: tuple[str, float | None] = ("", None)  # (status, poll interval) a page last drew; a change redraws it
     held: bool = False  # the user's last word was Pause or Step (or it started paused): a paused run rests
     until_epoch: int = 0  # a Step asked for this epoch: pages keep polling a held run until it arrives
@@ -96,37 +96,8 @@ class Lab:
     data_problem: str | None = None  # why the chosen data cannot train now (this run's draw of the form says)
     memo: dict[tuple, Any] = field(default_factory=dict)  # derived results, see widgets.memo
     test_noise: TestNoise | None = None
-    views: dict[str, Any] = field(default_factory=dict)  # view options by widget key (projection, curve, ...)
+    page_options: dict[str, Any] = field(default_factory=dict)  # what each page shows (projection, curve), by key
     start_on_arrival: bool = False  # Home's one-click start: Train starts the run once its page is out
     teaching: Teaching = field(default_factory=Teaching)  # the lesson a link opened, and the settings it hides
     sweeps: dict[str, RemoteSweep] = field(default_factory=dict)  # the latest sweep of each paper view, by slug
     workspace: str = ""  # the token of the visitor's saved runs (dashboard.workspace); only their address holds it
-
-
-def lab() -> Lab:
-    """This session's state; the first call reads the settings from the link the session was opened with."""
-    if KEY not in st.session_state:
-        params = st.query_params.to_dict()
-        teaching, teaching_messages = share.teaching_from_query(params)
-        preset = teaching.lesson.config if teaching.lesson else None
-        from .runs import LIMITS  # runs imports this module
-
-        config, messages = share.config_from_query(params, preset, LIMITS)
-        views, view_messages = share.views_from_query(params)
-        state = Lab(
-            config=config,
-            link_messages=teaching_messages + messages + view_messages,
-            teaching=teaching,
-            start_on_arrival=teaching.lesson is not None,  # a lesson's link lands in it with training started
-        )
-        if views.test_noise is not None:  # chosen for the run these settings train
-            follows = (config.noise.noise, float(config.noise.noise_level))
-            state.test_noise = TestNoise(*views.test_noise, follows=follows)
-        if views.projection is not None:
-            state.views["latent_method"] = views.projection
-        from .workspace import KEY as WORKSPACE  # the store imports the limits, which import this
-        from .workspace import open_workspace
-
-        state.link_messages += open_workspace(state, params.get(WORKSPACE))
-        st.session_state[KEY] = state
-    return st.session_state[KEY]

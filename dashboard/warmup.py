@@ -15,10 +15,17 @@ import streamlit as st
 
 from dae_core import RunConfig
 
+from . import server
+
 WARM_UP_DELAY_SECONDS = 0.1  # lets the first page's own script run (~30 ms) go before the one-off imports
 TINY_RUN = RunConfig().replace(n_samples=100, n_features=4, hidden_dim=2, epochs=1)
 
 _preloaded = threading.Event()
+
+
+def preloaded() -> bool:
+    """Whether :func:`preload` has paid the one-off costs in this process."""
+    return _preloaded.is_set()
 
 
 def preload() -> None:
@@ -29,12 +36,10 @@ def preload() -> None:
     if _preloaded.is_set():
         return
     from dae_core import figures
-    from dae_core.serving.job import JobSlots, TrainingJob
+    from dae_core.serving.job import TrainingJob
 
-    from .runs import pool
-
-    workers = pool().start(wait=False)  # they import torch in their own processes, alongside the lines below
-    job = TrainingJob(TINY_RUN, slots=JobSlots(1)).start()  # the server builds models for the pages: warm it too
+    workers = server.pool().start(wait=False)  # they import torch in their own processes, alongside the lines below
+    job = TrainingJob(TINY_RUN).start()  # the server builds models for the pages: warm it too
     job.join()
     figures.loss_curves(job.snapshot().history)  # plotly's figure machinery, first used by Train's live chart
     workers.start(wait=True)

@@ -7,7 +7,7 @@ import re
 
 import streamlit as st
 
-from .state import lab
+from .session import lab
 
 MIME_TYPES = {".csv": "text/csv", ".json": "application/json", ".dae": "application/zip"}
 MEMO_SIZE = 24  # derived results (reconstructions, projections, probes) kept per session
@@ -78,13 +78,13 @@ def remembered(key: str, default) -> dict:
     Streamlit forgets the value of a widget that was not drawn in a run; the session's state keeps it.
     Use as ``st.toggle("Label", **remembered("filters_normalize", True))``.
     """
-    views = lab().views
-    st.session_state[key] = views.setdefault(key, default)
+    options = lab().page_options
+    st.session_state[key] = options.setdefault(key, default)
     return {"key": key, "on_change": _remember, "args": (key,)}
 
 
 def _remember(key: str) -> None:
-    lab().views[key] = st.session_state[key]
+    lab().page_options[key] = st.session_state[key]
 
 
 _COPY_BUTTON = """<button type="button" class="dae-copy" data-text="{text}" data-label="{label}"

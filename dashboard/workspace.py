@@ -6,24 +6,18 @@ The share link never carries the token: it gives the settings, not the runs.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 
 from dae_core import share
 from dae_core.errors import DAEError
 from dae_core.records import RunRecord
-from dae_core.serving.store import SQLiteStore, default_folder, is_token
+from dae_core.serving.store import is_token
 
-from .state import Lab, UploadedModel
+from . import server
+from .server import store
+from .state import CsvTable, Lab, UploadedModel
 
 KEY = share.WORKSPACE_KEY  # the address bar's parameter
-
-
-@functools.cache
-def store() -> SQLiteStore:
-    from .runs import LIMITS  # runs imports the session state, which imports this
-
-    return SQLiteStore(default_folder(), LIMITS)
 
 
 def open_workspace(state: Lab, token: str | None) -> list[str]:
@@ -36,21 +30,17 @@ def open_workspace(state: Lab, token: str | None) -> list[str]:
     state.workspace = store().new_workspace()
     if token is None:
         return []
-    from .runs import LIMITS
-
     return [
         "The runs saved under this address are gone: they were forgotten, or not opened for "
-        f"{LIMITS.retention_days:g} days. New runs are kept from now on."
+        f"{server.LIMITS.retention_days:g} days. New runs are kept from now on."
     ]
 
 
 def restore(state: Lab) -> None:
     """Put the workspace's runs in Experiments, its last model on the analysis pages and its table in use."""
-    from .data import table_from_upload
-
     table = store().table(state.workspace)
     if table is not None:
-        state.csv = table_from_upload(*table)
+        state.csv = CsvTable.from_upload(*table)
     saved = store().runs(state.workspace)
     state.runs[:] = saved
     state.serial = max((run.run for run in saved), default=0)
@@ -83,6 +73,12 @@ def keep(token: str, record: RunRecord, trained) -> None:
     from dae_core import model_file
 
     store().add_run(token, record, model_file.to_bytes(trained) if trained is not None else None)
+
+
+def delete_runs(state: Lab, numbers: list[int]) -> None:
+    """Delete the runs ``numbers`` from Experiments and from the workspace."""
+    state.runs[:] = [run for run in state.runs if run.run not in numbers]
+    store().delete_runs(state.workspace, numbers)
 
 
 def forget(state: Lab) -> None:

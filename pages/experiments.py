@@ -1,4 +1,4 @@
-"""Experiments: every run of this session that ended, as a table and as overlaid curves, with downloads."""
+"""Experiments: every run of this workspace that ended, as a table and as overlaid curves, with downloads."""
 
 import json
 
@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from dae_core import RunConfig, figures, records
-from dashboard import frame, settings, workspace
-from dashboard.state import lab
+from dashboard import frame, link, workspace
+from dashboard.session import lab
 from dashboard.widgets import download_ui, remembered
 
 COLUMNS = {  # RunRecord.row() key -> column shown
@@ -61,11 +61,6 @@ st.caption(
 )
 
 
-def delete(numbers: list[int]) -> None:
-    state.runs[:] = [run for run in state.runs if run.run not in numbers]
-    workspace.store().delete_runs(state.workspace, numbers)
-
-
 csv_col, json_col, load_col, delete_col = st.columns(4)
 download_ui(
     csv_col, "Download CSV", lambda: records.spreadsheet_safe_frame(rows).to_csv(index=False), "runs.csv",
@@ -79,11 +74,11 @@ download_ui(
 if load_col.button(
     "Load settings", key="btn_load_settings", disabled=len(selected) != 1, width="stretch", help="Select one run."
 ):
-    settings.set_config(RunConfig.from_dict(selected[0].config))
+    link.set_config(RunConfig.from_dict(selected[0].config))
     st.switch_page("pages/train.py")
 delete_col.button(
-    "Delete selected", key="btn_delete_runs", disabled=not selected, on_click=delete,
-    args=([run.run for run in selected],), width="stretch",
+    "Delete selected", key="btn_delete_runs", disabled=not selected, on_click=workspace.delete_runs,
+    args=(state, [run.run for run in selected]), width="stretch",
 )  # fmt: skip
 
 with st.expander("Forget my runs"):

@@ -4,7 +4,7 @@ import streamlit as st
 
 from dae_core import figures
 from dashboard import frame, runs
-from dashboard.state import lab
+from dashboard.session import lab
 from dashboard.widgets import remembered
 
 MAX_TILES, MAX_ROWS = 64, 128  # units drawn as image tiles, or as heatmap rows

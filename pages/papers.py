@@ -5,7 +5,6 @@ import streamlit as st
 from dae_core.errors import ConfigError
 from dae_core.views import VIEWS, ViewSweep, parse_levels
 from dashboard import frame, papers
-from dashboard.state import lab
 from dashboard.widgets import plain, remembered
 
 frame.page(
@@ -14,7 +13,6 @@ frame.page(
     "at once as one batched model, and keeps the result for this session.",
     "start with **Filters against noise level**, then see how noise trades clean accuracy for robustness.",
 )
-state = lab()
 slug = st.segmented_control(
     "View", list(VIEWS), format_func=lambda s: VIEWS[s].title, required=True, **remembered("paper_view", "filters")
 )
@@ -34,7 +32,7 @@ try:
 except ConfigError as exc:
     st.error(plain(str(exc)))
     spec = None
-job = state.sweeps.get(slug)
+job = papers.sweep(slug)
 label = "Train again" if job else "Train this view"
 if button.button(label, key="btn_view_train", type="primary", disabled=spec is None, width="stretch"):
     job = papers.start(spec) or job
@@ -50,9 +48,7 @@ if spec is not None and job.spec.levels != spec.levels:
 snapshot = job.snapshot()
 if not snapshot.finished:
     if st.button("Stop", key="btn_view_stop", icon=":material/stop:"):
-        job.stop()
-        job.join(1.0)
-        st.rerun()
+        papers.stop(job)
     st.fragment(run_every=papers.POLL_SECONDS)(papers.progress_ui)(job, snapshot.status)
 elif snapshot.result is None:
     st.warning(f"The view did not finish ({plain(snapshot.reason)}). Press **Train again**.")

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard import controls, frame, runs, settings
-from dashboard.state import lab
+from dashboard.session import lab
 
 frame.page(
     "Train",

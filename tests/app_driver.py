@@ -95,7 +95,7 @@ def current_job(at: AppTest):
 
 
 def sweeps(at: AppTest) -> dict:
-    """The session's view sweeps by view (``dae_core.serving.workers.RemoteSweep``s)."""
+    """The session's view sweeps by view (``dae_core.serving.remote.RemoteSweep``s)."""
     return session(at).sweeps if "lab" in at.session_state else {}
 
 

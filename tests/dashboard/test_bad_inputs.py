@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from app_driver import session, train, upload_csv
 
-import dashboard.runs
+import dashboard.server
 from dae_core.serving.limits import Limits
 
 GOOD = "a,b,c\n" + "\n".join(f"{i},{i % 3},{i % 5}" for i in range(30)) + "\n"
@@ -37,7 +37,7 @@ def still_there(app) -> None:
         ("header.csv", "a,b,c\n", "header.csv: The CSV has a header ('a', 'b', 'c') but no rows. Add at least 10 "
                                   "rows of numbers and upload again."),
         ("empty.csv", "", "The table empty.csv was not used: The CSV file is empty. Upload a table with a header row "
-                          "and rows of numbers."),
+                          "and at least 10 rows of numbers."),
     ],
 )  # fmt: skip
 def test_a_table_that_cannot_train_says_why_and_train_waits(trained_app, name, text, message):
@@ -70,7 +70,7 @@ def test_a_table_kept_from_an_earlier_visit_is_named_and_can_be_removed(trained_
 
 def test_an_upload_past_the_limit_is_refused_and_no_earlier_table_stays_in_use(trained_app, monkeypatch):
     app = upload_csv(trained_app, "good.csv", GOOD)
-    monkeypatch.setattr(dashboard.runs, "LIMITS", Limits(upload_mb=1))
+    monkeypatch.setattr(dashboard.server, "LIMITS", Limits(upload_mb=1))
     big = "a,b\n" + "1,2\n" * 300_000  # 1.2 MB
     app.file_uploader(key="w_csv_file").set_value(("big.csv", big.encode(), "text/csv"))
     app.run()

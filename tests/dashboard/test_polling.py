@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from dae_core.serving.job import DONE, PAUSED, QUEUED, RUNNING, STOPPED
+from dae_core.serving.snapshot import DONE, PAUSED, QUEUED, RUNNING, STOPPED
 from dashboard import runs
 from dashboard.state import Run
 

@@ -128,10 +128,10 @@ def test_a_model_that_never_trained_an_epoch_shows_nothing_yet():
 
 
 def test_an_uploaded_model_past_the_parameter_limit_is_refused(app, monkeypatch):
-    import dashboard.runs
+    import dashboard.server
     from dae_core.serving.limits import Limits
 
-    monkeypatch.setattr(dashboard.runs, "LIMITS", Limits(max_parameters=100))
+    monkeypatch.setattr(dashboard.server, "LIMITS", Limits(max_parameters=100))
     upload_model(app, "big.dae", trained_model_bytes(hidden_dim=3))  # 20 → 3 → 20: 143 parameters
     assert app.error[0].value == (
         "The model file holds a model with 143 parameters; the limit here is 100. Train a smaller model (a smaller "

@@ -19,14 +19,14 @@ def test_the_start_up_hook_loads_torch_and_scikit_learn_before_the_server_answer
     code = """
 import asyncio, sys
 import app
-import dashboard.warmup as common
+from dashboard.warmup import preloaded
 import streamlit as st
 assert isinstance(app.app, st.App)
-before = "torch" in sys.modules, "sklearn" in sys.modules, common._preloaded.is_set()
+before = "torch" in sys.modules, "sklearn" in sys.modules, preloaded()
 
 async def start():
     async with app.preload_on_start(app.app):
-        return "torch" in sys.modules, "sklearn" in sys.modules, common._preloaded.is_set()
+        return "torch" in sys.modules, "sklearn" in sys.modules, preloaded()
 
 print(before, asyncio.run(start()))
 """

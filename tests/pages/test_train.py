@@ -14,7 +14,7 @@ from app_driver import (
 )
 
 from dae_core import RunConfig, records
-from dae_core.serving.job import PAUSED, RUNNING
+from dae_core.serving.snapshot import PAUSED, RUNNING
 
 WAIT = 30.0  # seconds before a wait on the job gives up; only reached when something is broken
 
@@ -220,10 +220,10 @@ def test_other_changes_during_a_run_wait_for_train(app):
 
 
 def test_a_run_waiting_for_a_free_slot_says_it_is_queued_and_where(app, monkeypatch):
-    import dashboard.runs
-    from dae_core.serving.workers import WorkerPool
+    import dashboard.server
+    from dae_core.serving.pool import WorkerPool
 
-    monkeypatch.setattr(dashboard.runs, "pool", lambda: WorkerPool(0))  # every worker busy: nobody gets one
+    monkeypatch.setattr(dashboard.server, "pool", lambda: WorkerPool(0))  # every worker busy: nobody gets one
     app.switch_page("pages/train.py").run()
     app.button(key="btn_train").click().run()
     assert current_job(app).status == "queued"

@@ -1,0 +1,100 @@
+"""One setting's widget: how it is drawn from the session's config, and how a change goes back into it.
+
+Every widget is drawn from ``lab().config`` on every run, and its callback takes a change into the config (or keeps
+what was typed, with the reason it cannot be used). A widget Streamlit forgot therefore comes back with the user's
+value, not its minimum.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import streamlit as st
+
+from dae_core import RunConfig
+from dae_core.config import BOUNDS, FIELD_LABELS, FIELD_SECTION, in_words, noise_level_range, noise_level_within
+from dae_core.errors import ConfigError, DAEError
+
+from . import runs, server
+from .link import set_config
+from .session import lab
+from .state import FormError
+
+NO_LABEL = "(none)"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One setting's widget: a ``RunConfig`` field, how it is drawn, and when it is shown."""
+
+    name: str
+    kind: str  # "select", "int", "float", "slider" or "text"
+    help: str
+    options: tuple = ()  # select: the choices
+    labels: dict = field(default_factory=dict)  # select: how each choice reads
+    step: float | None = None
+    shown: Callable[[RunConfig], bool] = lambda config: True
+
+    @property
+    def key(self) -> str:
+        return f"w_{self.name}"
+
+    @property
+    def label(self) -> str:
+        return FIELD_LABELS[self.name]
+
+
+def _value(config: RunConfig, name: str) -> Any:
+    """What the widget of field ``name`` shows for ``config``."""
+    if name == "hidden_layers":
+        return ",".join(str(width) for width in config.model.hidden_layers)
+    if name == "label_column":
+        return config.data.label_column or NO_LABEL
+    value = config.to_dict()[FIELD_SECTION[name]][name]
+    return float(value) if name in ("lr", "noise_level") else value
+
+
+def _changed(name: str) -> None:
+    """A widget's callback: take its new value into the config, or keep what was typed and say what is wrong."""
+    state = lab()
+    text = st.session_state[f"w_{name}"]
+    old = state.config
+    try:
+        if name == "hidden_layers":
+            new = RunConfig.from_flat({name: text}, base=old)
+        elif name == "label_column":
+            new = old.replace(label_column="" if text == NO_LABEL else text)
+        elif name == "noise":  # a Gaussian σ may be past a fraction's range: bring it within
+            new = old.replace(noise=text, noise_level=noise_level_within(text, old.noise.noise_level))
+        else:
+            new = old.replace(**{name: text})
+        if refusal := server.LIMITS.refusal(name, text) if isinstance(text, int) else None:
+            raise ConfigError(refusal)
+    except DAEError as exc:
+        state.form_error = FormError(name, text, in_words(str(exc)))
+        return
+    runs.send_live_changes(old, new)
+    set_config(new)
+
+
+def draw_field(where, item: Field, config: RunConfig) -> None:
+    """Draw ``item``'s widget in ``where`` from ``config`` (or from a value typed there that is not valid yet)."""
+    error = lab().form_error
+    st.session_state[item.key] = error.text if error and error.name == item.name else _value(config, item.name)
+    common = {"key": item.key, "help": item.help, "on_change": _changed, "args": (item.name,)}
+    if item.kind == "select":
+        where.selectbox(item.label, item.options, format_func=lambda o: item.labels.get(o, o), **common)
+    elif item.kind == "int":
+        low, high = BOUNDS[item.name]  # the config's own range (a link's valid value always draws), within limits
+        high = min(high, server.LIMITS.ceiling(item.name) or high)
+        where.number_input(item.label, int(low), int(high), step=int(item.step or 1), **common)
+    elif item.kind == "float":
+        low, high = BOUNDS[item.name]
+        where.number_input(item.label, float(low), float(high), step=item.step, format="%g", **common)
+    elif item.kind == "slider":
+        low, high = noise_level_range(config.noise.noise)
+        where.slider(item.label, low, high, step=item.step, **common)
+    else:
+        where.text_input(item.label, placeholder="none, e.g. 128,64", **common)

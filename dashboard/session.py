@@ -1,0 +1,39 @@
+"""The session's bootstrap: ``lab()`` makes this browser session's state once, from the link it was opened with
+and the visitor's workspace, and returns it on every later call."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dae_core import share
+
+from . import server
+from .state import Lab, TestNoise
+from .workspace import KEY as WORKSPACE
+from .workspace import open_workspace
+
+KEY = "lab"  # the one st.session_state entry this app owns, besides its widget keys
+
+
+def lab() -> Lab:
+    """This session's state; the first call reads the settings from the link the session was opened with."""
+    if KEY not in st.session_state:
+        params = st.query_params.to_dict()
+        teaching, teaching_messages = share.teaching_from_query(params)
+        preset = teaching.lesson.config if teaching.lesson else None
+        config, messages = share.config_from_query(params, preset, server.LIMITS)
+        page, page_messages = share.page_state_from_query(params)
+        state = Lab(
+            config=config,
+            link_messages=teaching_messages + messages + page_messages,
+            teaching=teaching,
+            start_on_arrival=teaching.lesson is not None,  # a lesson's link lands in it with training started
+        )
+        if page.test_noise is not None:  # chosen for the run these settings train
+            follows = (config.noise.noise, float(config.noise.noise_level))
+            state.test_noise = TestNoise(*page.test_noise, follows=follows)
+        if page.projection is not None:
+            state.page_options["latent_method"] = page.projection
+        state.link_messages += open_workspace(state, params.get(WORKSPACE))
+        st.session_state[KEY] = state
+    return st.session_state[KEY]

@@ -1,0 +1,89 @@
+"""The CSV upload of the Data settings: the uploader, the table in use, its label column and what is wrong with it.
+
+The table lives in the session (and the visitor's workspace), never only in the uploader, so a page switch or a
+reload keeps it; a refused upload leaves no table in use and says why.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dae_core import DataConfig, RunConfig
+from dae_core.data import csv_columns
+from dae_core.errors import DAEError
+
+from . import server, workspace
+from .data import NEEDS_TABLE, dataset_for
+from .fields import NO_LABEL, Field, draw_field
+from .link import set_config
+from .session import lab
+from .state import CsvTable
+from .widgets import plain
+
+
+def _csv_upload_changed() -> None:
+    """The uploader's file becomes the table in use; a refused one leaves none, and says why until the next."""
+    state = lab()
+    upload = st.session_state.get("w_csv_file")
+    state.link_messages, state.csv_error, state.csv = [], None, None  # removed with the uploader's ✕, or refused
+    if upload is not None:
+        data = upload.getvalue()
+        try:
+            server.LIMITS.check_upload(len(data), "table")
+            csv_columns(data)
+            state.csv = CsvTable.from_upload(upload.name, data)
+        except DAEError as exc:
+            state.csv_error = f"The table {upload.name} was not used: {exc}"
+    workspace.keep_table(state)
+
+
+def _remove_table() -> None:
+    state = lab()
+    state.csv, state.csv_error = None, None
+    workspace.keep_table(state)
+
+
+def csv_ui(config: RunConfig) -> None:
+    """The CSV uploader, the table in use and its label column; notes in ``lab().data_problem`` why it cannot
+    train, if it cannot."""
+    state = lab()
+    st.file_uploader(
+        "CSV table",
+        type=["csv"],
+        key="w_csv_file",
+        on_change=_csv_upload_changed,
+        help=f"Numeric columns, one row per sample, up to {server.LIMITS.upload_mb} MB.",
+    )
+    if state.csv_error:
+        state.data_problem = state.csv_error
+        st.error(plain(state.csv_error))
+        return
+    if state.csv is None:
+        state.data_problem = NEEDS_TABLE
+        st.info("Upload a CSV table with numeric columns to train on it.")
+        return
+    if st.session_state.get("w_csv_file") is None:  # uploaded on an earlier visit: the uploader is empty now
+        st.caption(f"In use: **{plain(state.csv.name)}**, uploaded earlier in this session.")
+        st.button("Remove the table", key="btn_remove_table", on_click=_remove_table, icon=":material/close:",
+                  type="tertiary")  # fmt: skip
+    try:
+        columns = csv_columns(state.csv.data)
+    except DAEError as exc:
+        state.data_problem = str(exc)
+        st.error(plain(str(exc)))
+        return
+    label = Field("label_column", "select", "Optional: a column of class labels, kept out of the "
+                  "features and used to colour the codes.", (NO_LABEL, *columns))  # fmt: skip
+    if config.data.label_column not in columns and config.data.label_column:
+        set_config(config.replace(label_column=""))  # a link's or an earlier table's label: not in this one
+        config = state.config
+    draw_field(st, label, config)
+    try:
+        dataset = dataset_for(DataConfig(dataset="csv", label_column=config.data.label_column))
+        server.LIMITS.check_config(config, dataset.n_features, len(dataset.X_train) + len(dataset.X_test))
+    except DAEError as exc:
+        state.data_problem = f"{state.csv.name}: {exc}"
+        st.error(plain(state.data_problem))
+        return
+    rows = len(dataset.X_train) + len(dataset.X_test)
+    st.caption(f"{plain(state.csv.name)}: {rows} rows × {dataset.n_features} features")
