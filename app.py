@@ -4,7 +4,8 @@ The file plays two parts:
 
 - ``streamlit run app.py`` imports it as a module and serves ``app``. Its start-up hook pays the process's
   one-off costs (importing PyTorch and scikit-learn, torch's first optimizer: about 3 s on a small machine)
-  before the server answers, so no visitor's first click waits for them.
+  before the server answers, so no visitor's first click waits for them; when the server stops, the same hook
+  keeps every run that is training as "interrupted", with its epochs.
 - Streamlit then runs it as the script of every page view (as ``__main__``). There it only routes: every page
   sets itself up (state, sidebar) through ``dashboard.frame.page``. Training runs in a background job kept in the
   session, so moving a control or switching pages never stops it.
@@ -16,6 +17,7 @@ import streamlit as st
 
 from dashboard.frame import PAGES
 from dashboard.warmup import preload, warm_up
+from dashboard.workspace import interrupt_live_runs
 
 if __name__ == "__main__":
     warm_up()  # served without the start-up hook below (as in tests), the one-off costs load in the background
@@ -43,5 +45,7 @@ else:
         leave_pages_folder_mode()
         preload()  # blocks the start on purpose: the server answers once it is warm
         yield
+        # Stopping (SIGTERM, Ctrl+C): keep every run that trains now, with its epochs, before the workers go.
+        interrupt_live_runs()
 
     app = st.App("app.py", lifespan=preload_on_start)

@@ -1,4 +1,4 @@
-"""A class at once: N people open Home in their own browser session and press "Train with defaults" together.
+"""A class at once: N people open Home in their own browser session and press "The original tutorial's setup" together.
 
 For each person it measures, from the moment the page was asked for or the button pressed:
 - Home usable: the page's first script run is over and the button is there;
@@ -132,9 +132,9 @@ def run_class(browser, url: str, people: int, pgid: int, limit: float) -> dict:
                 continue
             try:
                 if i not in usable:
-                    if page.locator(IDLE).count() and page.locator(".st-key-btn_train_defaults button").count():
+                    if page.locator(IDLE).count() and page.locator(".st-key-btn_train_tutorial button").count():
                         usable[i] = time.monotonic() - asked[i]
-                        page.locator(".st-key-btn_train_defaults button").first.click(no_wait_after=True)
+                        page.locator(".st-key-btn_train_tutorial button").first.click(no_wait_after=True)
                         clicked[i] = time.monotonic()
                     continue
                 if i not in first_chart and page.evaluate(POINTS_JS) > 0:

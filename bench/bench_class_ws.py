@@ -38,7 +38,7 @@ from bench_class import free_port, group_usage, percentile, start_server
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-BUTTON_KEY = "btn_train_defaults"
+BUTTON_KEY = "btn_train_tutorial"
 CHART_KEY = "-loss"  # element ids end with "-<key>"
 
 

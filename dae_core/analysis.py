@@ -16,7 +16,7 @@ from .config import NoiseConfig
 from .data import Dataset
 from .errors import ConfigError, DataError
 from .noise import corrupt_array
-from .training import TrainedModel
+from .training import TEST_NOISE_SEED_OFFSET, TrainedModel, fixed_noisy_test
 
 PROJECTIONS = ("pca", "tsne")
 MAX_TSNE_ROWS = 5000  # Barnes-Hut t-SNE takes a few seconds per 1000 rows on 2 cores
@@ -116,8 +116,35 @@ def reconstruct(
         noisy = clean.copy()
     else:
         noisy = corrupt_array(clean, noise, level, seed, low=low, high=high, clip=clip)
+    return _reconstruction(trained, clean, noisy)
+
+
+def own_test_noise(trained: TrainedModel) -> tuple[str, float]:
+    """(noise type, level) of a run's own evaluation: its noise at the level of the epoch whose weights it holds
+    (a live change of the level moves it), the one behind that epoch's test MSE."""
+    kept = trained.kept_record
+    level = kept.noise_level if kept is not None else trained.settings.noise.noise_level
+    return trained.config.noise.noise, float(level)
+
+
+def own_draw_seed(trained: TrainedModel) -> int:
+    """The seed of a run's own test-noise stream: :func:`reconstruct` with it draws, on the CPU, the noise
+    :func:`evaluate_as_trained` draws, at any noise type and level."""
+    return trained.config.train.seed + TEST_NOISE_SEED_OFFSET
+
+
+def evaluate_as_trained(trained: TrainedModel, dataset: Dataset) -> Reconstruction:
+    """What :func:`reconstruct` returns, on the model's own evaluation: the fixed noisy test inputs training drew
+    (``training.fixed_noisy_test``) at :func:`own_test_noise`, so its ``mse`` is the test MSE of the epoch whose
+    weights the model holds (``trained.kept_record.test_mse``), the number Train shows."""
+    clean = _check_rows(trained, dataset.X_test, "clean input")
+    noisy = fixed_noisy_test(trained.config, dataset, own_test_noise(trained)[1]).cpu().numpy()
+    return _reconstruction(trained, clean, noisy)
+
+
+def _reconstruction(trained: TrainedModel, clean: np.ndarray, noisy: np.ndarray) -> Reconstruction:
     reconstructed = trained.denoise(noisy)  # the noisy input, never the clean one
-    per_sample_psnr = metrics.per_sample_psnr(clean, reconstructed) if bounded else None
+    per_sample_psnr = metrics.per_sample_psnr(clean, reconstructed) if trained.scaler.bounded else None
     return Reconstruction(
         clean=clean,
         noisy=noisy,
@@ -242,9 +269,10 @@ def grid(X_scaled: np.ndarray, grid_size: int = 21, margin: float = 0.5) -> np.n
 
 
 def vector_field(
-    trained: TrainedModel, X_scaled: np.ndarray, grid_size: int = 21, margin: float = 0.5
+    trained: TrainedModel, X_scaled: np.ndarray, grid_size: int = 13, margin: float = 0.5
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The reconstruction field r(x) − x on a grid over the data (+ ``margin`` in scaled units).
+    """The reconstruction field r(x) − x on a grid over the data (+ ``margin`` in scaled units). The default 13 × 13
+    arrows stay readable on a chart 400 px wide (21 × 21 left cells of 15 px: arrows no longer than their heads).
 
     Returns ``(points, displacement)``, both (grid_size², 2). Arrows point where the DAE moves a
     corrupted point, i.e. back towards the data manifold (Alain & Bengio, 2014).

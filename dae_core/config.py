@@ -106,6 +106,7 @@ class DataConfig:
     data_seed: int = 42  # generation and split seed, the seed's random_state
     csv_path: str = ""  # csv: path of the table file on disk (the command line); the dashboard passes bytes instead
     label_column: str = ""  # csv: optional label column, excluded from the features
+    csv_digest: str = ""  # csv: the table's SHA-256, first 12 hex digits, so a run names the table it trained on
 
     def __post_init__(self):
         p: list[str] = []
@@ -123,7 +124,7 @@ class DataConfig:
                 f"The 'n_informative' parameter of DataConfig must be at most n_features "
                 f"({self.n_features}). Got {self.n_informative!r} instead."
             )
-        for name in ("csv_path", "label_column"):
+        for name in ("csv_path", "label_column", "csv_digest"):
             if not isinstance(getattr(self, name), str):
                 p.append(f"The '{name}' parameter of DataConfig must be a str. Got {getattr(self, name)!r} instead.")
         _raise_if(p)
@@ -214,7 +215,8 @@ FIELD_SECTION = {name: section for section, cls in SECTIONS.items() for name in 
 FIELD_LABELS = {
     "dataset": "Dataset", "n_samples": "Samples", "n_features": "Features", "n_informative": "Informative features",
     "class_sep": "Class separation", "manifold_noise": "Data noise", "test_fraction": "Test fraction",
-    "data_seed": "Data seed", "csv_path": "CSV file", "label_column": "Label column", "noise": "Noise type",
+    "data_seed": "Data seed", "csv_path": "CSV file", "label_column": "Label column",
+    "csv_digest": "CSV content hash", "noise": "Noise type",
     "noise_level": "Noise level", "hidden_dim": "Code size", "hidden_layers": "Hidden layers",
     "activation": "Activation", "output_activation": "Output activation", "tied_weights": "Tied weights",
     "epochs": "Epochs", "batch_size": "Batch size", "lr": "Learning rate", "optimizer": "Optimizer", "loss": "Loss",

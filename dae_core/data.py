@@ -197,7 +197,8 @@ def read_csv(source, label_column: str = ""):
     if text_columns:
         shown = ", ".join(f"'{c}'" for c in text_columns[:5])
         raise DataError(
-            f"Column(s) {shown} are not numeric. Remove them, or name one as the label column, and upload again."
+            f"Column(s) {shown} are not numeric. Remove them from the table, or name one as the label column "
+            "(--label-column on the command line, Label column in the app)."
         )
     for column in frame.columns:
         empty = np.flatnonzero(frame[column].isna().to_numpy())

@@ -9,6 +9,7 @@ The one exception, :func:`training_step_svg`, returns SVG text: Home's diagram m
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 
@@ -161,29 +162,76 @@ def _column(history: Sequence, name: str) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
 
 
-def _event_marks(events: Sequence, limit: int = 20) -> tuple[list[dict], list[dict]]:
-    """Dotted vertical lines between epochs ``after_epoch`` and ``after_epoch + 1``, labels staggered down.
+EVENT_LANES = 4  # heights a change's label can take; a label that finds none free shows on hover only
+_LANE_PX = 17  # one lane: an 11 px label and a gap
+_CHAR_PX = 6.5  # a label character's average width at 11 px
+_PLOT_PX = 360  # the plot width labels are measured against: a phone's, so labels apart there are apart everywhere
 
-    ``events`` are ``records.SettingChange``s (anything with ``after_epoch`` and ``text``).
+
+def _merged_changes(events: Sequence, span: float) -> list[list]:
+    """Changes of one setting each within ``span`` epochs of the one before (a slider dragged with the arrow keys)
+    as one group; changes that carry no ``name`` stay alone. Groups in the order they start."""
+    groups: list[list] = []
+    latest: dict[str, list] = {}  # setting -> its latest group
+    for event in sorted(events, key=lambda e: e.after_epoch):
+        name = getattr(event, "name", None)
+        group = latest.get(name)
+        if group is not None and event.after_epoch - group[-1].after_epoch <= span:
+            group.append(event)
+            continue
+        groups.append([event])
+        if name is not None:
+            latest[name] = groups[-1]
+    return groups
+
+
+def _group_text(group: list) -> str:
+    """``noise level 0.2 → 0.4``: the first old value and the last new one."""
+    first, last = group[0], group[-1]
+    return first.text if len(group) == 1 else dataclasses.replace(first, new=last.new).text
+
+
+def _event_marks(events: Sequence, shown: tuple[float, float] = (1.0, 10.0), limit: int = 20) -> tuple[list, list]:
+    """Dotted vertical lines between epochs ``after_epoch`` and ``after_epoch + 1``, each with its label.
+
+    ``events`` are ``records.SettingChange``s (anything with ``after_epoch`` and ``text``); ``shown``: the first
+    and last epoch on the chart. Changes of one setting in quick succession (each within 2% of the epochs shown,
+    at least 3, of the one before) are one mark, labelled with the first old and the last new value. Labels take
+    the highest of :data:`EVENT_LANES` heights where they clear every label before them (measured for a phone's
+    width); one that fits nowhere shows as "…" at the foot of its line, its label on hover.
     """
+    low, high = shown
+    groups = _merged_changes(events, max(3.0, 0.02 * (high - low + 1)))[-limit:]
+    xs = [group[0].after_epoch + 0.5 for group in groups]
+    low, high = min([low, *xs]), max([high, *xs])
+    epochs_per_px = max(high - low, 1.0) / _PLOT_PX
+    lane_ends = [-math.inf] * EVENT_LANES  # the right end of the last label in each lane, in epochs
     shapes, annotations = [], []
-    for i, event in enumerate(list(events)[-limit:]):
-        x = event.after_epoch + 0.5
+    for group, x in zip(groups, xs):
         line = {"color": SERIES_COLORS["event"], "width": 1.5, "dash": "dot"}
         shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": x, "x1": x, "y0": 0, "y1": 1, "line": line})
-        annotations.append(
-            {
-                "text": event.text,
-                "xref": "x",
-                "yref": "paper",
-                "x": x,
-                "y": 0.98 - 0.07 * (i % 4),  # staggered so neighbouring events do not overprint
-                "xanchor": "left",
+        text = _group_text(group)
+        first, last = group[0].after_epoch + 1, group[-1].after_epoch + 1
+        when = f"from epoch {first}" if len(group) == 1 else f"over epochs {first}–{last}, in {len(group)} changes"
+        width = (len(text) * _CHAR_PX + 6) * epochs_per_px
+        to_right = x + width <= high  # near the right edge the label reads leftwards from its line
+        start, end = (x, x + width) if to_right else (x - width, x)
+        lane = next((k for k, taken in enumerate(lane_ends) if taken < start), None)
+        mark = {"xref": "x", "yref": "paper", "x": x, "showarrow": False, "hovertext": f"{text}<br>{when}"}
+        if lane is None:  # crowded: a small sign at the line's foot, the label on hover
+            mark |= {"text": "…", "y": 0, "yshift": 4, "xanchor": "center", "yanchor": "bottom", "font": {"size": 11},
+                     "bordercolor": SERIES_COLORS["event"], "borderpad": 1}  # fmt: skip
+        else:
+            lane_ends[lane] = end
+            mark |= {
+                "text": text,
+                "y": 1,
+                "yshift": -2 - _LANE_PX * lane,
+                "xanchor": "left" if to_right else "right",
                 "yanchor": "top",
-                "showarrow": False,
                 "font": {"size": 11},
             }
-        )
+        annotations.append(mark)
     return shapes, annotations
 
 
@@ -205,7 +253,8 @@ def loss_curves(history: Sequence, events: Sequence = (), title: str = "Loss") -
 
     ``history`` holds EpochRecords or their dicts. The baselines are drawn per epoch because they move
     when the noise level changes mid-run. ``events`` are ``records.SettingChange``s, drawn as dotted
-    vertical lines. Built for a redraw every half second: a few ms for 500 epochs.
+    vertical lines (a quick run of changes to one setting as one line; see :func:`_event_marks`). Built for a
+    redraw every half second: a few ms for 500 epochs.
     """
     if not len(history):
         return empty_figure(
@@ -231,7 +280,7 @@ def loss_curves(history: Sequence, events: Sequence = (), title: str = "Loss") -
         }
         for key, name, dash, shape in series
     ]
-    shapes, annotations = _event_marks(events)
+    shapes, annotations = _event_marks(events, (float(np.nanmin(epochs)), float(np.nanmax(epochs))))
     return _figure(
         traces,
         title,
@@ -243,6 +292,9 @@ def loss_curves(history: Sequence, events: Sequence = (), title: str = "Loss") -
         shapes=shapes,
         annotations=annotations,
     )
+
+
+OVERLAY_HEIGHT, OVERLAY_ROW_PX = 420, 20  # runs_overlay: px without a legend, and per run in it
 
 
 def runs_overlay(runs: Sequence[tuple[str, Sequence]], metric: str = "test_mse") -> go.Figure:
@@ -267,7 +319,20 @@ def runs_overlay(runs: Sequence[tuple[str, Sequence]], metric: str = "test_mse")
         }
         for i, (name, history) in enumerate(runs)
     ]
-    return _figure(traces, title, "epoch", y_title, hovermode="x unified")
+    return _figure(
+        traces,
+        title,
+        "epoch",
+        y_title,
+        hovermode="x unified",
+        # Run names are long: on a phone each takes a row, so the legend goes under the x axis (a legend referred to
+        # the container has its space reserved below the axis title), never over the title or the curves, with at
+        # most a third of the height before it scrolls. The figure grows a row per run, up to 12, to keep the plot.
+        legend={"orientation": "h", "yref": "container", "y": 0.0, "yanchor": "bottom", "x": 0.0, "xanchor": "left",
+                "maxheight": 1 / 3},
+        margin={"t": 56},
+        height=OVERLAY_HEIGHT + OVERLAY_ROW_PX * min(len(traces), 12),
+    )  # fmt: skip
 
 
 # --- reconstructions -------------------------------------------------------------------------------
@@ -567,9 +632,12 @@ def scatter_arrows(
     noisy = _as_rows(noisy, what="noisy", width=2)
     reconstructed = _as_rows(reconstructed, what="reconstructed", width=2)
     count = min(max_arrows, len(noisy), len(reconstructed))
-    traces = [
-        _arrow_trace(noisy[:count], reconstructed[:count], name="noisy → reconstructed", color=SERIES_COLORS["arrow"])
-    ]
+    arrows = _arrow_trace(
+        noisy[:count], reconstructed[:count], name="noisy → reconstructed", color=SERIES_COLORS["arrow"], head_size=9
+    )
+    arrows["line"]["width"] = 2  # readable on a chart 400 px wide (one of two columns at 1280 px, or a phone)
+    arrows["marker"].update(opacity=1.0, symbol="arrow-wide")  # plotly.js draws markers sized one by one at 0.7
+    traces = [arrows]
     for key, name, points, size in (
         ("clean", "clean", clean, 6),
         ("noisy", "noisy input", noisy, 5),
@@ -663,9 +731,12 @@ def vector_field(
 ) -> go.Figure:
     """Quiver plot of where a denoiser moves each grid point, over an optional scatter of the data.
 
-    By default every arrow has the same length, so the direction reads everywhere, and each grid point's colour
-    gives the step's size (far from the data the pull is strong; sized by length, the arrows near the data would
-    shrink to dots). ``scale=1.0`` draws the true displacement instead, ``scale=s`` the displacement times s.
+    By default the arrows are drawn for the screen, not to scale: the longest step spans 0.9 of a grid cell and the
+    others down to 0.45 of a cell, by their length, so the direction reads everywhere (to scale, the arrows near the
+    data shrink to dots: far from the data the pull is much stronger); each grid point's colour gives the step's
+    true size. Lines 2 px wide with heads of 10 px stay readable on a chart 400 px wide, the width of one of two
+    columns at 1280 px and of a phone's screen, with a grid of 13 × 13 (``analysis.vector_field``'s default).
+    ``scale=1.0`` draws the true displacement instead, ``scale=s`` the displacement times s.
     """
     points = _as_rows(points, what="points", width=2)
     if points.size == 0:
@@ -683,10 +754,15 @@ def vector_field(
         traces.append(_points_trace(data, "data", SERIES_COLORS["clean"], 5, hoverinfo="skip"))
     if scale is None:
         unit = displacement / np.where(lengths > 0, lengths, 1.0)[:, None]
-        ends, name = points + 0.8 * _grid_spacing(points) * unit, "direction of the step"
+        longest = lengths.max()
+        shown = np.where(lengths > 0, 0.45 + 0.45 * lengths / (longest if longest > 0 else 1.0), 0.0)  # in cells
+        ends, name = points + _grid_spacing(points) * shown[:, None] * unit, "direction of the step"
     else:
         ends, name = points + scale * displacement, "r(x̃) − x̃" if scale == 1.0 else f"r(x̃) − x̃ (×{scale:.2g})"
-    traces.append(_arrow_trace(points, ends, name=name, color=SERIES_COLORS["arrow"], head_size=6))
+    arrows = _arrow_trace(points, ends, name=name, color=SERIES_COLORS["arrow"], head_size=10)
+    arrows["line"]["width"] = 2
+    arrows["marker"].update(opacity=1.0, symbol="arrow-wide")  # plotly.js draws markers sized one by one at 0.7
+    traces.append(arrows)
     hover = "(%{x:.2f}, %{y:.2f})<br>step length %{customdata:.3f}<extra></extra>"
     marker = {"color": lengths, "colorscale": "Viridis", "size": 6, "showscale": True,
               "colorbar": {"title": {"text": "step length"}, "thickness": 12}}  # fmt: skip

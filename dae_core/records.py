@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import difflib
 import io
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .config import LIVE_SETTINGS, NOISE_LABELS, RunConfig
+from .config import LIVE_SETTINGS, NOISE_LABELS, RunConfig, in_words
+from .errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -103,9 +106,18 @@ class Summary:
 STILL_IMPROVING = 0.01  # test MSE fell by more than this share over the last tenth of the epochs
 
 
-def verdict(history: Sequence[EpochRecord], weights_epoch: int | None = None) -> str:
+def verdict(
+    history: Sequence[EpochRecord],
+    weights_epoch: int | None = None,
+    *,
+    code_size: int | None = None,
+    input_size: int | None = None,
+) -> str:
     """One sentence on a run, in words and with its numbers: which baselines it beats, what to try when it loses,
-    and whether it was still improving when it stopped."""
+    and whether it was still improving when it stopped. A larger code is suggested only when the run's code
+    (``code_size``, its ``hidden_dim``) is smaller than its input (``input_size`` columns), or either is unknown: a
+    code as large as the input can already copy it."""
+    larger_code = ["a larger code"] if code_size is None or input_size is None or code_size < input_size else []
     kept = kept_record(history, weights_epoch)
     if kept is None:
         return "No epoch trained yet."
@@ -121,14 +133,20 @@ def verdict(history: Sequence[EpochRecord], weights_epoch: int | None = None) ->
         )
     elif beats_identity:
         text = (
-            f"Beats the identity but not PCA ({numbers}): a linear summary does as well. Try hidden layers, a "
-            "larger code or more epochs."
+            f"Beats the identity but not PCA ({numbers}): a linear summary does as well. "
+            f"Try {_one_of('hidden layers', *larger_code, 'more epochs')}."
         )
     else:
-        text = f"Loses to both baselines ({numbers}). Try more epochs, a larger code or a higher noise level."
+        to_try = _one_of("more epochs", *larger_code, "a higher noise level")
+        text = f"Loses to both baselines ({numbers}). Try {to_try}."
     if still_improving(history, weights_epoch):
         text += " It was still improving: train longer."
     return text
+
+
+def _one_of(*options: str) -> str:
+    """``a, b or c``."""
+    return f"{', '.join(options[:-1])} or {options[-1]}" if len(options) > 1 else options[0]
 
 
 def still_improving(history: Sequence[EpochRecord], weights_epoch: int | None = None) -> bool:
@@ -149,11 +167,21 @@ def format_ratio(ratio: float | None) -> str:
 
 
 def run_name(serial: int, config: RunConfig) -> str:
-    """``#3 digits, code 128-16, masking 0.3, lr 0.001``: what a list of runs shows for one."""
+    """``#3 digits, code 128-16, masking 0.3, lr 0.001``: what a list of runs shows for one. A CSV run names its
+    table and the start of its content hash (``#4 iris.csv 1a2b3c4d, ...``), so runs on two tables never read alike."""
     layers = "-".join(str(w) for w in config.model.hidden_layers)
     shape = f"{layers}-{config.model.hidden_dim}" if layers else str(config.model.hidden_dim)
     noise = f"{NOISE_LABELS[config.noise.noise]} {config.noise.noise_level:g}"
-    return f"#{serial} {config.data.dataset}, code {shape}, {noise}, lr {config.train.lr:g}"
+    return f"#{serial} {data_name(config)}, code {shape}, {noise}, lr {config.train.lr:g}"
+
+
+def data_name(config: RunConfig) -> str:
+    """The data a run trains on, as a list of runs names it: the dataset, or a CSV table's file and hash."""
+    data = config.data
+    if data.dataset != "csv" or not (data.csv_path or data.csv_digest):
+        return data.dataset
+    name = data.csv_path.replace("\\", "/").rsplit("/", 1)[-1] or "csv"
+    return f"{name} {data.csv_digest[:8]}".strip()
 
 
 @dataclass(frozen=True)
@@ -244,6 +272,108 @@ class SettingChange:
     def text(self) -> str:
         """``learning rate 0.001 → 0.01``: what a chart marks and a list shows."""
         return f"{LIVE_SETTINGS[self.name]} {self.old:g} → {self.new:g}"
+
+
+def settings_after(config: RunConfig, history: Sequence[EpochRecord]) -> RunConfig:
+    """The settings a run of ``config`` ended training under: with the live values of its last epoch."""
+    if not history:
+        return config
+    return config.replace_live(lr=history[-1].lr, noise_level=history[-1].noise_level)
+
+
+def changes_in(history: Sequence[EpochRecord]) -> tuple[SettingChange, ...]:
+    """The live changes a run's records show: a setting that differs between epochs k and k + 1 changed after k."""
+    return tuple(
+        SettingChange(before.epoch, name, getattr(before, name), getattr(after, name))
+        for before, after in zip(history, history[1:])
+        for name in LIVE_SETTINGS
+        if getattr(before, name) != getattr(after, name)
+    )
+
+
+# --- a schedule: live changes written down, so a command line can replay them -----------------------------------
+# ``lr@400=0.01,noise_level@600=0.5``: each item NAME@EPOCH=VALUE sets live setting NAME to VALUE after EPOCH epochs,
+# i.e. from epoch EPOCH + 1 on, as a job applies a live change before its next epoch.
+Schedule = list[tuple[int, dict[str, float]]]  # (after_epoch, {name: value}), ascending after_epoch
+SCHEDULE_EXAMPLE = "lr@400=0.01"
+_WHOLE_NUMBER = re.compile(r"[+-]?\d+")
+
+
+def parse_schedule(text: str, config: RunConfig | None = None) -> Schedule:
+    """``lr@400=0.01,noise_level@600=0.5`` as ``[(400, {"lr": 0.01}), (600, {"noise_level": 0.5})]``, by epoch.
+
+    With ``config`` (the run's starting settings) every epoch must be in [0, epochs) and every value valid for the
+    run (``RunConfig.replace_live``). Empty text is no schedule. A problem raises ``ConfigError`` whose message
+    starts with the item in quotes and says how to fix it; a caller prefixes where the text came from.
+    """
+    changes: dict[int, dict[str, float]] = {}
+    items = [item.strip() for item in text.split(",")] if text.strip() else []
+    for item in items:
+        if not item:
+            raise ConfigError(
+                f"{text.strip()!r}: an empty item; separate items with single commas, like "
+                f"{SCHEDULE_EXAMPLE},noise_level@600=0.5."
+            )
+        epoch, name, value = _schedule_item(item, config)
+        if name in changes.get(epoch, {}):
+            raise ConfigError(
+                f"{item!r}: {name} is set twice after epoch {epoch}. Keep one value for each setting and epoch."
+            )
+        changes.setdefault(epoch, {})[name] = value
+    return sorted(changes.items())
+
+
+def _schedule_item(item: str, config: RunConfig | None) -> tuple[int, str, float]:
+    """One ``NAME@EPOCH=VALUE`` item as (epoch, name, value), checked against ``config`` when there is one."""
+    match = re.fullmatch(r"([^@=]*)@([^@=]*)=([^@=]*)", item)
+    if match is None:
+        raise ConfigError(f"{item!r}: write each item as NAME@EPOCH=VALUE, like {SCHEDULE_EXAMPLE}.")
+    name, epoch_text, value_text = (part.strip() for part in match.groups())
+    if name not in LIVE_SETTINGS:
+        close = difflib.get_close_matches(name, list(LIVE_SETTINGS), n=1, cutoff=0.6)
+        names = " or ".join(LIVE_SETTINGS)
+        hint = f"did you mean '{close[0]}'?" if close else f"name {names}."
+        raise ConfigError(f"{item!r}: {name!r} is not a setting that can change while a run trains; {hint}")
+    if not _WHOLE_NUMBER.fullmatch(epoch_text):
+        raise ConfigError(f"{item!r}: the epoch must be a whole number, like {SCHEDULE_EXAMPLE}.")
+    epoch = int(epoch_text)
+    if config is None and epoch < 0:
+        raise ConfigError(f"{item!r}: the epoch must be 0 or more: the change applies after that many epochs.")
+    if config is not None and not 0 <= epoch < config.train.epochs:
+        raise ConfigError(
+            f"{item!r}: the epoch must be between 0 and {config.train.epochs - 1}: the change applies after that "
+            f"many of the run's {config.train.epochs} epochs."
+        )
+    try:
+        value = float(value_text)
+    except ValueError:
+        raise ConfigError(f"{item!r}: the value must be a number, like {SCHEDULE_EXAMPLE}.") from None
+    if config is not None:  # a live setting's range depends only on fixed ones (the noise type), never on the other
+        try:
+            config.replace_live(**{name: value})
+        except ConfigError as exc:
+            raise ConfigError(f"{item!r}: {in_words(' '.join(str(exc).split()))}") from None
+    return epoch, name, value
+
+
+def format_schedule(schedule: Schedule) -> str:
+    """A schedule as the text :func:`parse_schedule` reads; values keep every digit, so it reads back the same."""
+    return ",".join(f"{name}@{epoch}={float(value)!r}" for epoch, named in schedule for name, value in named.items())
+
+
+def schedule_of(history: Sequence[EpochRecord], start: RunConfig | None = None) -> str:
+    """The schedule text that replays a history's live changes: a record whose ``lr`` or ``noise_level`` differs
+    from the record before it (or, for the first, from ``start``'s value) gives ``NAME@(its epoch - 1)=value``.
+    "" when nothing changed."""
+    before = start.live() if start is not None else None
+    schedule: Schedule = []
+    for record in history:
+        now = {name: getattr(record, name) for name in LIVE_SETTINGS}
+        changed = {name: value for name, value in now.items() if before is not None and value != before[name]}
+        if changed:
+            schedule.append((record.epoch - 1, changed))
+        before = now
+    return format_schedule(schedule)
 
 
 def run_record(serial: int, snapshot, *, status: str | None = None) -> RunRecord:

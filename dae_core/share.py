@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import math
 import shlex
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from .config import FIELD_SECTION, FLAG_OF_FIELD, RunConfig, in_words
 from .errors import ConfigError
 from .lessons import Lesson, lesson
+from .records import EpochRecord, schedule_of
 
 
 class Limits(Protocol):
@@ -24,7 +25,7 @@ class Limits(Protocol):
     def refusal(self, name: str, value: float) -> str | None: ...  # why ``value`` is past a limit, or None
 
 
-NOT_IN_LINKS = ("csv_path",)
+NOT_IN_LINKS = ("csv_path", "csv_digest")
 WORKSPACE_KEY = "ws"  # the visitor's own workspace token: the dashboard's, never part of the settings
 MAX_KEY_CHARS = 40  # longer than any setting's name
 MAX_VALUE_CHARS = 200  # no setting needs more; a longer value is refused without being parsed or echoed
@@ -78,7 +79,7 @@ def teaching_from_query(params: Mapping[str, str]) -> tuple[Teaching, list[str]]
 class PageState:
     """Page state a link restores: Reconstructions' test noise and Latent space's projection."""
 
-    test_noise: tuple[str, float, int] | None = None  # (type, level, seed)
+    test_noise: tuple[str, float, int] | None = None  # (type, level, seed); seed 0 (left out): the run's own draw
     projection: str | None = None  # "PCA" or "t-SNE"
 
     def to_query(self) -> dict[str, str]:
@@ -199,11 +200,12 @@ def _number(text: str) -> float | None:
         return value if math.isfinite(value) else None
 
 
-def to_cli_command(config: RunConfig, table_name: str | None = None) -> str:
+def to_cli_command(config: RunConfig, table_name: str | None = None, history: Sequence[EpochRecord] = ()) -> str:
     """The ``python -m dae_core train ...`` line that trains ``config``; only changed fields become flags.
 
     A CSV run names its table with ``--csv``: ``table_name`` (an upload's file name), else ``config.data.csv_path``,
-    else a placeholder.
+    else a placeholder. ``history`` (the run's records) adds ``--schedule`` when its live settings changed mid-run
+    (``records.schedule_of``), so the command trains the same run, not one that kept its starting settings.
     Fields the command line has no flag for are listed in a trailing shell comment.
     """
     changed = config.to_flat(only_changed=True)
@@ -211,6 +213,7 @@ def to_cli_command(config: RunConfig, table_name: str | None = None) -> str:
     if config.data.dataset == "csv":
         changed.pop("dataset", None)  # --csv implies it
         changed["csv_path"] = table_name or config.data.csv_path or CSV_PLACEHOLDER
+    changed.pop("csv_digest", None)  # which table it was: the command names the file itself
     unsupported = []
     for name, text in changed.items():
         flag = FLAG_OF_FIELD.get(name)
@@ -221,6 +224,9 @@ def to_cli_command(config: RunConfig, table_name: str | None = None) -> str:
                 words.append(flag)  # a store_true flag; false is the default, so it is never changed-and-false
         else:
             words += [flag, text]
+    schedule = schedule_of(history, config)
+    if schedule:
+        words += ["--schedule", schedule]
     command = " ".join(shlex.quote(word) for word in words)
     if unsupported:
         command += "  # no flag for: " + ", ".join(unsupported)

@@ -23,7 +23,7 @@ from .data import Dataset, Scaler, load_dataset
 from .errors import ConfigError
 from .model import DenoisingAutoencoder
 from .noise import corrupt
-from .records import EpochRecord, kept_record
+from .records import EpochRecord, kept_record, settings_after
 
 LOSS_FUNCTIONS = {"mse": F.mse_loss, "l1": F.l1_loss, "huber": F.huber_loss}  # config.LOSSES names them
 DIVERGENCE_FACTOR = 1e6  # a loss this many times the all-zeros loss has diverged, finite or not
@@ -93,6 +93,30 @@ def resolve_device(name: str) -> torch.device:
     if name == "cuda" and not torch.cuda.is_available():
         raise ConfigError("The 'device' parameter is 'cuda' but no CUDA GPU is available. Use 'auto' or 'cpu'.")
     return torch.device(name)
+
+
+def fixed_noisy_test(
+    config: RunConfig, dataset: Dataset, noise_level: float, device: torch.device | None = None
+) -> torch.Tensor:
+    """(N_test, D) a run's fixed noisy test inputs at ``noise_level``, the ones behind every record's test MSE:
+    ``dataset.X_test`` corrupted with the run's noise type from the run's own stream (a generator seeded
+    ``seed + TEST_NOISE_SEED_OFFSET``, apart from the training noise), on ``device``. ``Trainer.evaluation_set``
+    draws them here, so anything that draws them here again scores a trained model on exactly what training did.
+
+    ``device`` defaults to the run's own; where that is not present (a CUDA run looked at on a machine without a
+    GPU) the CPU draws them, which gives other noise: a torch generator's stream depends on its device.
+    """
+    if device is None:
+        try:
+            device = resolve_device(config.train.device)
+        except ConfigError:
+            device = torch.device("cpu")
+    as_tensor = lambda a: torch.as_tensor(np.asarray(a, np.float32), device=device)  # noqa: E731
+    generator = torch.Generator(device).manual_seed(config.train.seed + TEST_NOISE_SEED_OFFSET)
+    low, high = as_tensor(dataset.low), as_tensor(dataset.high)
+    return corrupt(
+        as_tensor(dataset.X_test), config.noise.noise, noise_level, generator, low=low, high=high, clip=dataset.bounded
+    )
 
 
 def make_optimizer(params, cfg) -> torch.optim.Optimizer:
@@ -181,10 +205,7 @@ class TrainedModel:
     @property
     def settings(self) -> RunConfig:
         """The settings it ended training under: its config with the live changes of its last epoch."""
-        if not self.history:
-            return self.config
-        last = self.history[-1]
-        return self.config.replace_live(lr=last.lr, noise_level=last.noise_level)
+        return settings_after(self.config, self.history)
 
     @property
     def kept_record(self) -> EpochRecord | None:
@@ -213,7 +234,16 @@ class Trainer:
     (learning rate, noise level) from the next epoch on, and the records show when.
     """
 
-    def __init__(self, config: RunConfig, dataset: Dataset | None = None, *, stop_rules: list[StopRule] | None = None):
+    def __init__(
+        self,
+        config: RunConfig,
+        dataset: Dataset | None = None,
+        *,
+        stop_rules: list[StopRule] | None = None,
+        initial: dict[str, torch.Tensor] | None = None,
+    ):
+        """``initial``: weights to start from (a state dict of the same model, e.g. a run that was cut off) instead of
+        fresh ones; the optimizer's state starts afresh."""
         self.config = self.settings = config
         self.dataset = dataset if dataset is not None else load_dataset(config.data)
         self.device = resolve_device(config.train.device)
@@ -222,6 +252,8 @@ class Trainer:
         self.model = DenoisingAutoencoder.from_config(
             config.model, self.dataset.n_features, self.dataset.bounded, init
         ).to(self.device)
+        if initial is not None:
+            self.model.load_state_dict(initial, strict=True)
         self.optimizer = make_optimizer(self.model.parameters(), config.train)
         self.loss_fn = LOSS_FUNCTIONS[config.train.loss]
         self.noise_generator = torch.Generator(self.device).manual_seed(seed + 1)
@@ -276,8 +308,7 @@ class Trainer:
         level from their own seeded stream), with their identity and PCA MSEs."""
         level = self.settings.noise.noise_level
         if level not in self._eval_cache:
-            generator = torch.Generator(self.device).manual_seed(self.config.train.seed + TEST_NOISE_SEED_OFFSET)
-            noisy = self._corrupt(self.X_test, level, generator)
+            noisy = fixed_noisy_test(self.config, self.dataset, level, self.device)
             clean, noisy_np = self.dataset.X_test, noisy.cpu().numpy()
             identity = metrics.identity_mse(clean, noisy_np)
             pca = metrics.pca_mse(self.dataset.X_train, noisy_np, clean, self.config.model.hidden_dim)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dae_core import RunConfig, figures, records
-from dae_core.serving.snapshot import DONE, FAILED, FINAL_STATES, PAUSED, QUEUED, STOPPED, JobSnapshot
+from dae_core import RunConfig, figures, lesson_steps, records
+from dae_core.config import FIELD_LABELS
+from dae_core.serving.snapshot import DONE, FAILED, FINAL_STATES, INTERRUPTED, PAUSED, QUEUED, STOPPED, JobSnapshot
 from dae_core.share import Teaching
 
-from . import runs
+from . import evaluation, runs
 from .link import share_url, sync_link
 from .session import lab
 from .widgets import copy_button_ui, metric_row, plain
@@ -21,11 +22,16 @@ BUTTONS = {  # label: what it does
     "Stop": "End the run; its model stays on the other pages.",
     "Reset": "Stop and clear the current run, keeping the settings.",
 }
+INTERRUPTED_BUTTONS = {
+    "Continue": "A new run that starts from this run's weights, under its last settings, for the epochs it had left.",
+    "Discard": "Delete this run from the workspace.",
+}
 NOTES = {  # status: (how, what); running needs no note
     QUEUED: (st.warning, "Queued ({}): every training slot on this server is busy. The run starts when one frees up."),
     PAUSED: (st.info, "Paused. **Resume** continues, **Step** trains one epoch."),
     DONE: (st.success, "Done: {}."),
     STOPPED: (st.warning, "Run stopped: {}."),
+    INTERRUPTED: (st.warning, "Run interrupted: {}."),
     FAILED: (st.error, "{}"),
 }
 
@@ -33,7 +39,8 @@ NOTES = {  # status: (how, what); running needs no note
 def controls_ui(config: RunConfig) -> None:
     """The run buttons; a click is acted on before they are drawn, so they show the new state."""
     action = st.session_state.pop("clicked", None)
-    if action and runs.act(action, config):
+    refused = _refused(action)
+    if action and not refused and runs.act(action, config):
         st.rerun()  # redraw everything, the sidebar included, from the new state
     state = lab()
     job = state.run.job if state.run else None
@@ -59,10 +66,30 @@ def controls_ui(config: RunConfig) -> None:
             on_click=st.session_state.__setitem__,
             args=("clicked", label),
         )
+    if status == INTERRUPTED:  # cut off by a stopped server or a dead worker: go on from its weights, or let it go
+        row = st.container(horizontal=True, gap="small")
+        for label, help_text in INTERRUPTED_BUTTONS.items():
+            row.button(label, key=f"btn_{label.lower()}", help=help_text, on_click=st.session_state.__setitem__,
+                       args=("clicked", label))  # fmt: skip
+    if refused:
+        st.error(refused)
     if state.data_problem is not None and not alive:
         st.caption("**Train** waits for data it can use: see the Data settings.")
-    if alive and config.fixed_settings() != job.config.fixed_settings():
+    if alive and runs.with_table(config).fixed_settings() != job.config.fixed_settings():
         st.caption("Changed settings apply when you press **Train**; lr and noise level reach this run at once.")
+
+
+def _refused(action: str | None) -> str | None:
+    """Why a click that would start a run starts none: a value typed into the settings that cannot be used (the
+    button is disabled then, but a value typed and the button clicked at once arrive together). The run would
+    otherwise train the settings from before it."""
+    error = lab().form_error
+    if error is None or action not in ("Train", "Step") or (action == "Step" and runs.live_job() is not None):
+        return None
+    return (
+        f"**{action}** started no run: {plain(FIELD_LABELS.get(error.name, error.name))} holds a value that cannot "
+        f"be used (see the message under the settings). Fix it, then press **{action}** again."
+    )
 
 
 def progress_ui(snapshot: JobSnapshot) -> None:
@@ -117,17 +144,25 @@ def live_frame() -> None:
     snapshot = runs.redraw_if_changed(run)
     st.caption(f"Run {records.run_name(run.serial, snapshot.settings)}")
     progress_ui(snapshot)
-    chosen = lab().teaching.lesson
-    now = chosen.cue(snapshot.history, snapshot.finished) if chosen else None
-    if now:  # the lesson reacts to the run, redrawn with it
-        st.info(now, icon=":material/school:")
+    dataset = run.job.dataset
+    progress = lesson_progress(snapshot)
+    if progress is not None and progress.states != st.session_state.get(STEPS_DRAWN):
+        st.rerun()  # a step is done: redraw the whole page, the lesson's panel included
+    if progress is not None and progress.cue:  # the lesson reacts to the run, redrawn with it
+        st.info(progress.cue, icon=":material/school:")
     if snapshot.finished and snapshot.history:
-        st.markdown(f"**Verdict:** {records.verdict(snapshot.history, snapshot.weights_epoch)}")
+        said = records.verdict(
+            snapshot.history,
+            snapshot.weights_epoch,
+            code_size=snapshot.config.model.hidden_dim,
+            input_size=dataset.n_features if dataset is not None else None,
+        )
+        st.markdown(f"**Verdict:** {said}")
     shows = (snapshot.epoch, len(snapshot.events))
     if run.chart is None or run.chart[0] != shows:  # a poll with no new epoch reuses the figure
         run.chart = shows, figures.loss_curves(snapshot.history, snapshot.events, f"Loss of run #{run.serial}")
     st.plotly_chart(run.chart[1], key="loss")
-    dataset = run.job.dataset
+    evaluation.live_images_ui(run, snapshot)  # images: a few noisy test images and what the model makes of them
     metrics_ui(snapshot, dataset is not None and dataset.bounded)
 
 
@@ -142,15 +177,42 @@ def live_view_ui() -> None:
     st.fragment(run_every=runs.follow(run))(live_frame)()
 
 
+STEP_BADGES = {  # a step's state: (label, icon, colour) of its badge
+    lesson_steps.DONE: ("Done", ":material/check:", "green"),
+    lesson_steps.NEXT: ("Next", ":material/arrow_forward:", "blue"),
+    lesson_steps.TO_DO: ("To do", ":material/radio_button_unchecked:", "gray"),
+    lesson_steps.SKIPPED: ("Skipped", ":material/block:", "gray"),
+}
+STEPS_DRAWN = "lesson_steps_drawn"  # session key: the step states the lesson's panel last drew
+
+
+def lesson_progress(snapshot: JobSnapshot | None = None) -> lesson_steps.Progress | None:
+    """Where the learner is in the lesson a link opened, from the session's runs and the current run (``snapshot``,
+    or the run's own); None when no lesson is open."""
+    state = lab()
+    chosen = state.teaching.lesson
+    if chosen is None:
+        return None
+    if snapshot is None and state.run is not None:
+        snapshot = state.run.job.snapshot()
+    current = None if snapshot is None else lesson_steps.Attempt(snapshot.config, snapshot.history, snapshot.finished)
+    return chosen.progress(list(state.runs), current, state.teaching.hide)
+
+
 def lesson_ui() -> None:
-    """The lesson a link opened: what it shows, its numbered steps, and a way out of it."""
+    """The lesson a link opened: what it shows, its numbered steps with where the learner is, and a way out."""
     chosen = lab().teaching.lesson
     if chosen is None:
         return
+    progress = lesson_progress()
+    st.session_state[STEPS_DRAWN] = progress.states
     with st.container(border=True, key="lesson"):
         st.markdown(f"**Lesson: {chosen.title}**  \n{chosen.summary}")
-        for number, step in enumerate(chosen.steps, 1):
-            st.markdown(f"**Step {number}.** {step}")
+        for step in progress.steps:
+            label, icon, colour = STEP_BADGES[step.state]
+            row = st.container(horizontal=True, gap="small")
+            row.badge(label, icon=icon, color=colour)
+            row.markdown(f"**Step {step.number}.** {step.text}")
         copy_button_ui(st, share_url(), "Copy the lesson's link", "A link that opens this lesson, as set up now")
         st.button(
             "Leave the lesson",

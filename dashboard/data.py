@@ -35,5 +35,5 @@ def dataset_for(data: DataConfig) -> Dataset:
     if data.dataset == "csv" and table is None:
         raise DataError(NEEDS_TABLE)
     warm_up().join()  # it is paying the same one-off import costs; on 2 cores, wait rather than race it
-    data = dataclasses.replace(data, csv_path="")  # a file path, from a model file made on the command line
+    data = dataclasses.replace(data, csv_path="", csv_digest="")  # which table it is: the digest below says
     return _cached_dataset(data, table.digest if table else "", table.data if table else None)

@@ -1,8 +1,10 @@
 """Evaluating a model on test samples: the test-time noise, chosen apart from the training noise, and the figures
 Reconstructions draws from a reconstruction (one helper per kind of data: images, 2-D points, other tables).
 
-The test noise starts from the noise the model trains with now (live changes included) and follows it, until the
-user picks another here; the choice lives in the session's state, so it survives a visit to another page.
+The test noise starts at the run's own: its noise type at the shown epoch's level (live changes included) and its
+own draw (seed 0), the very noisy test inputs training scored it on, so the page's test MSE is Train's. It follows
+that until the user picks another here, and then the page says how it differs and what the run's own number is.
+The choice lives in the session's state, so it survives a visit to another page.
 """
 
 from __future__ import annotations
@@ -12,21 +14,27 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from dae_core import RunConfig, analysis, figures, metrics
+from dae_core import analysis, figures, metrics
 from dae_core.config import NOISE_LABELS, NOISE_TYPES, noise_level_range, noise_level_within
 
+from . import runs
 from .session import lab
-from .state import TestNoise
+from .state import Run, TestNoise
 from .widgets import memo
 
 if TYPE_CHECKING:
+    from dae_core.serving.snapshot import JobSnapshot
+    from dae_core.training import TrainedModel
+
     from .runs import Shown
 
+OWN_DRAW = 0  # the seed that stands for the run's own draw: the noisy test inputs behind its test MSE
 TEST_NOISE_KEYS = {"noise": "test_noise", "noise_level": "test_noise_level", "seed": "test_noise_seed"}
 SHOWN_IMAGES = 16  # the chosen digit and 15 more: two blocks of eight rows, as wide as the page
 HEATMAP_ROWS = 30
 SHOWN_SAMPLES = max(SHOWN_IMAGES, HEATMAP_ROWS)  # how many samples a figure below may take from the order given
 FLOW_STEPS = 20  # the flow animation's steps, all computed at once
+LIVE_IMAGES = 8  # test images under Train's live chart: two blocks of four, one row each
 
 
 def _test_noise_changed(name: str) -> None:
@@ -38,12 +46,13 @@ def _test_noise_changed(name: str) -> None:
     state.test_noise = dataclasses.replace(state.test_noise, **changes)
 
 
-def test_noise_ui(training: RunConfig) -> TestNoise:
-    """Test noise type, level and seed, starting from the noise ``training`` uses now (live changes included)."""
+def test_noise_ui(trained: TrainedModel) -> TestNoise:
+    """Test noise type, level and seed, starting at the run's own test noise (``analysis.own_test_noise``: its noise
+    at the level of the epoch whose weights ``trained`` holds) and its own draw (seed 0)."""
     state = lab()
-    follows = (training.noise.noise, float(training.noise.noise_level))
+    follows = analysis.own_test_noise(trained)
     if state.test_noise is None or state.test_noise.follows != follows:
-        state.test_noise = TestNoise(*follows, seed=state.test_noise.seed if state.test_noise else 0, follows=follows)
+        state.test_noise = TestNoise(*follows, seed=OWN_DRAW, follows=follows)
     chosen = state.test_noise
     for name, key in TEST_NOISE_KEYS.items():
         st.session_state[key] = getattr(chosen, name)
@@ -57,22 +66,78 @@ def test_noise_ui(training: RunConfig) -> TestNoise:
         help="σ for Gaussian, else the fraction hit.", on_change=_test_noise_changed, args=("noise_level",),
     )  # fmt: skip
     right.number_input(
-        "Noise seed", 0, 10_000, key="test_noise_seed", help="Draw other noise.",
-        on_change=_test_noise_changed, args=("seed",),
+        "Noise seed", 0, 10_000, key="test_noise_seed", on_change=_test_noise_changed, args=("seed",),
+        help="0: the run's own draw, the noisy test inputs training scored it on (Train's test MSE). Another "
+        "number draws other noise.",
     )  # fmt: skip
     return chosen
 
 
-def sample_ui(shown: Shown, index: int, key: str = "latent_sample") -> None:
-    """Test sample ``index`` under the noise its model trained with: original, noisy input and reconstruction, as
-    a row of images for image data and as curves over the features otherwise."""
-    trained, dataset, noise = shown.trained, shown.dataset, shown.settings.noise
-    rec = memo(
-        ("reconstruct", shown.token, noise.noise, noise.noise_level, 0),
-        lambda: analysis.reconstruct(trained, dataset.X_test, noise.noise, noise.noise_level, 0,
-                                     low=dataset.low, high=dataset.high, clip=dataset.bounded),
+def own_evaluation(shown: Shown) -> analysis.Reconstruction:
+    """The model on its own evaluation (``analysis.evaluate_as_trained``): its test MSE is Train's."""
+    return memo(("own evaluation", shown.token), lambda: analysis.evaluate_as_trained(shown.trained, shown.dataset))
+
+
+def reconstruction(shown: Shown, test: TestNoise) -> analysis.Reconstruction:
+    """The test samples under ``test``: the run's own evaluation at its own test noise, else ``analysis.reconstruct``
+    (seed 0 then draws from the run's own test-noise stream, at the chosen type and level)."""
+    if not test.differences:
+        return own_evaluation(shown)
+    trained, dataset, noise, level = shown.trained, shown.dataset, test.noise, test.noise_level
+    seed = test.seed if test.seed != OWN_DRAW else analysis.own_draw_seed(trained)
+    return memo(
+        ("test noise", shown.token, noise, level, test.seed),
+        lambda: analysis.reconstruct(
+            trained, dataset.X_test, noise, level, seed, low=dataset.low, high=dataset.high, clip=dataset.bounded
+        ),
+    )
+
+
+def test_noise_note(shown: Shown, test: TestNoise, rec: analysis.Reconstruction) -> None:
+    """Under the metric cards: at the run's own test noise, that this is Train's number; else how the test noise
+    differs from training, with both numbers, so no one reads two numbers for one run without being told why."""
+    noise, level = test.follows
+    own = f"{NOISE_LABELS[noise]} {level:g}, its own draw"
+    if not test.differences:
+        st.caption(
+            f"The run's own test noise ({own}): the noisy test inputs training scored it on, so this test MSE is "
+            "the one Train shows. Change the type, level or seed to test it on other noise."
+        )
+        return
+    st.info(
+        f"Test noise differs from training ({', '.join(test.differences)}): MSE {rec.mse:.4f}. At the run's own "
+        f"test noise ({own}) it is {own_evaluation(shown).mse:.4f}, the test MSE Train shows."
+    )
+
+
+def live_images_ui(run: Run, snapshot: JobSnapshot) -> None:
+    """For image data, beside the loss chart: a few noisy test images and what the run's model makes of them now,
+    redrawn with the chart, so a learner sees the noise go as the test curve falls."""
+    dataset, trained = run.job.dataset, runs.run_model(run, snapshot)
+    if dataset is None or dataset.image_shape is None or trained is None:
+        return
+    if run.images is None or run.images[0] != snapshot.weights_epoch:  # a poll with no new weights reuses it
+        run.images = snapshot.weights_epoch, _live_images(trained, dataset, snapshot.weights_epoch)
+    st.plotly_chart(run.images[1], key="live_images")
+
+
+def _live_images(trained, dataset, epoch: int):
+    rec = analysis.evaluate_as_trained(trained, dataset)
+    rows = list(range(LIVE_IMAGES))
+    return figures.image_grid(
+        rec.clean[rows], rec.noisy[rows], rec.reconstructed[rows], dataset.image_shape,
+        psnr=rec.per_sample_psnr[rows] if rec.per_sample_psnr is not None else None, labels=rows,
+        rows_per_block=LIVE_IMAGES // 2, pixel_size=6,
+        title=f"Test images at epoch {epoch}",
     )  # fmt: skip
-    title = f"Test sample {index}: original, noisy ({noise.noise} {noise.noise_level:g}) and reconstructed"
+
+
+def sample_ui(shown: Shown, index: int, key: str = "latent_sample") -> None:
+    """Test sample ``index`` under its run's own test noise, the noisy input training scored it on: original, noisy
+    input and reconstruction, as a row of images for image data and as curves over the features otherwise."""
+    dataset, (noise, level) = shown.dataset, analysis.own_test_noise(shown.trained)
+    rec = own_evaluation(shown)  # the noisy input training scored it on
+    title = f"Test sample {index}: original, noisy ({noise} {level:g}) and reconstructed"
     if dataset.image_shape:
         view = figures.image_grid(rec.clean[[index]], rec.noisy[[index]], rec.reconstructed[[index]],
                                   dataset.image_shape, labels=[index], pixel_size=10, title=title)  # fmt: skip

@@ -18,11 +18,14 @@ from dae_core.config import BOUNDS, FIELD_LABELS, FIELD_SECTION, in_words, noise
 from dae_core.errors import ConfigError, DAEError
 
 from . import runs, server
+from .data import dataset_for
 from .link import set_config
 from .session import lab
 from .state import FormError
 
 NO_LABEL = "(none)"
+BUILT_IN_FEATURES = {"digits": 64, "moons": 2, "circles": 2, "spiral": 2}  # columns of the data that has fixed ones
+SIZE_THE_MODEL = ("dataset", "n_features", "hidden_dim", "hidden_layers")  # a change may take it past max_parameters
 
 
 @dataclass(frozen=True)
@@ -56,12 +59,37 @@ def _value(config: RunConfig, name: str) -> Any:
     return float(value) if name in ("lr", "noise_level") else value
 
 
+def _n_features(config: RunConfig) -> int | None:
+    """The number of columns the model of ``config`` takes in: fixed for built-in data, the table's for a CSV in use;
+    None when not known yet (no table, or one that cannot be read: the Data settings say why)."""
+    data = config.data
+    if data.dataset == "synthetic":
+        return data.n_features
+    if data.dataset != "csv":
+        return BUILT_IN_FEATURES[data.dataset]
+    if lab().csv is None:
+        return None
+    try:  # the table's dataset, cached: the Data settings load it on every run anyway
+        return dataset_for(data).n_features
+    except DAEError:
+        return None
+
+
+def _check_model_size(config: RunConfig) -> None:
+    """Refuse ``config`` if its model has more parameters than a run may have here, for the data it trains on."""
+    n_features = _n_features(config)
+    if n_features is not None:
+        server.LIMITS.check_model(config.model, n_features)  # the message names DAE_MAX_PARAMETERS
+
+
 def _changed(name: str) -> None:
     """A widget's callback: take its new value into the config, or keep what was typed and say what is wrong."""
     state = lab()
     text = st.session_state[f"w_{name}"]
     old = state.config
     try:
+        if isinstance(text, int) and (refusal := server.LIMITS.refusal(name, text)):
+            raise ConfigError(refusal)  # before the config's own range: a value past a limit may be past both
         if name == "hidden_layers":
             new = RunConfig.from_flat({name: text}, base=old)
         elif name == "label_column":
@@ -70,8 +98,8 @@ def _changed(name: str) -> None:
             new = old.replace(noise=text, noise_level=noise_level_within(text, old.noise.noise_level))
         else:
             new = old.replace(**{name: text})
-        if refusal := server.LIMITS.refusal(name, text) if isinstance(text, int) else None:
-            raise ConfigError(refusal)
+        if name in SIZE_THE_MODEL:
+            _check_model_size(new)
     except DAEError as exc:
         state.form_error = FormError(name, text, in_words(str(exc)))
         return
@@ -87,9 +115,11 @@ def draw_field(where, item: Field, config: RunConfig) -> None:
     if item.kind == "select":
         where.selectbox(item.label, item.options, format_func=lambda o: item.labels.get(o, o), **common)
     elif item.kind == "int":
-        low, high = BOUNDS[item.name]  # the config's own range (a link's valid value always draws), within limits
-        high = min(high, server.LIMITS.ceiling(item.name) or high)
-        where.number_input(item.label, int(low), int(high), step=int(item.step or 1), **common)
+        # The config's own range (a link's valid value always draws); a field with a limit has no top, so a value past
+        # it reaches ``_changed`` and is refused there, naming the limit, rather than by the browser with no word.
+        low, high = BOUNDS[item.name]
+        high = None if server.LIMITS.ceiling(item.name) is not None else int(high)
+        where.number_input(item.label, int(low), high, step=int(item.step or 1), **common)
     elif item.kind == "float":
         low, high = BOUNDS[item.name]
         where.number_input(item.label, float(low), float(high), step=item.step, format="%g", **common)

@@ -48,6 +48,10 @@ def live_run_status() -> None:
     run_status()
 
 
+SEEN_UPLOAD = "model_file_seen"  # session key: (the model uploader's last file id, whether it was a repeat)
+ALREADY_SHOWN = "This file is already imported, and on show."
+
+
 def model_ui() -> None:
     state = lab()
     st.subheader("Model")
@@ -57,9 +61,11 @@ def model_ui() -> None:
         help="A .dae file saved here or by `python -m dae_core train --save`. It is checked and never unpickled.",
     )
     if upload is not None:
+        shown = state.upload
         error = runs.load_upload(upload.name, upload.getvalue())
         if error:
             st.error(plain(error))
+        _say_if_already_shown(upload.file_id, again=not error and shown is not None and state.upload is shown)
     if state.run is not None and state.upload is not None:
         st.session_state.show_choice = state.show
         st.radio(
@@ -83,6 +89,19 @@ def model_ui() -> None:
             st.json(summary, expanded=False)
 
 
+def _say_if_already_shown(file_id: str, again: bool) -> None:
+    """``again``: the uploader holds the very file already imported (``load_upload`` read nothing). Said, and the
+    file put on show, when it arrives; the note stays while the uploader holds that file."""
+    seen_id, repeat = st.session_state.get(SEEN_UPLOAD, (None, False))
+    if again and seen_id != file_id:  # just dropped in again, not a rerun with the file still in the uploader
+        repeat = True
+        lab().show = "upload"
+    repeat = again and repeat
+    st.session_state[SEEN_UPLOAD] = (file_id, repeat)
+    if repeat:
+        st.caption(f":material/info: {ALREADY_SHOWN}")
+
+
 def _kept(summary: dict) -> str:
     """Names the kept epoch when it is not the last (early stopping keeps the best epoch's weights)."""
     kept = summary["weights_epoch"]
@@ -99,6 +118,7 @@ def export_ui() -> None:
     shown = runs.shown_model()
     state = lab()
     with st.expander("Export"):
+        history = ()  # the shown model's records: its live changes become the command's --schedule
         if shown is None:
             st.caption("Train or import a model to download it.")
             config = state.config
@@ -112,7 +132,7 @@ def export_ui() -> None:
             download_ui(st, "History (CSV)", lambda: records.history_csv(history), "history.csv", "download_history")
         st.caption("The same run from the command line:")
         table = state.csv.name if state.csv and config.data.dataset == "csv" else None
-        st.markdown(code_span(share.to_cli_command(config, table_name=table)))
+        st.markdown(code_span(share.to_cli_command(config, table_name=table, history=history)))
 
 
 def share_ui() -> None:

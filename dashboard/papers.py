@@ -6,9 +6,10 @@ from __future__ import annotations
 import streamlit as st
 
 from dae_core import figures
-from dae_core.errors import DAEError
+from dae_core.errors import ConfigError, DAEError
+from dae_core.serving.limits import LIMITS_TABLE
 from dae_core.serving.remote import RemoteSweep
-from dae_core.views import ViewResult, ViewSweep
+from dae_core.views import MAX_LEVELS, ViewResult, ViewSweep
 
 from . import runs, server
 from .session import lab
@@ -22,6 +23,23 @@ _FORMATS = {
     "noisy input MSE": st.column_config.NumberColumn(format="%.4f"),
     "probe accuracy": st.column_config.NumberColumn(format="%.3f"),
 }
+
+
+def most_levels() -> int:
+    """How many training levels a view may sweep here: the views' own maximum, or fewer under the server's limit."""
+    return min(MAX_LEVELS, server.LIMITS.max_sweep_members)
+
+
+def check_levels(levels: tuple[float, ...]) -> tuple[float, ...]:
+    """``levels``, or a ``ConfigError`` naming the limit's variable when the view would train more models than one
+    sweep may here (one per level): said as the levels are typed, before anything trains."""
+    limit = server.LIMITS.max_sweep_members
+    if len(levels) > limit:
+        raise ConfigError(
+            f"This view trains one model per noise level, {len(levels)} models; the limit here is {limit} "
+            f"({LIMITS_TABLE['max_sweep_members'][0]}). Give at most {limit} noise levels."
+        )
+    return levels
 
 
 def start(spec: ViewSweep) -> RemoteSweep | None:

@@ -7,8 +7,6 @@ adds itself to the session's list of runs (the job's ``on_end``), in one place.
 
 from __future__ import annotations
 
-import logging
-import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -20,12 +18,12 @@ from dae_core.errors import DAEError
 from dae_core.serving.remote import RemoteJob
 from dae_core.serving.snapshot import FINAL_STATES, PAUSED, QUEUED, RUNNING, JobSnapshot
 
-from . import server
+from . import server, workspace
 from .data import dataset_for
-from .session import lab
+from .session import current_session, lab
 from .state import Run, UploadedModel
 from .widgets import plain
-from .workspace import keep, last_saved_run
+from .workspace import LiveRun, last_saved_run, live_runs
 
 if TYPE_CHECKING:
     from dae_core.data import Dataset
@@ -37,6 +35,7 @@ ANSWER_SECONDS = 1.0  # a run button waits this long for the run to do as asked,
 FIRST_POINT_SECONDS = 1.0  # a new run's page waits up to this long for its first epoch, to open on a drawn chart
 STOP_SECONDS = 5.0  # how long Train or Reset waits for a replaced run to end and file itself in Experiments
 NO_MODEL = "Train a model on the Train page first, or upload one in the sidebar."
+NEEDS_ITS_TABLE = "This model was trained on a CSV table. Upload the same table on the Train page to see it here."
 MAKE_ONE_HERE = "To make one, train a run here and download it from the sidebar's Export (Model file)."
 
 
@@ -76,68 +75,59 @@ def redraw_if_changed(run: Run, fastest: float = POLL_SECONDS) -> JobSnapshot:
     return snapshot
 
 
-def start(config: RunConfig, *, paused: bool = False) -> bool:
-    """Start a fresh run of ``config`` (the previous one is stopped and kept in Experiments); False, with the
-    reason on the page, if it cannot start."""
-    state = lab()
-    made: list[RemoteJob] = []  # for the filer: the job, once made
+def start(config: RunConfig, *, paused: bool = False, initial: dict | None = None) -> bool:
+    """Start a fresh run of ``config`` for the workspace (the previous one is stopped and kept in Experiments);
+    False, with the reason on the page, if it cannot start."""
+    state, config = lab(), with_table(config)
     try:
         dataset = dataset_for(config.data)
         serial = max(state.serial, last_saved_run(state.workspace)) + 1  # a second tab's runs keep their numbers
+        live = LiveRun(state.workspace, serial, sessions={current_session()}, lists=[state.runs])
         table = state.csv.data if config.data.dataset == "csv" and state.csv else None
-        job = RemoteJob(
+        live.job = RemoteJob(
             config,
             dataset,
             pool=server.pool(),
             table=table,
             limits=server.LIMITS,
             start_paused=paused,
-            on_end=_filer(serial, state.runs, state.workspace, made),
-            page_open=page_open(),
+            on_end=live.file,
+            page_open=page_open(live),
+            initial=initial,
         )
-        made.append(job)
-        job.start()  # admitted against the limits, or refused naming one: the current run then goes on
+        live.job.start()  # admitted against the limits, or refused naming one: the current run then goes on
     except DAEError as exc:
         st.error(plain(str(exc)))
         return False
     discard()
-    state.serial, state.run, state.show = serial, Run(serial, job, held=paused), "run"
+    live_runs().add(live)  # a reload or a second tab of this address joins it from now on
+    state.serial, state.run, state.show = serial, Run(serial, live.job, held=paused), "run"
     if not paused:
-        job.wait_for_epochs(1, FIRST_POINT_SECONDS)
+        live.job.wait_for_epochs(1, FIRST_POINT_SECONDS)
     return True
 
 
-def page_open():
-    """Whether this browser session is still connected, askable from any thread; None outside a server."""
+def with_table(config: RunConfig) -> RunConfig:
+    """``config`` naming the table in use when it trains on a CSV table (file name and content hash), so that its
+    run, record and Experiments say which table it was; the form's settings leave it out (a link never names a
+    file)."""
+    table = lab().csv
+    if config.data.dataset != "csv" or table is None:
+        return config
+    return config.replace(csv_path=table.name, csv_digest=table.digest[:12])
+
+
+def page_open(live: LiveRun | None = None):
+    """Whether a page that shows ``live`` (or, without it, this session's page) is still connected, askable from any
+    thread; None outside a server."""
     from streamlit import runtime
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-    context = get_script_run_ctx()
-    if context is None or not runtime.exists():
+    if not runtime.exists():
         return None
-    server, session = runtime.get_instance(), context.session_id
-    return lambda: server.is_active_session(session)
-
-
-def _filer(serial: int, runs: list[records.RunRecord], workspace: str, made: list):
-    """What a job calls when it ends: file the run in ``runs`` (Experiments), if it trained an epoch, and keep it
-    with its model in the visitor's workspace (``made`` holds the job once it exists).
-
-    It runs in the job's thread, which has no Streamlit session, so it holds the list and the token itself.
-    """
-
-    def file_run(snapshot) -> None:
-        if not snapshot.history:
-            return
-        record = records.run_record(serial, snapshot)
-        runs.append(record)
-        if workspace:
-            try:
-                keep(workspace, record, made[0].trained_model() if made else None)
-            except (OSError, sqlite3.Error) as exc:  # a full disk must not lose the run from this session
-                logging.getLogger(__name__).warning("could not save run %s: %s", serial, exc)
-
-    return file_run
+    instance, session = runtime.get_instance(), current_session()
+    if live is None:
+        return lambda: instance.is_active_session(session)
+    return lambda: live.watched(instance.is_active_session)
 
 
 def act(action: str, config: RunConfig) -> bool:
@@ -154,6 +144,11 @@ def act(action: str, config: RunConfig) -> bool:
         run.job.wait_for(lambda s: s.epoch >= run.until_epoch or s.finished, ANSWER_SECONDS)
     elif action == "Reset":
         discard()
+    elif action == "Continue":
+        return continue_interrupted()
+    elif action == "Discard":
+        workspace.delete_runs(lab(), [run.serial])
+        lab().run = None
     elif run is not None:
         job = run.job
         if action == "Pause":
@@ -167,6 +162,23 @@ def act(action: str, config: RunConfig) -> bool:
         elif action == "Stop":
             job.stop()
             job.join(ANSWER_SECONDS)
+    return True
+
+
+def continue_interrupted() -> bool:
+    """Train on from where an interrupted run was cut off: a new run that starts from its kept weights, under the
+    settings it ended with, for the epochs it had left (the optimizer's state starts afresh)."""
+    from dae_core.training import arrays_of
+
+    run = lab().run
+    snapshot, trained = run.job.snapshot(), run.job.trained_model()
+    if trained is None:
+        st.error("This run kept no weights to go on from. Press **Train** to start afresh.")
+        return False
+    config = trained.settings.replace(epochs=max(1, snapshot.total_epochs - snapshot.weights_epoch))
+    if not start(config, initial=arrays_of(trained.model.state_dict())):
+        return False
+    st.toast(f"Run #{lab().serial} goes on from run #{run.serial} at its epoch {snapshot.weights_epoch}.")
     return True
 
 
@@ -219,6 +231,19 @@ def shown_model() -> Shown | None:
         return None
     snapshot = run.job.snapshot()
     epoch = snapshot.weights_epoch
+    if run_model(run, snapshot) is None:
+        return None
+    live = not snapshot.finished
+    state_now = {RUNNING: " (still training)", PAUSED: " (paused)", QUEUED: " (queued)"}.get(snapshot.status, "")
+    label = f"run {records.run_name(run.serial, snapshot.settings)} at epoch {epoch}{state_now}"
+    dataset = run.job.dataset
+    missing = "" if dataset is not None else NEEDS_ITS_TABLE
+    return Shown(run.model[1], dataset, label, ("run", run.serial, epoch), live, snapshot.settings, missing)
+
+
+def run_model(run: Run, snapshot: JobSnapshot) -> TrainedModel | None:
+    """The run's model at the epoch whose weights it holds now, built once per epoch; None before its first."""
+    epoch = snapshot.weights_epoch
     if epoch < 1:  # the initial weights: nothing trained to show yet
         return None
     if run.model is None or run.model[0] != epoch:
@@ -226,17 +251,14 @@ def shown_model() -> Shown | None:
         if trained is None:
             return None
         run.model = (epoch, trained)
-    live = not snapshot.finished
-    state_now = {RUNNING: " (still training)", PAUSED: " (paused)", QUEUED: " (queued)"}.get(snapshot.status, "")
-    label = f"run {records.run_name(run.serial, snapshot.settings)} at epoch {epoch}{state_now}"
-    return Shown(run.model[1], run.job.dataset, label, ("run", run.serial, epoch), live, snapshot.settings)
+    return run.model[1]
 
 
 def _uploaded_model(upload: UploadedModel) -> Shown:
     trained = upload.trained
     dataset, missing = None, ""
     if trained.config.data.dataset == "csv" and not lab().csv:
-        missing = "This model was trained on a CSV table. Upload the same table on the Train page to see it here."
+        missing = NEEDS_ITS_TABLE
     else:
         try:
             dataset = dataset_for(trained.config.data)

@@ -6,11 +6,12 @@ from __future__ import annotations
 import streamlit as st
 
 from dae_core import share
+from dae_core.serving.snapshot import PAUSED
 
 from . import server
-from .state import Lab, TestNoise
+from .state import Lab, Run, TestNoise
 from .workspace import KEY as WORKSPACE
-from .workspace import open_workspace
+from .workspace import live_runs, open_workspace
 
 KEY = "lab"  # the one st.session_state entry this app owns, besides its widget keys
 
@@ -35,5 +36,17 @@ def lab() -> Lab:
         if page.projection is not None:
             state.page_options["latent_method"] = page.projection
         state.link_messages += open_workspace(state, params.get(WORKSPACE))
+        live = live_runs().join(state.workspace, current_session(), state.runs)
+        if live is not None:  # a reload, or another tab, of an address whose run trains: follow it here too
+            held = live.job.status == PAUSED
+            state.run, state.serial = Run(live.serial, live.job, held=held), max(state.serial, live.serial)
         st.session_state[KEY] = state
     return st.session_state[KEY]
+
+
+def current_session() -> str:
+    """This browser session's id ("" outside a script run)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    context = get_script_run_ctx()
+    return context.session_id if context is not None else ""

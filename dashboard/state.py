@@ -15,6 +15,7 @@ from dae_core.records import RunRecord
 from dae_core.share import Teaching
 
 if TYPE_CHECKING:
+    from dae_core.serving.job import KeptJob
     from dae_core.serving.remote import RemoteJob, RemoteSweep
     from dae_core.training import TrainedModel
 
@@ -40,11 +41,10 @@ class UploadedModel:
     digest: str
     trained: TrainedModel
     summary: dict[str, Any]
-    saved: bool = False  # a run kept in the visitor's workspace, restored after a reload, rather than a file
 
     @property
     def label(self) -> str:
-        return f"saved {self.name}" if self.saved else f"file {self.name}"
+        return f"file {self.name}"
 
 
 @dataclass(frozen=True)
@@ -58,24 +58,36 @@ class FormError:
 
 @dataclass(frozen=True)
 class TestNoise:
-    """The noise Reconstructions applies to the test samples, chosen apart from the training noise."""
+    """The noise Reconstructions applies to the test samples. It starts at the run's own test noise: its noise type
+    at the shown epoch's level (``follows``) and seed 0, the run's own draw, i.e. the noisy test inputs training
+    scored the model on, so the page's test MSE is Train's. Any other type, level or seed is a test noise of its own.
+    """
 
     noise: str
     noise_level: float
-    seed: int
-    follows: tuple[str, float]  # the training noise it started from: a new one starts it afresh
+    seed: int  # 0: the run's own draw (its fixed noisy test inputs, or at another noise, its test-noise stream)
+    follows: tuple[str, float]  # the run's own test noise it started from: a new one starts it afresh
+
+    @property
+    def differences(self) -> tuple[str, ...]:
+        """What differs from the run's own test noise: some of "noise", "level" and "seed"; none at its own."""
+        noise, level = self.follows
+        differs = {"noise": self.noise != noise, "level": abs(self.noise_level - level) > 1e-9, "seed": self.seed != 0}
+        return tuple(name for name, differ in differs.items() if differ)
 
 
 @dataclass
 class Run:
-    """The session's current run: its number in the session and the background job that trains it."""
+    """The session's current run: its number in the workspace and its job: the one that trains it (also shown by any
+    other session of the workspace), or, for a run that ended before this session opened, the run as it was kept."""
 
     serial: int
-    job: RemoteJob
+    job: RemoteJob | KeptJob
     drawn: tuple[str, float | None] = ("", None)  # (status, poll interval) a page last drew; a change redraws it
     held: bool = False  # the user's last word was Pause or Step (or it started paused): a paused run rests
     until_epoch: int = 0  # a Step asked for this epoch: pages keep polling a held run until it arrives
     chart: tuple[tuple, Any] | None = None  # (what it shows, figure): the live loss chart, rebuilt on a new epoch
+    images: tuple[int, Any] | None = None  # (weights epoch, figure): image data's live reconstructions on Train
     model: tuple[int, TrainedModel] | None = None  # (epoch, model) last built from the job, for the pages
 
 

@@ -1,21 +1,37 @@
 """The visitor's workspace: their runs and models kept on the server (``dae_core.serving.store``), found again by
 the token their own address carries (``?ws=…``), so a reload, a second tab or a server restart loses nothing.
 
-The share link never carries the token: it gives the settings, not the runs.
+A run belongs to the workspace, not to the browser tab that started it: while it trains it is a ``LiveRun``, which
+a reloaded page or a second tab joins (``LiveRuns.join``), and when it ends it is filed once, in every session that
+shows it and in the store. A run the server's stop cuts off is kept as ``interrupted`` with the epochs it had
+(``interrupt_live_runs``). The share link never carries the token: it gives the settings, not the runs.
 """
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
+import dataclasses
+import functools
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from dae_core import share
 from dae_core.errors import DAEError
-from dae_core.records import RunRecord
+from dae_core.records import RunRecord, run_record
+from dae_core.serving.job import KeptJob
+from dae_core.serving.remote import RemoteJob
+from dae_core.serving.snapshot import INTERRUPTED, JobSnapshot
 from dae_core.serving.store import is_token
+from dae_core.serving.worker import cached_dataset
 
 from . import server
 from .server import store
-from .state import CsvTable, Lab, UploadedModel
+from .state import CsvTable, Lab, Run
+
+SERVER_STOPPED = "the server stopped while it trained; the epochs it had are kept"
 
 KEY = share.WORKSPACE_KEY  # the address bar's parameter
 
@@ -44,23 +60,31 @@ def restore(state: Lab) -> None:
     saved = store().runs(state.workspace)
     state.runs[:] = saved
     state.serial = max((run.run for run in saved), default=0)
-    for record in reversed(saved):
-        model = store().model(state.workspace, record.run)
-        if model is not None:
-            _show(state, record, model)
-            return
+    if saved:
+        state.run = kept_run(state, saved[-1])
 
 
-def _show(state: Lab, record: RunRecord, model: bytes) -> None:
+def kept_run(state: Lab, record: RunRecord) -> Run:
+    """The workspace's run ``record`` as the session's current run, ended: every page shows it as it did when it
+    ended (its chart, its verdict, its model), and names it the same."""
     from dae_core import model_file
 
-    try:
-        trained = model_file.load(model)
-    except DAEError:  # written by an older version: the record still shows in Experiments
-        return
-    digest = hashlib.sha256(model).hexdigest()
-    state.upload = UploadedModel(f"run {record.name}", digest, trained, model_file.describe(trained), saved=True)
-    state.show = "upload"
+    model, trained = store().model(state.workspace, record.run), None
+    with contextlib.suppress(DAEError):  # a file written by an older version: the record still shows
+        trained = model_file.load(model) if model is not None else None
+    snapshot = JobSnapshot.of_record(record, trained.weights_epoch if trained is not None else None)
+    data = snapshot.config.data
+    table = state.csv.data if state.csv and data.dataset == "csv" else None
+
+    def dataset():
+        if table is not None and data.csv_digest and not state.csv.digest.startswith(data.csv_digest):
+            return None  # another table is in use now: the pages ask for the one it trained on
+        try:
+            return cached_dataset(snapshot.config.data, table)
+        except DAEError:  # a CSV run whose table is not in use now: the pages say so
+            return None
+
+    return Run(record.run, KeptJob(snapshot, trained, dataset))
 
 
 def last_saved_run(token: str) -> int:
@@ -75,6 +99,93 @@ def keep(token: str, record: RunRecord, trained) -> None:
     store().add_run(token, record, model_file.to_bytes(trained) if trained is not None else None)
 
 
+# --- runs that train now ---------------------------------------------------------------------------------
+@dataclass
+class LiveRun:
+    """A run training for a workspace, and the sessions that show it: the one that started it, and any reload or
+    second tab of the same address since. It is filed once when it ends (``file``)."""
+
+    token: str
+    serial: int
+    job: RemoteJob | None = None
+    sessions: set[str] = field(default_factory=set)
+    lists: list[list[RunRecord]] = field(default_factory=list)  # each session's Experiments
+    filed: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def watched(self, is_open: Callable[[str], bool]) -> bool:
+        """Whether any session that shows the run is still open."""
+        return any(is_open(session) for session in list(self.sessions))
+
+    def file(self, snapshot: JobSnapshot, status: str | None = None, reason: str | None = None) -> None:
+        """File the run that ended (the job's ``on_end``), once: in each session's Experiments and in the store,
+        with its model, if it trained an epoch. Called from a job's or the pool's thread, with no session."""
+        with self.lock:  # held while it files: a second caller (the server stopping) waits until it is kept
+            if self.filed or not snapshot.history:
+                self.filed = True
+                return
+            self.filed = True
+            if reason is not None:
+                snapshot = dataclasses.replace(snapshot, status=status, reason=reason)
+            record = run_record(self.serial, snapshot)
+            for runs in self.lists:
+                runs.append(record)
+            if self.token:
+                try:
+                    keep(self.token, record, self.job.trained_model() if self.job else None)
+                except (OSError, sqlite3.Error) as exc:  # a full disk must not lose the run from the sessions
+                    logging.getLogger(__name__).warning("could not save run %s: %s", self.serial, exc)
+
+
+class LiveRuns:
+    """Every run training now, by workspace; what a new session of the same address joins."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._runs: list[LiveRun] = []
+
+    def add(self, live: LiveRun) -> None:
+        with self._lock:
+            self._runs = [run for run in self._runs if not run.filed] + [live]
+
+    def join(self, token: str, session: str, runs: list[RunRecord]) -> LiveRun | None:
+        """The newest run of workspace ``token`` that has not been filed, now shown by ``session`` too (whose
+        Experiments list ``runs`` gets it when it ends); None if there is none."""
+        with self._lock:
+            live = next((run for run in reversed(self._runs) if run.token == token and not run.filed), None)
+            if live is not None and live.job is not None:
+                live.sessions.add(session)
+                if all(runs is not other for other in live.lists):
+                    live.lists.append(runs)
+                return live
+        return None
+
+    def all(self) -> list[LiveRun]:
+        with self._lock:
+            return list(self._runs)
+
+
+@functools.cache
+def live_runs() -> LiveRuns:
+    return LiveRuns()
+
+
+def interrupt_live_runs() -> int:
+    """The server is stopping: keep every run that trains now as ``interrupted``, with the epochs and the weights it
+    has, and wait for any run being filed meanwhile (its workers may be stopping too). Returns how many it kept."""
+    kept = 0
+    for live in live_runs().all():
+        if live.job is None:
+            continue
+        snapshot = live.job.snapshot()
+        if snapshot.finished:
+            live.file(snapshot)  # filed already, or being filed by the pool's thread: wait until it is kept
+        else:
+            kept += not live.filed
+            live.file(snapshot, INTERRUPTED, SERVER_STOPPED)
+    return kept
+
+
 def delete_runs(state: Lab, numbers: list[int]) -> None:
     """Delete the runs ``numbers`` from Experiments and from the workspace."""
     state.runs[:] = [run for run in state.runs if run.run not in numbers]
@@ -82,11 +193,11 @@ def delete_runs(state: Lab, numbers: list[int]) -> None:
 
 
 def forget(state: Lab) -> None:
-    """Delete the workspace and start an empty one: Experiments empties, a saved model on show goes."""
+    """Delete the workspace and start an empty one: Experiments empties, and a kept run on show goes."""
     store().forget(state.workspace)
     state.runs.clear()
-    if state.upload is not None and state.upload.saved:
-        state.upload, state.show = None, "run"
+    if state.run is not None and isinstance(state.run.job, KeptJob):
+        state.run = None
     state.workspace = store().new_workspace()
 
 

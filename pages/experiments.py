@@ -17,12 +17,20 @@ COLUMNS = {  # RunRecord.row() key -> column shown
     "test_mse": st.column_config.NumberColumn("test MSE", format="%.4f"),
     "ratio_to_identity": st.column_config.NumberColumn("ratio to identity", format="%.2f×"),
     "ratio_to_pca": st.column_config.NumberColumn("ratio to PCA", format="%.2f×"),
-    "test_psnr": st.column_config.NumberColumn("PSNR (dB)", format="%.1f"),
+    "test_psnr": st.column_config.TextColumn(
+        "PSNR (dB)", alignment="right", help="Only for data in [0, 1] (digits): — for the others."
+    ),  # text: a table draws a missing number as "None"
     "identity_mse": st.column_config.NumberColumn("identity MSE", format="%.4f"),
     "pca_mse": st.column_config.NumberColumn("PCA MSE", format="%.4f"),
     "seconds": st.column_config.NumberColumn("seconds", format="%.1f"),
 }
 state = lab()
+
+
+def psnr_text(value: float | None) -> str:
+    """``  21.3``, or ``—`` for a run whose data is not in [0, 1]; padded so the column sorts by number."""
+    return "—" if value is None or pd.isna(value) else f"{value:6.1f}"
+
 
 frame.page(
     "Experiments",
@@ -38,8 +46,9 @@ if not state.runs:
 
 runs = list(state.runs)  # a job may add one while this page draws
 rows = pd.DataFrame([{key: run.row()[key] for key in COLUMNS} for run in runs]).dropna(axis=1, how="all")  # PSNR
+table = rows.assign(test_psnr=rows["test_psnr"].map(psnr_text)) if "test_psnr" in rows else rows  # CSV: numbers
 picked = st.dataframe(
-    rows,
+    table,
     column_config={key: column for key, column in COLUMNS.items() if key in rows},
     on_select="rerun",
     selection_mode="multi-row",

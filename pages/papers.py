@@ -24,11 +24,11 @@ default = ", ".join(f"{level:g}" for level in view.levels)
 typed, button = st.columns([4, 1], vertical_alignment="bottom")
 text = typed.text_input(
     "Training noise levels",
-    help=f"Up to 6 levels in [0, 1], separated by commas. The view's own: {default}.",
+    help=f"Up to {papers.most_levels()} levels in [0, 1], separated by commas. The view's own: {default}.",
     **remembered(f"paper_levels_{slug}", default),
 )
 try:
-    spec = ViewSweep(slug, parse_levels(text))
+    spec = ViewSweep(slug, papers.check_levels(parse_levels(text)))
 except ConfigError as exc:
     st.error(plain(str(exc)))
     spec = None

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from dae_core import analysis, metrics, records
+from dae_core import metrics, records
 from dashboard import evaluation, frame, runs
 from dashboard.widgets import memo, metric_row, remembered
 
@@ -12,21 +12,16 @@ COLUMNS = {"index": "test sample", "mse": "reconstruction MSE", "noisy_mse": "no
 frame.page(
     "Reconstructions",
     "Held-out test samples: the clean original, the noisy version the model is fed, and its reconstruction. "
-    "The noise here is chosen at test time, independently of the noise the model was trained with.",
+    "It opens on the run's own noisy test inputs, the ones behind Train's test MSE; choose any other test noise.",
     "raise the test noise level or change its type and see where the model breaks down; click a row of the "
     "error table to look at that sample.",
 )
 shown = runs.require_model()
 trained, dataset = shown.trained, shown.dataset
 
-test = evaluation.test_noise_ui(shown.settings)
+test = evaluation.test_noise_ui(trained)
 noise, level, seed = test.noise, test.noise_level, test.seed
-rec = memo(
-    ("reconstruct", shown.token, noise, level, seed),
-    lambda: analysis.reconstruct(
-        trained, dataset.X_test, noise, level, seed, low=dataset.low, high=dataset.high, clip=dataset.bounded
-    ),
-)
+rec = evaluation.reconstruction(shown, test)
 k = trained.config.model.hidden_dim
 pca_mse = memo(
     ("pca", shown.token[:2], noise, level, seed), lambda: metrics.pca_mse(dataset.X_train, rec.noisy, rec.clean, k)
@@ -37,6 +32,7 @@ cards[1].metric("Identity baseline", f"{rec.identity_mse:.4f}", help="MSE of the
 cards[2].metric(f"PCA-{k} baseline", f"{pca_mse:.4f}", help=f"PCA with {k} components on the same noisy input.")
 if rec.psnr is not None:
     cards[3].metric("PSNR", f"{rec.psnr:.1f} dB", help="Peak signal-to-noise ratio of the reconstructions.")
+evaluation.test_noise_note(shown, test, rec)
 
 figure_area = st.container()
 st.subheader("Error per test sample, worst first")

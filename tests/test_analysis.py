@@ -9,6 +9,7 @@ from dae_core.config import NOISE_TYPES
 from dae_core.data import Dataset, Scaler, load_dataset
 from dae_core.errors import ConfigError, DataError
 from dae_core.noise import corrupt_array
+from dae_core.training import fixed_noisy_test
 
 
 def _train(config: RunConfig, dataset=None):
@@ -126,6 +127,58 @@ def test_reconstruct_rejects_a_bad_noise_level(tabular):
     assert str(error.value) == (
         "The 'noise_level' parameter of NoiseConfig must be a float in [0, 1]. Got 1.5 instead."
     )
+
+
+# --- the run's own evaluation: one number per run ----------------------------------------------------
+@pytest.mark.parametrize("noise", NOISE_TYPES)
+@pytest.mark.parametrize("dataset", ["synthetic", "digits"])
+def test_evaluating_as_trained_gives_the_kept_records_test_mse(noise, dataset):
+    """Run #5: Train said 0.7243 and Reconstructions, at the same noise, 0.7147: it drew its own noise."""
+    config = RunConfig().replace(dataset=dataset, epochs=2, noise=noise, noise_level=0.3, seed=5, batch_size=64)
+    trained, data = _train(config if dataset == "digits" else config.replace(n_samples=200, n_features=8))
+    kept = trained.kept_record
+    result = analysis.evaluate_as_trained(trained, data)
+    assert analysis.own_test_noise(trained) == (noise, 0.3)
+    assert result.mse == pytest.approx(kept.test_mse, rel=1e-6)
+    assert result.identity_mse == pytest.approx(kept.identity_mse, rel=1e-6)
+    assert metrics.pca_mse(data.X_train, result.noisy, result.clean, config.model.hidden_dim) == (
+        pytest.approx(kept.pca_mse, rel=1e-6)
+    )
+    if data.bounded:
+        assert result.psnr == pytest.approx(kept.test_psnr, rel=1e-6)
+    np.testing.assert_array_equal(result.noisy, fixed_noisy_test(config, data, 0.3).numpy())
+    # reconstruct with the run's own test-noise seed draws the same inputs on the CPU
+    again = analysis.reconstruct(
+        trained, data.X_test, noise, 0.3, analysis.own_draw_seed(trained), low=data.low, high=data.high
+    )
+    np.testing.assert_array_equal(again.noisy, result.noisy)
+    assert analysis.reconstruct(trained, data.X_test, noise, 0.3, seed=0, low=data.low, high=data.high).mse != (
+        pytest.approx(kept.test_mse, rel=1e-6)
+    )  # another draw, another number: why the page says so
+
+
+def test_the_trainer_scores_every_epoch_on_the_fixed_noisy_test_inputs(tiny_config):
+    trainer = Trainer(tiny_config.replace(noise="salt_pepper"))
+    noisy, _, _ = trainer.evaluation_set()
+    np.testing.assert_array_equal(noisy.numpy(), fixed_noisy_test(trainer.config, trainer.dataset, 0.2).numpy())
+
+
+def test_after_a_live_noise_change_the_kept_epoch_is_evaluated_at_its_own_level(tiny_config):
+    trainer = Trainer(tiny_config.replace(epochs=4))
+    epochs = trainer.epochs()
+    first, second = next(epochs), next(epochs)
+    at_two = trainer.state_copy()
+    trainer.update(trainer.settings.replace_live(noise_level=0.6))
+    records = [first, second, *epochs]
+    assert [r.noise_level for r in records] == [0.2, 0.2, 0.6, 0.6]
+
+    last = trainer.result()  # epoch 4, trained and scored at 0.6
+    assert analysis.own_test_noise(last) == ("gaussian", 0.6)
+    assert analysis.evaluate_as_trained(last, trainer.dataset).mse == pytest.approx(records[-1].test_mse, rel=1e-6)
+
+    kept = trainer.result(weights=at_two, weights_epoch=2)  # early stopping's case: the weights of epoch 2
+    assert kept.settings.noise.noise_level == 0.6 and analysis.own_test_noise(kept) == ("gaussian", 0.2)
+    assert analysis.evaluate_as_trained(kept, trainer.dataset).mse == pytest.approx(second.test_mse, rel=1e-6)
 
 
 # --- oracle: a linear autoencoder without noise finds the PCA subspace ------------------------------

@@ -252,7 +252,8 @@ def test_bad_csv_exits_2(capsys, tmp_path):
     code, out, err = run(capsys, "train", "--csv", path)
     assert (code, out) == (2, [])
     assert err == [
-        "error: Column(s) 'name' are not numeric. Remove them, or name one as the label column, and upload again."
+        "error: Column(s) 'name' are not numeric. Remove them from the table, or name one as the label column "
+        "(--label-column on the command line, Label column in the app)."
     ]
 
 
@@ -319,3 +320,41 @@ def test_tables_that_cannot_train_exit_2_with_one_line(capsys, tmp_path, text, m
     table.write_text(text)
     code, out, err = run(capsys, "train", "--csv", str(table), "--epochs", "1")
     assert code == 2 and out == [] and len(err) == 1 and err[0].startswith(message), err
+
+
+@pytest.mark.parametrize(
+    ("schedule", "message"),
+    [
+        ("lrr@3=0.01", "'lrr@3=0.01': 'lrr' is not a setting that can change while a run trains; did you mean 'lr'?"),
+        ("lr@x=0.01", "'lr@x=0.01': the epoch must be a whole number, like lr@400=0.01."),
+        ("lr@3", "'lr@3': write each item as NAME@EPOCH=VALUE, like lr@400=0.01."),
+        ("lr@6=0.01", "'lr@6=0.01': the epoch must be between 0 and 5: the change applies after that many of the "
+                      "run's 6 epochs."),
+        ("lr@-1=0.01", "'lr@-1=0.01': the epoch must be between 0 and 5: the change applies after that many of the "
+                       "run's 6 epochs."),
+        ("noise_level@2=4", "'noise_level@2=4': Noise level (noise_level) must be a float in [0, 3]. Got 4.0 instead."),
+        ("lr@2=inf", "'lr@2=inf': Learning rate (lr) must be a float in (0, 1e+07]. Got inf instead."),
+    ],
+)  # fmt: skip
+def test_bad_schedules_exit_2_with_one_error_line_before_training(capsys, schedule, message):
+    code, out, err = run(capsys, "train", "--epochs", "6", "--n-samples", "200", "--schedule", schedule)
+    assert (code, out, err) == (2, [], [f"error: --schedule {message}"])
+
+
+def test_a_schedule_changes_the_settings_from_the_epoch_after_it(capsys, tmp_path):
+    path = str(tmp_path / "scheduled.dae")
+    argv = ["train", "--epochs", "6", "--n-samples", "200", "--schedule", "lr@3=0.01,noise_level@5=0.4"]
+    code, out, _ = run(capsys, *argv, "--save", path, "--json")
+    assert code == 0
+    report = json.loads(out[-1])
+    assert report["schedule"] == "lr@3=0.01,noise_level@5=0.4"
+    assert (report["config"]["train"]["lr"], report["config"]["noise"]["noise_level"]) == (1e-3, 0.2)  # the start
+    history = model_file.load(path).history
+    assert [record.lr for record in history] == [1e-3] * 3 + [0.01] * 3
+    assert [record.noise_level for record in history] == [0.2] * 5 + [0.4]
+    assert report["test_mse"] == pytest.approx(history[-1].test_mse)  # measured at the level it ended with
+
+
+def test_sweep_takes_no_schedule(capsys):
+    code, out, err = run(capsys, "sweep", "--schedule", "lr@3=0.01")
+    assert (code, out) == (2, []) and err[0].startswith("error: unknown flag '--schedule'") and len(err) == 1

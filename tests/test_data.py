@@ -84,7 +84,12 @@ def test_csv_from_bytes():
     ("text", "label", "message"),
     [
         ("a,b\n1,2\n,3\n" + "1,2\n" * 10, "", "Column 'a' has 1 empty cells (rows 3). Fill or drop them and upload again."),
-        ("a,name\n" + "1,x\n" * 12, "", "Column(s) 'name' are not numeric. Remove them, or name one as the label column, and upload again."),
+        (
+            "a,name\n" + "1,x\n" * 12,
+            "",
+            "Column(s) 'name' are not numeric. Remove them from the table, or name one as the label column "
+            "(--label-column on the command line, Label column in the app).",
+        ),
         (_table(), "target", "Label column 'target' is not in the CSV. Its columns are: a, b, label."),
         ("a,b\n1,2\n", "", "The CSV has 1 rows; at least 10 are needed to train and test."),
         ("a\n" + "1\n" * 12, "", "The CSV has 1 numeric feature column(s); a DAE needs at least 2."),

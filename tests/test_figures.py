@@ -137,10 +137,84 @@ def test_loss_curves_without_epochs_show_empty_axes_and_a_note():
 
 
 def test_loss_curves_keep_only_the_latest_events():
-    events = [SettingChange(i, "lr", i, i + 1) for i in range(30)]
-    fig = figures.loss_curves(_history(40), events=events)
+    events = [SettingChange(10 * i, "lr", i, i + 1) for i in range(30)]  # apart: none merge
+    fig = figures.loss_curves(_history(300), events=events)
     assert len(fig.layout.shapes) == 20
-    assert _messages(fig)[-1] == "learning rate 29 → 30"
+    assert fig.layout.shapes[-1].x0 == 290.5
+    assert fig.layout.annotations[-1].hovertext.startswith("learning rate 29 → 30<br>")
+
+
+def test_loss_curves_merge_a_dragged_slider_into_one_marker():
+    """Arrow keys on the noise slider over epochs 10-13: one marker from the first old to the last new value."""
+    steps = [0.2, 0.25, 0.3, 0.35, 0.4]
+    events = [SettingChange(10 + i, "noise_level", old, new) for i, (old, new) in enumerate(zip(steps, steps[1:]))]
+    fig = figures.loss_curves(_history(40), events=events)
+    (line,) = fig.layout.shapes
+    assert line.x0 == 10.5  # where the change began
+    assert _messages(fig) == ["noise level 0.2 → 0.4"]
+    assert "epochs 11–14, in 4 changes" in fig.layout.annotations[0].hovertext
+
+
+def test_loss_curves_merge_only_changes_of_one_setting_close_together():
+    events = [
+        SettingChange(10, "noise_level", 0.2, 0.3),
+        SettingChange(11, "lr", 0.001, 0.01),  # another setting between them does not split the drag
+        SettingChange(12, "noise_level", 0.3, 0.4),
+        SettingChange(30, "noise_level", 0.4, 0.5),  # long after: a marker of its own
+    ]
+    fig = figures.loss_curves(_history(40), events=events)
+    assert [shape.x0 for shape in fig.layout.shapes] == [10.5, 11.5, 30.5]
+    texts = [a.hovertext.split("<br>")[0] for a in fig.layout.annotations]
+    assert texts == ["noise level 0.2 → 0.4", "learning rate 0.001 → 0.01", "noise level 0.4 → 0.5"]
+
+
+def test_loss_curves_span_for_merging_grows_with_the_epochs_shown():
+    events = [SettingChange(100, "lr", 0.001, 0.002), SettingChange(108, "lr", 0.002, 0.003)]
+    assert len(figures.loss_curves(_history(200), events=events).layout.shapes) == 2  # 8 > 3 epochs (2% of 200: 4)
+    assert len(figures.loss_curves(_history(500), events=events).layout.shapes) == 1  # 8 <= 10 epochs (2% of 500)
+
+
+def _label_boxes(fig: go.Figure) -> list[tuple[float, float, float]]:
+    """(lane yshift, left, right) of every label drawn in full, in epochs, as figures measures them."""
+    low, high = 1.0, max(fig.data[0].x)
+    per_px = (high - low) / figures._PLOT_PX
+    boxes = []
+    for a in fig.layout.annotations:
+        if a.text == "…":
+            continue
+        width = (len(a.text) * figures._CHAR_PX + 6) * per_px
+        left = a.x if a.xanchor == "left" else a.x - width
+        boxes.append((a.yshift, left, left + width))
+    return boxes
+
+
+def test_loss_curves_stagger_labels_of_changes_at_the_same_epoch():
+    events = [SettingChange(10, "lr", 0.001, 0.01), SettingChange(10, "noise_level", 0.2, 0.4)]
+    fig = figures.loss_curves(_history(40), events=events)
+    assert len(fig.layout.shapes) == 2 and _messages(fig) == ["learning rate 0.001 → 0.01", "noise level 0.2 → 0.4"]
+    first, second = fig.layout.annotations
+    assert first.x == second.x == 10.5
+    assert (first.y, first.yshift) != (second.y, second.yshift)  # one under the other
+    assert second.yshift < first.yshift
+
+
+def test_loss_curves_labels_never_overlap_and_crowded_ones_show_on_hover():
+    events = [SettingChange(5 * i, "lr" if i % 2 else "noise_level", 0.1, 0.2) for i in range(1, 13)]
+    fig = figures.loss_curves(_history(80), events=events)
+    assert len(fig.layout.shapes) == 12 and len(fig.layout.annotations) == 12
+    boxes = _label_boxes(fig)
+    for i, (lane, left, right) in enumerate(boxes):
+        for other_lane, other_left, other_right in boxes[i + 1 :]:
+            assert lane != other_lane or right < other_left or other_right < left, (boxes[i], (other_lane, other_left))
+    assert len({lane for lane, _, _ in boxes}) <= figures.EVENT_LANES
+    hidden = [a for a in fig.layout.annotations if a.text == "…"]
+    assert hidden and all(a.hovertext.startswith(("learning rate", "noise level")) for a in hidden)
+
+
+def test_loss_curves_label_near_the_right_edge_reads_leftwards():
+    fig = figures.loss_curves(_history(40), events=[SettingChange(39, "lr", 0.001, 0.01)])
+    (label,) = fig.layout.annotations
+    assert (label.x, label.xanchor) == (39.5, "right")  # inside the plot, not off its right edge
 
 
 # --- runs overlay -----------------------------------------------------------------------------------
@@ -152,6 +226,19 @@ def test_runs_overlay_draws_one_line_per_run():
     psnr = figures.runs_overlay([("a", _history(3))], metric="test_psnr")
     assert psnr.layout.yaxis.title.text == "test PSNR (dB)"
     assert np.isnan(psnr.data[0].y).all()  # standardized runs have no PSNR: drawn as gaps
+
+
+def test_runs_overlay_keeps_its_legend_under_the_plot():
+    """Long run names, one per row on a phone: the legend goes under the x axis, off the title and the curves."""
+    fig = figures.runs_overlay([(f"#{i} digits, code 128-32, masking 0.5, lr 0.001", _history(5)) for i in range(8)])
+    legend = fig.layout.legend
+    assert (legend.orientation, legend.yref, legend.y, legend.yanchor) == ("h", "container", 0, "bottom")
+    title = fig.layout.template.layout.title
+    assert (title.yref, title.y, title.yanchor) == ("container", 1, "top")  # the title: the other end of the figure
+    assert 0 < legend.maxheight <= 0.5  # many runs scroll in the legend instead of squeezing the plot away
+    assert fig.layout.margin.t < figures.TEMPLATE.layout.margin.t  # no room kept above the plot for a legend
+    few = figures.runs_overlay([("a", _history(5))])
+    assert fig.layout.height > few.layout.height  # a row per run, so the plot keeps its height on a phone
 
 
 def test_runs_overlay_without_runs_and_with_a_bad_metric():
@@ -264,6 +351,8 @@ def test_scatter_arrows_has_three_series_and_arrows_from_noisy_to_reconstructed(
     np.testing.assert_allclose(arrows.y[1::3], reconstructed[:10, 1])
     assert np.isnan(arrows.x[2::3]).all()
     assert arrows.marker.angleref == "previous"
+    assert arrows.line.width >= 2 and arrows.marker.opacity == 1  # readable on a chart 400 px wide
+    assert set(arrows.marker.size[1::3]) == {9} and arrows.marker.symbol == "arrow-wide"
     np.testing.assert_allclose(fig.data[1].x, clean[:, 0])
     assert fig.layout.yaxis.scaleanchor == "x"
     assert _titles(fig)[1:] == ("x (standardized)", "y (standardized)")
@@ -277,27 +366,29 @@ def test_scatter_arrows_empty_and_not_2d():
     assert str(error.value) == "clean must be a (N, 2) array. Got shape (3, 3) instead."
 
 
-def test_vector_field_draws_arrows_of_one_length_coloured_by_the_step():
-    """The old arrows, scaled by the longest steps, were hard to read (×0.09 on moons): every arrow now has the
-    same length, 0.8 of the grid spacing, along its step, and its grid point's colour is the step's length."""
+def test_vector_field_draws_arrows_for_the_screen_coloured_by_the_step():
+    """To scale, the arrows near the data shrink to dots (×0.09 on moons); all of one length (0.8 of a cell, on
+    21 × 21), they were too small to read on a chart 400 px wide. Now the longest step spans 0.9 of a grid cell and
+    the others down to 0.45 of one by their length, along the step; the grid point's colour is the step's length."""
     xs, ys = np.meshgrid(np.linspace(0, 1, 3), np.linspace(0, 1, 3))
     points = np.stack([xs.ravel(), ys.ravel()], axis=1)  # spacing 0.5
-    displacement = -(points - 0.5)  # everything pulled to the centre
+    displacement = -(points - 0.5)  # everything pulled to the centre: corners 0.71, edges 0.5
     displacement[4] = [0.0, 0.0]  # the centre does not move
     data = _rows(7, 2)
     fig = figures.vector_field(points, displacement, data)
     assert [trace.name for trace in fig.data][:2] == ["data", "direction of the step"]
     arrows = fig.data[1]
     heads = np.stack([arrows.x[1::3], arrows.y[1::3]], axis=1)
-    lengths = np.linalg.norm(heads - points, axis=1)
-    np.testing.assert_allclose(np.delete(lengths, 4), 0.4)  # 0.8 × 0.5, whatever the step's size
+    lengths = np.linalg.norm(heads - points, axis=1) / 0.5  # in grid cells
+    steps = np.linalg.norm(displacement, axis=1)
+    corners, edges = [0, 2, 6, 8], [1, 3, 5, 7]
+    np.testing.assert_allclose(lengths[corners], 0.9)  # the longest step: 0.9 of a cell
+    np.testing.assert_allclose(lengths[edges], 0.45 + 0.45 * 0.5 / np.sqrt(0.5))  # shorter steps, shorter arrows
     np.testing.assert_allclose(lengths[4], 0.0)
     moving = np.delete(np.arange(9), 4)
-    cosines = np.sum((heads - points)[moving] * displacement[moving], axis=1) / (
-        lengths[moving] * np.linalg.norm(displacement[moving], axis=1)
-    )
+    cosines = np.sum((heads - points)[moving] * displacement[moving], axis=1) / (lengths[moving] * 0.5 * steps[moving])
     np.testing.assert_allclose(cosines, 1.0)  # along the step
-    np.testing.assert_allclose(fig.data[2].marker.color, np.linalg.norm(displacement, axis=1))
+    np.testing.assert_allclose(fig.data[2].marker.color, steps)
     assert fig.data[2].marker.colorbar.title.text == "step length"
     assert fig.layout.title.text == "The model's field r(x̃) − x̃"
     true_size = figures.vector_field(points, displacement, scale=1.0)
@@ -305,6 +396,34 @@ def test_vector_field_draws_arrows_of_one_length_coloured_by_the_step():
     np.testing.assert_allclose(np.stack([true_size.data[0].x[1::3], true_size.data[0].y[1::3]], axis=1),
                                points + displacement)  # fmt: skip
     assert true_size.layout.yaxis.scaleanchor == "x"
+
+
+def test_the_field_on_reconstructions_has_13_by_13_arrows_a_cell_long_with_heads_that_show():
+    """Reconstructions draws ``analysis.vector_field``'s default grid: 169 arrows (441 on the old 21 × 21 grid left
+    cells of 15 px on a chart 400 px wide, at 1280 px as on a phone). The longest spans about one cell, none is
+    longer, and none is shorter than 0.45 of one; lines 2 px wide, opaque heads of 10 px."""
+    import torch
+
+    from dae_core import RunConfig, analysis
+    from dae_core.data import Scaler
+    from dae_core.training import TrainedModel
+
+    data = np.random.default_rng(0).normal(size=(200, 2))
+    config = RunConfig().replace(dataset="moons", hidden_dim=2, hidden_layers=(16,))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        trained = TrainedModel.build(config, Scaler("standard").fit(data), ["x", "y"])
+    points, displacement = analysis.vector_field(trained, data)
+    fig = figures.vector_field(points, displacement, data=data)
+    [arrows] = [trace for trace in fig.data if trace.name == "direction of the step"]
+    assert len(points) == 13 * 13 and len(arrows.x) == 3 * 13 * 13  # (tail, head, break) per grid point
+    spacing = np.diff(np.unique(points[:, 0]))[0]
+    tails, heads = points, np.stack([arrows.x[1::3], arrows.y[1::3]], axis=1)
+    cells = np.linalg.norm(heads - tails, axis=1) / spacing
+    assert cells.max() == pytest.approx(0.9) and cells.min() >= 0.45 - 1e-9
+    assert arrows.line.width >= 2
+    assert set(arrows.marker.size[1::3]) == {10} and arrows.marker.opacity == 1  # plotly.js: 0.7 unless set
+    assert arrows.marker.symbol == "arrow-wide" and arrows.marker.angleref == "previous"
 
 
 def test_vector_field_checks_its_inputs():

@@ -18,7 +18,7 @@ LAYERS = [  # bottom first
     {"dae_core.config"},
     {"dae_core", "dae_core.records", "dae_core.noise", "dae_core.model", "dae_core.data", "dae_core.metrics"},
     {"dae_core.training"},
-    {"dae_core.sweep", "dae_core.model_file", "dae_core.analysis", "dae_core.estimator"},
+    {"dae_core.sweep", "dae_core.model_file", "dae_core.analysis", "dae_core.estimator", "dae_core.lesson_steps"},
     {"dae_core.lessons", "dae_core.views", "dae_core.figures", "dae_core.share"},
     # serving runs to many people: limits, snapshots and messages, then the jobs, the workers, the pool, the proxies
     {"dae_core.serving", "dae_core.serving.limits", "dae_core.serving.snapshot", "dae_core.serving.messages"},

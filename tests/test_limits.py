@@ -28,7 +28,7 @@ def test_bad_limits_are_all_reported_at_once():
 
 def test_the_parameter_budget():
     Limits(max_parameters=10).check_parameters(10)
-    with pytest.raises(ConfigError, match="This model has 11 parameters; the limit here is 10."):
+    with pytest.raises(ConfigError, match=r"This model has 11 parameters; the limit here is 10 \(DAE_MAX_PARAMETERS\)"):
         Limits(max_parameters=10).check_parameters(11)
 
 

@@ -7,7 +7,20 @@ import json
 import pytest
 
 from dae_core import RunConfig
-from dae_core.records import EpochRecord, RunRecord, Summary, format_ratio, history_csv, kept_record, run_name, verdict
+from dae_core.errors import ConfigError
+from dae_core.records import (
+    EpochRecord,
+    RunRecord,
+    Summary,
+    format_ratio,
+    format_schedule,
+    history_csv,
+    kept_record,
+    parse_schedule,
+    run_name,
+    schedule_of,
+    verdict,
+)
 
 
 def record(epoch: int, test_mse: float = 0.5, identity_mse: float = 0.04, pca_mse: float = 0.51) -> EpochRecord:
@@ -117,3 +130,61 @@ def test_table_cells_that_a_spreadsheet_would_run_are_neutralised():
     safe = spreadsheet_safe_frame(frame)
     assert safe["name"].tolist() == ["'=1+1", "ok"] and safe["mse"].tolist() == [-0.5, 0.25]  # numbers stay
     assert frame["name"].tolist() == ["=1+1", "ok"]  # the shown table is not changed
+
+
+def _live(epoch: int, lr: float, noise_level: float) -> EpochRecord:
+    return EpochRecord(epoch, 0.6, 0.5, 0.04, 0.51, 0.01, 1e4, lr, noise_level)
+
+
+def test_a_schedule_reads_into_changes_by_epoch_and_back():
+    text = "noise_level@600=0.5, lr@400=0.01,lr@600=0.003"
+    schedule = parse_schedule(text, RunConfig().replace(epochs=1000))
+    assert schedule == [(400, {"lr": 0.01}), (600, {"noise_level": 0.5, "lr": 0.003})]
+    assert format_schedule(schedule) == "lr@400=0.01,noise_level@600=0.5,lr@600=0.003"
+    assert parse_schedule(format_schedule(schedule)) == schedule
+    assert parse_schedule("") == [] and format_schedule([]) == ""
+
+
+def test_a_historys_schedule_replays_its_live_changes():
+    start = RunConfig()  # lr 0.001, noise level 0.2
+    history = [_live(1, 1e-3, 0.2), _live(2, 1e-3, 0.2), _live(3, 1e-3, 0.2), _live(4, 0.01, 0.2)]
+    history += [_live(5, 0.01, 0.4), _live(6, 1 / 3, 0.35)]
+    text = schedule_of(history, start)
+    assert text == "lr@3=0.01,noise_level@4=0.4,lr@5=0.3333333333333333,noise_level@5=0.35"
+    replayed, settings = dict(parse_schedule(text, start.replace(epochs=6))), start
+    for record in history:  # each epoch trains under the settings the schedule gives it: the history's
+        settings = settings.replace_live(**replayed.get(record.epoch - 1, {}))
+        assert settings.live() == {"lr": record.lr, "noise_level": record.noise_level}
+    assert schedule_of(history[:3], start) == "" and schedule_of([], start) == ""
+    assert schedule_of([_live(1, 0.05, 0.2)], start) == "lr@0=0.05"  # changed before the first epoch
+    assert schedule_of([_live(1, 0.05, 0.2)]) == ""  # no start: the first record is the start
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("lrr@3=0.01", "'lrr@3=0.01': 'lrr' is not a setting that can change while a run trains; did you mean 'lr'?"),
+        ("seed@3=1", "'seed@3=1': 'seed' is not a setting that can change while a run trains; name lr or noise_level."),
+        ("lr@x=0.01", "'lr@x=0.01': the epoch must be a whole number, like lr@400=0.01."),
+        ("lr@10=0.01", "'lr@10=0.01': the epoch must be between 0 and 9: the change applies after that many of the "
+                       "run's 10 epochs."),
+        ("lr@3=fast", "'lr@3=fast': the value must be a number, like lr@400=0.01."),
+        ("lr@3=0", "'lr@3=0': Learning rate (lr) must be a float in (0, 1e+07]. Got 0.0 instead."),
+        ("lr=0.01", "'lr=0.01': write each item as NAME@EPOCH=VALUE, like lr@400=0.01."),
+        ("lr@3=0.01,", "'lr@3=0.01,': an empty item; separate items with single commas, like "
+                       "lr@400=0.01,noise_level@600=0.5."),
+        ("lr@3=0.01,lr@3=0.02", "'lr@3=0.02': lr is set twice after epoch 3. Keep one value for each setting and "
+                                "epoch."),
+    ],
+)  # fmt: skip
+def test_a_bad_schedule_says_what_is_wrong_and_how_to_fix_it(text, message):
+    with pytest.raises(ConfigError) as error:
+        parse_schedule(text, RunConfig().replace(epochs=10))
+    assert str(error.value) == message
+
+
+def test_a_schedules_noise_level_is_checked_against_the_runs_noise_type():
+    masking = RunConfig().replace(noise="masking", noise_level=0.3)
+    assert parse_schedule("noise_level@1=2") == [(1, {"noise_level": 2.0})]  # no run to check it against
+    with pytest.raises(ConfigError, match=r"Noise level \(noise_level\) must be a float in \[0, 1\]. Got 2.0"):
+        parse_schedule("noise_level@1=2", masking)

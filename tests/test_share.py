@@ -7,6 +7,7 @@ import pytest
 from dae_core import RunConfig
 from dae_core.cli import build_parser
 from dae_core.cli.flags import config_from_args
+from dae_core.records import EpochRecord
 from dae_core.share import config_from_query, to_cli_command, to_query
 
 CHANGED = RunConfig().replace(
@@ -70,6 +71,20 @@ def test_csv_command_names_the_table_and_quotes_it():
 def test_command_lists_fields_without_a_flag():
     command = to_cli_command(RunConfig().replace(class_sep=2.0))
     assert command == "python -m dae_core train  # no flag for: class_sep=2.0"
+
+
+def _history(*lrs: float, noise_level: float = 0.2) -> tuple[EpochRecord, ...]:
+    return tuple(EpochRecord(i, 0.6, 0.5, 0.04, 0.51, 0.01, 1e4, lr, noise_level) for i, lr in enumerate(lrs, 1))
+
+
+def test_command_replays_a_runs_live_changes_with_a_schedule():
+    config = RunConfig().replace(epochs=6)
+    command = to_cli_command(config, history=_history(1e-3, 1e-3, 1e-3, 0.01, 0.01, 0.01))
+    assert command == "python -m dae_core train --epochs 6 --schedule lr@3=0.01"
+    args = build_parser().parse_args(shlex.split(command)[3:])
+    assert (config_from_args(args), args.schedule) == (config, "lr@3=0.01")
+    assert to_cli_command(config, history=_history(*[1e-3] * 6)) == "python -m dae_core train --epochs 6"
+    assert to_cli_command(config, history=()) == "python -m dae_core train --epochs 6"
 
 
 def test_link_never_carries_a_csv_path():

@@ -227,3 +227,16 @@ def test_a_trained_model_knows_the_settings_it_ended_with(tiny_config, tiny_data
     list(trainer.epochs())
     assert trainer.result().settings.live() == {"lr": 0.01, "noise_level": 0.4}
     assert trainer.result().settings.fixed_settings() == tiny_config.replace(epochs=2).fixed_settings()
+
+
+def test_a_trainer_can_start_from_the_weights_of_another_run(tiny_config, tiny_dataset):
+    first = Trainer(tiny_config.replace(epochs=30), tiny_dataset)
+    last = list(first.epochs())[-1]
+    weights = first.state_copy()
+    again = Trainer(tiny_config.replace(epochs=1), tiny_dataset, initial=weights)
+    np.testing.assert_array_equal(
+        again.result().denoise(tiny_dataset.X_test), first.result().denoise(tiny_dataset.X_test)
+    )
+    fresh = Trainer(tiny_config.replace(epochs=1), tiny_dataset)
+    [went_on], [started] = list(again.epochs()), list(fresh.epochs())
+    assert abs(went_on.test_mse - last.test_mse) < abs(started.test_mse - last.test_mse)

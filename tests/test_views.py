@@ -107,6 +107,7 @@ def test_a_sweep_nobody_reads_stops_itself(digits_dataset):
 
 def test_a_view_past_the_parameter_limit_is_refused_where_work_enters():
     no_room = WorkerPool(0, Limits(max_parameters=100))
-    with pytest.raises(ConfigError, match="This model has 12,964 parameters; the limit here is 100."):
+    message = r"This model has 12,964 parameters; the limit here is 100 \(DAE_MAX_PARAMETERS\)\."
+    with pytest.raises(ConfigError, match=message):
         RemoteSweep(ViewSweep("filters", (0.0,)), pool=no_room).start()
     assert no_room.queued == 0

@@ -17,7 +17,7 @@ from dae_core.serving.limits import Limits
 from dae_core.serving.messages import RunUpdate
 from dae_core.serving.pool import WorkerPool, ordinal, queue_text, start_times
 from dae_core.serving.remote import RemoteJob, RemoteSweep
-from dae_core.serving.snapshot import DONE, FAILED, PAUSED, QUEUED, RUNNING, STOPPED
+from dae_core.serving.snapshot import DONE, FAILED, INTERRUPTED, PAUSED, QUEUED, RUNNING, STOPPED
 
 WAIT = 60.0  # seconds before a wait gives up; only reached when something is broken
 
@@ -72,8 +72,8 @@ def test_a_model_past_the_parameter_limit_is_refused_where_work_enters(tiny_conf
     with pytest.raises(ConfigError) as error:
         RemoteJob(tiny_config.replace(hidden_dim=64), tiny_dataset, pool=idle).start()
     assert str(error.value) == (
-        "This model has 1,096 parameters; the limit here is 100. Use a smaller code size or fewer, narrower "
-        "hidden layers."
+        "This model has 1,096 parameters; the limit here is 100 (DAE_MAX_PARAMETERS). Use a smaller code size or "
+        "fewer, narrower hidden layers."
     )
     assert idle.queued == 0
 
@@ -104,8 +104,8 @@ def test_a_worker_that_dies_fails_its_run_and_is_replaced(tiny_config, tiny_data
     os.kill(worker.process.pid, signal.SIGKILL)
     assert job.join(WAIT)
     assert (job.status, job.snapshot().reason) == (
-        FAILED,
-        "The training process ended unexpectedly (out of memory?). Train again.",
+        INTERRUPTED,
+        "its training process ended unexpectedly (out of memory?); the epochs it had are kept",
     )
     after = RemoteJob(tiny_config, tiny_dataset, pool=pool).start()
     assert after.join(WAIT) and after.status == DONE  # the pool has two workers again

@@ -16,6 +16,7 @@ from ..config import (
     DEFAULT_TORCH_THREADS,
     DEVICES,
     FLAG_OF_FIELD,
+    LIVE_SETTINGS,
     LOSSES,
     NOISE_TYPES,
     OPTIMIZERS,
@@ -149,6 +150,15 @@ def add_run_flags(cmd: argparse.ArgumentParser, lists: Sequence[str] = ()) -> No
         metavar="N",
         help=f"torch CPU threads (default {DEFAULT_TORCH_THREADS}: fastest for small MLPs)",
     )
+    if not lists:  # a sweep trains its runs batched, each under fixed settings: it takes no schedule
+        training.add_argument(
+            "--schedule",
+            metavar="NAME@EPOCH=VALUE,...",
+            help="change live settings mid-run, as the dashboard's live changes do: each item sets NAME ("
+            + " or ".join(LIVE_SETTINGS)
+            + ") to VALUE after EPOCH epochs, so from epoch EPOCH+1 on; e.g. 'lr@400=0.01,noise_level@600=0.5' "
+            "(default: none)",
+        )
 
     if lists:
         for action in cmd._actions:

@@ -10,8 +10,9 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from ..config import DEFAULT_TORCH_THREADS
-from ..records import Summary, format_ratio
+from ..config import DEFAULT_TORCH_THREADS, RunConfig
+from ..errors import ConfigError
+from ..records import Schedule, Summary, format_ratio, format_schedule, parse_schedule
 from .flags import EXIT_OK, EXIT_TRAINING_FAILED, UsageError, config_from_args, run_report
 
 if TYPE_CHECKING:  # torch loads only when a command trains: `--help` and the dashboard's flag table need none
@@ -29,13 +30,14 @@ def run_train(args: argparse.Namespace) -> int:
         raise UsageError(f"--plot writes an HTML page; give a path ending in .html, not {args.plot!r}.")
     if args.threads is not None and not 1 <= args.threads <= 256:
         raise UsageError(f"--threads must be an int in [1, 256]. Got {args.threads} instead.")
+    schedule = _schedule(args.schedule, config)
     from ..training import Trainer, use_torch_threads
 
     use_torch_threads(args.threads or DEFAULT_TORCH_THREADS)
     trainer = Trainer(config)
     total = config.train.epochs
     start = time.perf_counter()
-    for record in trainer.epochs():
+    for record in trainer.epochs(gate=_apply_schedule(trainer, schedule)):
         if record.epoch % PRINT_EVERY == 0 or record.epoch == total:
             print(f"Epoch [{record.epoch}/{total}], Loss: {record.train_loss:.4f}", flush=True)
     train_seconds = time.perf_counter() - start
@@ -65,8 +67,31 @@ def run_train(args: argparse.Namespace) -> int:
     if args.json:
         report = run_report(summary, trainer.history, train_seconds, trainer.stop_reason, str(trainer.device))
         report |= {"field_alignment": alignment} if alignment is not None else {}
-        print(json.dumps(report | {"saved": args.save, "config": config.to_dict()}), flush=True)
+        report |= {"saved": args.save, "config": config.to_dict(), "schedule": format_schedule(schedule)}
+        print(json.dumps(report), flush=True)
     return EXIT_TRAINING_FAILED if failed else EXIT_OK
+
+
+def _schedule(text: str | None, config: RunConfig) -> Schedule:
+    """``--schedule``'s changes, checked against the run before it trains (``records.parse_schedule``)."""
+    try:
+        return parse_schedule(text or "", config)
+    except ConfigError as exc:
+        raise UsageError(f"--schedule {exc}") from None
+
+
+def _apply_schedule(trainer: Trainer, schedule: Schedule):
+    """The gate that hands ``trainer`` each scheduled change before the epoch it starts at: a change after epoch
+    k is taken once k epochs are done, as a dashboard job takes a live change (``TrainingJob._wait_for_go``)."""
+    changes = dict(schedule)
+
+    def gate() -> bool:
+        named = changes.get(trainer.epoch)
+        if named:
+            trainer.update(trainer.settings.replace_live(**named))
+        return True
+
+    return gate
 
 
 def _check_output_path(path: str, flag: str) -> None:

@@ -112,9 +112,12 @@ class TrainingJob(PolledJob):
         start_paused: bool = False,
         on_end: Callable[[JobSnapshot], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        initial: dict | None = None,
     ):
+        """``initial``: weights to start from (``training.arrays_of`` of a state dict), e.g. to continue a run."""
         super().__init__(limits, clock)
         self.config = config
+        self._initial = initial
         self._dataset = dataset
         self._on_end = on_end
         self._status, self._reason = QUEUED, "starting"
@@ -239,7 +242,10 @@ class TrainingJob(PolledJob):
         with self._lock:
             self._started_at = self._clock()
             self._set_locked(RUNNING, "loading data")
-        trainer = Trainer(self.config, self._dataset)
+        from ..training import tensors_of
+
+        initial = tensors_of(self._initial) if self._initial is not None else None
+        trainer = Trainer(self.config, self._dataset, initial=initial)
         with self._lock:
             self._trainer = trainer
         self._publish_weights(trainer)
@@ -366,3 +372,31 @@ class SweepJob(PolledJob):
         self._set(RUNNING, "measuring")
         result = self.spec.measure(sweep.runs, dataset, sweep.seconds)
         self._set(DONE, f"trained {len(self.configs)} models in {sweep.seconds:.1f} s", result)
+
+
+class KeptJob(PolledJob):
+    """A run that ended earlier, kept in a workspace, with the interface of a job that has just ended: its snapshot
+    and its model. A reloaded page shows it as it showed the run when it ended, so every page names the same run."""
+
+    def __init__(self, snapshot: JobSnapshot, trained: TrainedModel | None, dataset: Callable[[], Dataset | None]):
+        super().__init__(None)
+        self.config = snapshot.config
+        self._snapshot, self._trained, self._dataset = snapshot, trained, dataset
+
+    def _status_locked(self) -> str:
+        return self._snapshot.status
+
+    def _snapshot_locked(self) -> JobSnapshot:
+        return self._snapshot
+
+    def trained_model(self) -> TrainedModel | None:
+        return self._trained
+
+    @property
+    def dataset(self) -> Dataset | None:
+        return self._dataset()
+
+    def stop(self) -> None:
+        """It has ended already."""
+
+    pause = resume = step = stop

@@ -148,8 +148,8 @@ class Limits:
         """Refuse a model with more parameters than a run may have, saying how to make it smaller."""
         if count > self.max_parameters:
             raise ConfigError(
-                f"This model has {count:,} parameters; the limit here is {self.max_parameters:,}. "
-                "Use a smaller code size or fewer, narrower hidden layers."
+                f"This model has {count:,} parameters; the limit here is {self.max_parameters:,} "
+                f"({LIMITS_TABLE['max_parameters'][0]}). Use a smaller code size or fewer, narrower hidden layers."
             )
 
     def check_upload(self, size_bytes: int, what: str = "file") -> None:

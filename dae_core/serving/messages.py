@@ -33,6 +33,7 @@ class Start:
     spec: Any  # a RunConfig (one run) or a sweep's spec (``views.ViewSweep``)
     table: bytes | None  # an uploaded CSV table's bytes, for a run on 'csv' data
     start_paused: bool = False
+    initial: dict[str, np.ndarray] | None = None  # weights to start from (``training.arrays_of``), to continue a run
 
 
 @dataclass(frozen=True)

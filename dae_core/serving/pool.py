@@ -27,7 +27,7 @@ from ..config import RunConfig
 from ..errors import ConfigError
 from .limits import LIMITS_TABLE, Limits
 from .messages import Progress, Ready, RunUpdate, SweepUpdate
-from .snapshot import FAILED, FINAL_STATES, STOPPED
+from .snapshot import FINAL_STATES, INTERRUPTED, STOPPED
 from .worker import TOUCH_SECONDS, worker_main
 
 
@@ -51,7 +51,7 @@ class RemoteWork(Protocol):
 
 
 START_SECONDS = 120.0  # how long the pool waits for its workers to import torch and report ready
-WORKER_DIED = "The training process ended unexpectedly (out of memory?). Train again."
+WORKER_DIED = "its training process ended unexpectedly (out of memory?); the epochs it had are kept"
 
 
 def start_times(free_at: Sequence[float], lengths: Sequence[float | None]) -> list[float]:
@@ -238,7 +238,7 @@ class WorkerPool:
             if worker in self._workers and not self._closed.is_set():
                 self._workers[self._workers.index(worker)] = self._spawn()
         for job in jobs:
-            job.end_here(FAILED, WORKER_DIED)
+            job.end_here(INTERRUPTED, WORKER_DIED)
 
     def _watch(self) -> None:
         """Ask each job's page whether it is still open: closed ones leave the queue, open ones keep training."""

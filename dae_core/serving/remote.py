@@ -50,6 +50,7 @@ class RemoteWork(PolledJob):
         self._spec, self._page_open = spec, page_open
         self._table, self._pool, self._on_end = table, pool, on_end
         self._start_paused = start_paused
+        self._initial: dict | None = None  # weights a continued run starts from
         self._state = state  # the latest update from the worker, without its new records
         self._job_id, self._send = 0, None  # given by the pool when a worker takes the job
         self._pending: list = []  # controls given while queued, sent once a worker takes the job
@@ -139,7 +140,7 @@ class RemoteWork(PolledJob):
         """A worker takes the job: start it there, then send the controls given while it waited."""
         with self._lock:
             self._job_id, self._send, pending, self._pending = job_id, send, self._pending, []
-        send(Start(job_id, self._spec, self._table, self._start_paused))
+        send(Start(job_id, self._spec, self._table, self._start_paused, self._initial))
         for make in pending:
             send(make(job_id))
 
@@ -192,9 +193,11 @@ class RemoteJob(RemoteWork):
         start_paused: bool = False,
         on_end: Callable[[JobSnapshot], None] | None = None,
         page_open: Callable[[], bool] | None = None,
+        initial: dict | None = None,
     ):
         """``page_open``: whether the page that watches this run is still open (asked about once a second, from
-        another thread); without it, reading a snapshot counts as watching."""
+        another thread); without it, reading a snapshot counts as watching. ``initial``: weights to start from
+        (``training.arrays_of`` of a state dict), to continue a run that was cut off."""
         super().__init__(
             [config],
             config,
@@ -206,7 +209,7 @@ class RemoteJob(RemoteWork):
             page_open=page_open,
             state=RunUpdate(QUEUED, "waiting for a free training slot"),
         )
-        self._dataset = dataset
+        self._dataset, self._initial = dataset, initial
         self._settings = config  # the settings asked for: the config with the live changes so far
         self._history: list[EpochRecord] = []
         self._weights: tuple[int, dict | None] = (-1, None)

@@ -11,17 +11,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..config import RunConfig
-from ..records import EpochRecord, SettingChange, kept_record
+from ..records import EpochRecord, RunRecord, SettingChange, changes_in, kept_record, settings_after
 
 QUEUED, RUNNING, PAUSED, DONE, STOPPED, FAILED = "queued", "running", "paused", "done", "stopped", "failed"
-FINAL_STATES = (DONE, STOPPED, FAILED)
+INTERRUPTED = "interrupted"  # cut off from outside: its worker died, or the server stopped; kept with its epochs
+FINAL_STATES = (DONE, STOPPED, FAILED, INTERRUPTED)
 
 
 @dataclass(frozen=True)
 class Snapshot:
     """What every job reports: where it is (``status``), why (``reason``) and how long it has trained."""
 
-    status: str  # one of QUEUED, RUNNING, PAUSED, DONE, STOPPED, FAILED
+    status: str  # one of QUEUED, RUNNING, PAUSED, DONE, STOPPED, FAILED, INTERRUPTED
     reason: str
     elapsed_seconds: float  # time spent training: queued and paused time do not count
 
@@ -39,6 +40,15 @@ class JobSnapshot(Snapshot):
     settings: RunConfig = field(default_factory=RunConfig)  # the settings now: with the latest live changes
     events: tuple[SettingChange, ...] = ()
     weights_epoch: int = 0  # the epoch whose weights the run holds now (the best one after early stopping)
+
+    @classmethod
+    def of_record(cls, record: RunRecord, weights_epoch: int | None = None) -> JobSnapshot:
+        """The snapshot a kept run ended with, read back from its record."""
+        config = RunConfig.from_dict(record.config)
+        history = tuple(record.history)
+        settings, events = settings_after(config, history), changes_in(history)
+        kept = len(history) if weights_epoch is None else weights_epoch
+        return cls(record.status, record.reason, record.seconds, history, config, settings, events, kept)
 
     @property
     def epoch(self) -> int:

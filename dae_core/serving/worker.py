@@ -101,7 +101,8 @@ def _start(message: Start, limits: Limits) -> tuple[TrainingJob | SweepJob, Call
     spec = message.spec
     if isinstance(spec, RunConfig):
         dataset = cached_dataset(spec.data, message.table)
-        return TrainingJob(spec, dataset, limits=limits, start_paused=message.start_paused), _publish_run
+        job = TrainingJob(spec, dataset, limits=limits, start_paused=message.start_paused, initial=message.initial)
+        return job, _publish_run
     dataset = cached_dataset(spec.configs()[0].data, message.table)
     return SweepJob(spec, dataset, limits=limits), _publish_sweep
 

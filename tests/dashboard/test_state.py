@@ -93,7 +93,8 @@ def test_removing_a_bad_csv_clears_its_error(app):
     set_settings(app, dataset="csv")
     upload_csv(app, "bad.csv", NOT_NUMERIC)
     assert [error.value for error in app.error] == [
-        "bad.csv: Column(s) 'name' are not numeric. Remove them, or name one as the label column, and upload again."
+        "bad.csv: Column(s) 'name' are not numeric. Remove them from the table, or name one as the label column "
+        "(--label-column on the command line, Label column in the app)."
     ]
 
     app.file_uploader(key="w_csv_file").set_value(None)  # the uploader's ✕
@@ -103,7 +104,7 @@ def test_removing_a_bad_csv_clears_its_error(app):
 
 
 def test_train_with_defaults_shows_the_defaults_on_train(browser_app):
-    """Bug 4: right after Home's "Train with defaults", Train can show the widgets' minimums.
+    """Bug 4: right after Home's one-click start (then "Train with defaults"), Train can show the widgets' minimums.
 
     The run uses the defaults, but Samples, Features, Code size and Epochs showed 50, 2, 1 and 1 when the page's
     next rerun (a poll of the live chart) reached the server before the browser had drawn the new widgets.
@@ -112,7 +113,7 @@ def test_train_with_defaults_shows_the_defaults_on_train(browser_app):
     at.switch_page("pages/train.py").run()
     set_settings(at, n_samples=300, hidden_dim=3, epochs=7)
     at.switch_page("pages/home.py").run()
-    at.button(key="btn_train_defaults").click().run()
+    at.button(key="btn_train_tutorial").click().run()
     assert not at.exception and at.title[0].value == "Train"
     assert run_config(at) == RunConfig()
 
@@ -146,6 +147,8 @@ def test_a_live_change_shows_in_the_run_name_and_on_reconstructions(app):
     app.button(key="btn_train").click().run()
     set_settings(app, lr=0.01, noise_level=0.5)
     wait_for(lambda: len(current_job(app).snapshot().events) == 2)
+    # Reconstructions opens at the level the shown weights were scored at: wait for an epoch trained at 0.5.
+    wait_for(lambda: (kept := current_job(app).snapshot().kept_record) is not None and kept.noise_level == 0.5)
     app.run()
     sidebar = next(c.value for c in app.sidebar.caption if c.value.startswith("Run "))  # Train follows it live
     seen = {"sidebar shows lr 0.01": mentions_lr(sidebar, "0.01")}

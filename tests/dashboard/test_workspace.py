@@ -1,7 +1,7 @@
 """The visitor's workspace: runs and the last model come back with the address, the share link never carries it,
 and Forget my runs empties it."""
 
-from app_driver import open_app, session, share_link, stop_job, train
+from app_driver import current_job, open_app, session, set_settings, share_link, stop_job, train
 
 from dashboard.workspace import store
 
@@ -16,7 +16,10 @@ def test_a_reload_restores_the_runs_and_the_last_model(app):
     try:
         state = session(reloaded)
         assert state.workspace == token and [r.run for r in state.runs] == [1]
-        assert state.upload.saved and state.upload.label.startswith("saved run #1")
+        assert state.run.serial == 1 and state.run.job.status == "done" and state.upload is None
+        reloaded.switch_page("pages/train.py").run()  # Train shows the run as it ended, as every page names it
+        assert any(caption.value.startswith(f"Run {state.runs[0].name}") for caption in reloaded.caption)
+        assert any(m.value.startswith("**Verdict:** ") for m in reloaded.markdown)
         reloaded.switch_page("pages/reconstructions.py").run()
         assert not reloaded.exception and not reloaded.info  # the model is on show, not "Train a model first"
         reloaded.switch_page("pages/experiments.py").run()
@@ -82,3 +85,85 @@ def test_two_tabs_on_one_address_keep_each_others_runs(app):
         assert [r.run for r in session(open_app(ws=token)).runs] == [1, 2, 3]
     finally:
         stop_job(second)
+
+
+def _start_a_long_run(app):
+    app.switch_page("pages/train.py").run()
+    set_settings(app, n_samples=200, epochs=10_000)
+    app.button(key="btn_train").click().run()
+    job = current_job(app)
+    assert job.wait_for_epochs(2, 60)
+    return job
+
+
+def test_a_run_that_trains_belongs_to_the_address_a_reload_follows_it_and_it_is_filed_once(app):
+    job = _start_a_long_run(app)
+    token = app.query_params["ws"]
+    reloaded = open_app(ws=token)  # F5 while it trains: a new session of the same address
+    try:
+        assert current_job(reloaded) is job and job.status == "running"
+        reloaded.switch_page("pages/train.py").run()
+        assert not reloaded.exception and reloaded.button(key="btn_pause").disabled is False
+        assert session(reloaded).run.serial == session(app).run.serial == 1
+        reloaded.button(key="btn_stop").click().run()  # either session controls the run
+        assert job.join(30) and job.status == "stopped"
+        assert [r.run for r in session(reloaded).runs] == [r.run for r in session(app).runs] == [1]
+        assert [r.run for r in store().runs(token)] == [1]
+    finally:
+        stop_job(reloaded)
+
+
+def test_a_run_cut_off_by_the_server_stopping_is_kept_as_interrupted_with_its_epochs(app):
+    from dashboard.workspace import interrupt_live_runs
+
+    _start_a_long_run(app)
+    token = app.query_params["ws"]
+    try:
+        assert interrupt_live_runs() == 1  # what the server does when it stops (app.py's start-up hook)
+        [kept] = store().runs(token)
+        assert kept.status == "interrupted" and kept.epochs >= 2
+        assert kept.reason == "the server stopped while it trained; the epochs it had are kept"
+    finally:
+        stop_job(app)
+    assert [r.status for r in store().runs(token)] == ["interrupted"]  # the stop that followed files nothing more
+    after = open_app(ws=token)  # the restarted server's page: the run is listed, and shown as it was cut off
+    assert [(r.run, r.status) for r in session(after).runs] == [(1, "interrupted")]
+    after.switch_page("pages/train.py").run()
+    assert any(w.value.startswith("Run interrupted: the server stopped while it trained") for w in after.warning)
+    assert session(after).run.job.trained_model() is not None  # its weights were kept too
+
+
+def _an_interrupted_run(app):
+    from dashboard.workspace import interrupt_live_runs
+
+    _start_a_long_run(app)
+    token = app.query_params["ws"]
+    current_job(app).wait_for_epochs(20, 60)
+    interrupt_live_runs()
+    stop_job(app)
+    after = open_app(ws=token)
+    after.switch_page("pages/train.py").run()
+    return after, token
+
+
+def test_an_interrupted_run_can_be_continued_from_its_weights(app):
+    after, token = _an_interrupted_run(app)
+    [cut] = session(after).runs
+    try:
+        after.button(key="btn_continue").click().run()
+        assert not after.exception
+        job = current_job(after)
+        assert session(after).run.serial == 2 and job.config.train.epochs == 10_000 - cut.epochs
+        assert job.wait_for_epochs(1, 60)
+        first = job.snapshot().history[0].test_mse
+        fresh = cut.history[0].test_mse  # the interrupted run's own first epoch, from fresh weights
+        assert first < fresh and abs(first - cut.history[-1].test_mse) < abs(fresh - cut.history[-1].test_mse)
+    finally:
+        stop_job(after)
+
+
+def test_an_interrupted_run_can_be_discarded(app):
+    after, token = _an_interrupted_run(app)
+    after.button(key="btn_discard").click().run()
+    assert not after.exception
+    assert session(after).runs == [] and session(after).run is None and store().runs(token) == []

@@ -51,3 +51,15 @@ def test_a_run_settings_can_be_loaded_back(app):
     assert app.title[0].value == "Train"
     assert current_settings(app).model.hidden_dim == 2
     assert app.number_input(key="w_hidden_dim").value == 2
+
+
+def test_psnr_reads_a_dash_for_runs_without_one(app):
+    """A table of a digits run and a tabular run showed "None" as the tabular run's PSNR."""
+    train(app, dataset="digits", epochs=2)
+    train(app, dataset="synthetic")  # standardized: no PSNR
+    app.switch_page("pages/experiments.py").run()
+    assert not app.exception
+    psnr = list(app.dataframe[0].value["test_psnr"])
+    digits_psnr = session(app).runs[0].summary.test_psnr
+    assert psnr == [f"{digits_psnr:6.1f}", "—"]
+    assert sorted([f"{9.8:6.1f}", "—", f"{21.3:6.1f}"]) == ["   9.8", "  21.3", "—"]  # the text sorts as numbers

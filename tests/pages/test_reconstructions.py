@@ -5,7 +5,7 @@ import re
 
 import numpy as np
 import pytest
-from app_driver import current_job, current_settings, has_element, train
+from app_driver import current_job, current_settings, has_element, open_app, stop_job, train
 
 from dae_core import analysis
 
@@ -46,11 +46,37 @@ def test_the_model_is_fed_the_noisy_input_and_the_numbers_match(app):
     open_reconstructions(app)
     job = current_job(app)
     trained, dataset = job.trained_model(), job.dataset
-    expected = analysis.reconstruct(trained, dataset.X_test, "gaussian", 0.2, 0, low=dataset.low, high=dataset.high)
+    expected = analysis.evaluate_as_trained(trained, dataset)  # the run's own noisy test inputs
     cards = {metric.label: metric.value for metric in app.metric}
     assert float(cards["Test MSE"]) == pytest.approx(expected.mse, abs=1e-4)
     assert float(cards["Identity baseline"]) == pytest.approx(expected.identity_mse, abs=1e-4)
     assert expected.mse != pytest.approx(analysis.reconstruct(trained, dataset.X_test, "gaussian", 0.0).mse)
+    app.number_input(key="test_noise_seed").set_value(3).run()
+    other = analysis.reconstruct(trained, dataset.X_test, "gaussian", 0.2, 3, low=dataset.low, high=dataset.high)
+    assert float(app.metric[0].value) == pytest.approx(other.mse, abs=1e-4)
+
+
+def test_a_link_to_another_test_noise_round_trips(app):
+    """Seed 0 is the run's own draw and stays out of the link; another seed or level goes in, and opens again."""
+    open_reconstructions(app)
+    assert "test_noise" not in app.query_params and "test_noise_seed" not in app.query_params
+    app.slider(key="test_noise_level").set_value(0.5).run()
+    app.number_input(key="test_noise_seed").set_value(7).run()
+    query = {key: app.query_params[key] for key in ("test_noise", "test_noise_level", "test_noise_seed")}
+    assert query == {"test_noise": "gaussian", "test_noise_level": "0.5", "test_noise_seed": "7"}
+    seen = (app.metric[0].value, [info.value for info in app.info])
+    assert seen[1][0].startswith("Test noise differs from training (level, seed): MSE ")
+    app.number_input(key="test_noise_seed").set_value(0).run()  # the run's own stream, at another level
+    assert "test_noise_seed" not in app.query_params and app.query_params["test_noise_level"] == "0.5"
+    assert app.info[0].value.startswith("Test noise differs from training (level): MSE ")
+
+    again = open_app(**query, n_samples="200")
+    try:
+        open_reconstructions(again, epochs=3)
+        assert (again.slider(key="test_noise_level").value, again.number_input(key="test_noise_seed").value) == (0.5, 7)
+        assert (again.metric[0].value, [info.value for info in again.info]) == seen  # the same run, the same numbers
+    finally:
+        stop_job(again)
 
 
 def test_test_time_noise_is_independent_of_training_and_redraws_at_once(app):

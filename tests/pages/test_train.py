@@ -202,7 +202,8 @@ def test_bad_csv_upload_shows_what_to_fix(app):
     upload_csv(app, "bad.csv", f"a,name\n{rows}\n")
     assert not app.exception
     assert [error.value for error in app.error] == [
-        "bad.csv: Column(s) 'name' are not numeric. Remove them, or name one as the label column, and upload again."
+        "bad.csv: Column(s) 'name' are not numeric. Remove them from the table, or name one as the label column "
+        "(--label-column on the command line, Label column in the app)."
     ]
     assert app.button(key="btn_train").disabled and app.button(key="btn_step").disabled  # one message, no second
     assert current_job(app) is None
