@@ -192,3 +192,19 @@ def upload_csv(at: AppTest, name: str, text: str) -> AppTest:
         set_settings(at, dataset="csv")
     at.file_uploader(key="w_csv_file").set_value((name, text.encode(), "text/csv"))
     return at.run()
+
+
+def trained_model_bytes(**changes) -> bytes:
+    """A model file of a tiny run (one epoch of the defaults, with ``changes``)."""
+    from dae_core import RunConfig, Trainer, model_file
+
+    trainer = Trainer(RunConfig().replace(n_samples=200, epochs=1, **changes))
+    list(trainer.epochs())
+    return model_file.to_bytes(trainer.result())
+
+
+def upload_model(app: AppTest, name: str, data: bytes) -> AppTest:
+    """Import a model file in the sidebar, as a user drops one on the uploader."""
+    app.sidebar.file_uploader(key="model_file").set_value((name, data, "application/octet-stream")).run()
+    assert not app.exception
+    return app

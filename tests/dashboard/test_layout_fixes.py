@@ -1,9 +1,9 @@
 """What users ran into in the layout: a preset that kept the previous preset's settings, and a model file imported
 twice without a word."""
 
-from app_driver import current_settings, session, set_settings, train
+from app_driver import current_settings, session, set_settings, train, trained_model_bytes, upload_model
 
-from dae_core import RunConfig, Trainer, lessons, model_file
+from dae_core import RunConfig, lessons
 from dashboard.frame import ALREADY_SHOWN
 
 
@@ -31,46 +31,34 @@ def test_a_preset_keeps_the_data_settings_and_nothing_else():
 
 
 # --- importing the same model file again --------------------------------------------------------------------------
-def _model_bytes() -> bytes:
-    trainer = Trainer(RunConfig().replace(n_samples=200, epochs=1))
-    list(trainer.epochs())
-    return model_file.to_bytes(trainer.result())
-
-
-def _upload(app, name: str, data: bytes):
-    app.sidebar.file_uploader(key="model_file").set_value((name, data, "application/octet-stream")).run()
-    assert not app.exception
-    return app
-
-
 def _captions(app) -> list[str]:
     return [caption.value for caption in app.sidebar.caption]
 
 
 def test_importing_the_model_on_show_again_says_so(app):
-    data = _model_bytes()
-    _upload(app, "model.dae", data)
+    data = trained_model_bytes()
+    upload_model(app, "model.dae", data)
     assert session(app).upload.name == "model.dae"
     assert not any(ALREADY_SHOWN in c for c in _captions(app))  # the first import: the model is shown, no note
     app.run()
     assert not any(ALREADY_SHOWN in c for c in _captions(app))  # a rerun with the file still in the uploader
 
-    _upload(app, "model copy.dae", data)  # the same bytes again, under another name
+    upload_model(app, "model copy.dae", data)  # the same bytes again, under another name
     assert any(ALREADY_SHOWN in c for c in _captions(app))
     assert not app.error and session(app).upload.name == "model.dae"  # nothing read again
     app.run()
     assert any(ALREADY_SHOWN in c for c in _captions(app))  # said while the uploader holds that file
 
-    _upload(app, "broken.dae", b"not a model")
+    upload_model(app, "broken.dae", b"not a model")
     assert app.error and not any(ALREADY_SHOWN in c for c in _captions(app))
 
 
 def test_importing_the_same_file_again_puts_it_back_on_show(app):
-    data = _model_bytes()
+    data = trained_model_bytes()
     train(app)
-    _upload(app, "model.dae", data)
+    upload_model(app, "model.dae", data)
     app.sidebar.radio(key="show_choice").set_value("run").run()
     assert session(app).show == "run"
-    _upload(app, "model.dae", data)
+    upload_model(app, "model.dae", data)
     assert session(app).show == "upload" and app.sidebar.radio(key="show_choice").value == "upload"
     assert any(ALREADY_SHOWN in c for c in _captions(app))

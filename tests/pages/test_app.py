@@ -4,9 +4,19 @@ import io
 import pickle
 
 import pytest
-from app_driver import address_settings, current_job, current_settings, open_app, session, stop_job, train
+from app_driver import (
+    address_settings,
+    current_job,
+    current_settings,
+    open_app,
+    session,
+    stop_job,
+    train,
+    trained_model_bytes,
+    upload_model,
+)
 
-from dae_core import RunConfig, Trainer, model_file
+from dae_core import RunConfig
 from dae_core.share import to_cli_command
 from dashboard.frame import PAGES
 
@@ -54,18 +64,6 @@ def test_the_share_box_shows_the_link(app):
     app.switch_page("pages/train.py").run()
     app.number_input(key="w_hidden_dim").set_value(5).run()
     assert "?hidden_dim=5" in app.sidebar.markdown[-1].value
-
-
-def trained_model_bytes(**changes) -> bytes:
-    trainer = Trainer(RunConfig().replace(n_samples=200, epochs=1, **changes))
-    list(trainer.epochs())
-    return model_file.to_bytes(trainer.result())
-
-
-def upload_model(app, name: str, data: bytes):
-    app.sidebar.file_uploader(key="model_file").set_value((name, data, "application/octet-stream")).run()
-    assert not app.exception
-    return app
 
 
 def test_a_broken_model_file_is_an_error_and_earlier_runs_stay(app):
