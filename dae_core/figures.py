@@ -679,11 +679,11 @@ def flow_animation(
     slider = {
         "active": 0,
         "currentvalue": {"prefix": "steps: "},
-        "x": 0.24,
-        "len": 0.76,
+        "x": 0.0,  # under the buttons, the plot's full width: beside them it ran under Pause on a phone
+        "len": 1.0,
         "y": 0.0,
         "yanchor": "top",
-        "pad": {"t": 50},
+        "pad": {"t": 95},
         "steps": [{"label": str(step), "method": "animate", "args": [[str(step)], still]} for step in range(len(path))],
     }
     play = {
@@ -693,7 +693,7 @@ def flow_animation(
         "y": 0.0,
         "xanchor": "left",
         "yanchor": "top",
-        "pad": {"t": 80},
+        "pad": {"t": 45},
         "showactive": False,
         "buttons": [
             {
@@ -713,8 +713,8 @@ def flow_animation(
         yaxis={"range": [low[1] - pad[1], high[1] + pad[1]], "scaleanchor": "x", "scaleratio": 1},
         sliders=[slider],
         updatemenus=[play],
-        margin={"b": 140},
-        height=560,
+        margin={"b": 190},
+        height=610,
     )
     figure.frames = [go.Frame(frame) for frame in frames]
     return figure

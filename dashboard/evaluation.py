@@ -154,8 +154,7 @@ def image_grid_ui(shown: Shown, rec: analysis.Reconstruction, chosen: int, order
     figure = figures.image_grid(
         rec.clean[rows], rec.noisy[rows], rec.reconstructed[rows], shown.dataset.image_shape,
         psnr=rec.per_sample_psnr[rows], labels=rows, pixel_size=9,
-        title=f"Test digit {chosen} first, then {'the worst' if worst_first else 'best to worst'}: "
-        "original | noisy | reconstructed | residual",
+        title=f"Test digit {chosen} first, then {'the worst' if worst_first else 'best to worst'}",
     )  # fmt: skip
     st.plotly_chart(figure, key="reconstruction")
 

@@ -49,7 +49,7 @@ SERVER_START_SECONDS = 120.0
 SCRIPT_SECONDS = 60.0  # one script run (the machine may be busy)
 RUN_SECONDS = 120.0  # one training run, or one view's sweep
 MAX_HEIGHT = 4000  # px: a taller main area is cut there
-LARGE_BYTES = 400_000  # a shot above this is reported
+LARGE_BYTES = 400_000  # a shot above this is saved with 256 colours, and reported if still above
 POLL = 0.2
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -197,7 +197,7 @@ def button(page, key: str):
 
 
 def sidebar_expanded(page) -> bool:
-    return page.locator('[data-testid="stSidebar"][aria-expanded="true"]').count() > 0
+    return page.locator('[data-testid="stSidebar"][data-collapsed="false"]').count() > 0
 
 
 def open_sidebar(page) -> None:
@@ -205,7 +205,7 @@ def open_sidebar(page) -> None:
         return
     expand = '[data-testid="stExpandSidebarButton"], [data-testid="stSidebarCollapsedControl"] button'
     page.locator(expand).first.click()
-    page.wait_for_selector('[data-testid="stSidebar"][aria-expanded="true"]', timeout=10_000)
+    page.wait_for_selector('[data-testid="stSidebar"][data-collapsed="false"]', timeout=10_000)
     page.wait_for_timeout(400)  # the sidebar slides in
 
 
@@ -222,11 +222,21 @@ def go_to(page, path: str) -> None:
     """Click the sidebar's link to ``path``, as a user switches pages (the session and its run stay)."""
     page.wait_for_function(NAVIGATION_DRAWN, polling=50, timeout=SCRIPT_SECONDS * 1000)
     link = page.locator(f'[data-testid="stSidebarNav"] a[href$="{path}"]').first
-    if not link.is_visible():
-        open_sidebar(page)
+    open_sidebar(page)  # folded at a phone's width: its links are then off the screen
     link.click()
     page.wait_for_function("path => location.pathname === path", arg=path, timeout=SCRIPT_SECONDS * 1000)
     wait_idle(page)
+    close_sidebar_if_narrow(page)  # it stays open over the page after the click
+
+
+def shrink(path: Path) -> int:
+    """Rewrite a large shot with a palette of 256 colours (Pillow, which Streamlit installs); its new size."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        small = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    small.save(path, optimize=True)
+    return path.stat().st_size
 
 
 # --- the shots --------------------------------------------------------------------------------------
@@ -259,6 +269,8 @@ class Shooter:
         if tall != viewport["height"]:
             page.set_viewport_size(viewport)
         size = path.stat().st_size
+        if size > LARGE_BYTES:
+            size = shrink(path)
         print(f"  {path.name}: {viewport['width']}×{tall}, {size / 1000:.0f} kB", flush=True)
         if size > LARGE_BYTES:
             self.problems.append(f"{name}: {size / 1000:.0f} kB, more than {LARGE_BYTES / 1000:.0f} kB")
