@@ -533,7 +533,9 @@ def test_a_run_that_trains_survives_f5_and_a_restart_keeps_it_as_interrupted(app
         page.get_by_text("interrupted").first.wait_for()
         restarted.open(page, f"/train{address}")
         page.get_by_text("Run interrupted:").first.wait_for()
-        assert re.search(r"Epoch (\d+)/10000", progress_text(page) or sidebar_run(page) or "Epoch 0/10000") is not None
+        kept = re.search(r"Epoch (\d+)/10000 .* interrupted", progress_text(page))
+        assert kept and int(kept[1]) >= before, progress_text(page)  # listed with the epochs it had trained
+        assert button(page, "btn_continue").is_enabled() and button(page, "btn_discard").is_enabled()
         restarted.screenshot(page, "train-interrupted-1280")
 
 
