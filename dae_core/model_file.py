@@ -14,6 +14,7 @@ A model file (suggested extension ``.dae``) holds exactly two members:
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import io
 import json
@@ -175,10 +176,12 @@ def _open_archive(content: bytes, label: str) -> zipfile.ZipFile:
 
 
 def _check_members(archive: zipfile.ZipFile, label: str) -> None:
+    """Exactly the two members, unencrypted, within the unpacked-size limit; linear in the number of members (a file
+    of 100,000 names is refused as fast as it is listed)."""
     names = archive.namelist()
     if any(name.endswith(".pkl") for name in names):
         raise ModelFileError(PICKLE_REFUSED.format(Label=_cap(label)))
-    duplicated = sorted({name for name in names if names.count(name) > 1})
+    duplicated = sorted(name for name, count in collections.Counter(names).items() if count > 1)[:8]
     missing = [name for name in MEMBERS if name not in names]
     unexpected = sorted(set(names) - set(MEMBERS))
     if duplicated or missing or unexpected:
@@ -233,6 +236,11 @@ def _parse_meta(raw: bytes, label: str) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise ModelFileError(
             f"{where} is not valid JSON ({exc.msg} at line {exc.lineno}): the file is damaged. Save the model again."
+        ) from None
+    except RecursionError:  # a model's metadata nests a few levels; thousands of brackets are not one
+        raise ModelFileError(
+            f"{where} nests its JSON thousands of levels deep; a model's metadata nests a few. It was not written "
+            f"by dae_core. {MAKE_ONE}"
         ) from None
     if not isinstance(meta, dict):
         raise ModelFileError(f"{where} must be a JSON object. Got {type(meta).__name__} instead. Save the model again.")
@@ -339,14 +347,20 @@ def _shape(shape) -> str:
     return "(" + ", ".join(str(int(s)) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def _parse_weights(raw: bytes, model: DenoisingAutoencoder, label: str) -> dict[str, torch.Tensor]:
-    where = label
+def _read_tensors(raw: bytes, label: str) -> dict[str, torch.Tensor]:
+    """The weights member's tensors (no larger than the member, which was capped when it was read)."""
     try:
-        tensors = safetensors.torch.load(raw)
+        return safetensors.torch.load(raw)
     except Exception as exc:  # safetensors raises its own SafetensorError, plus KeyError for unknown dtypes
         raise ModelFileError(
-            f"'weights.safetensors' in {where} is not a valid safetensors file ({exc}). Save the model again."
+            f"'weights.safetensors' in {label} is not a valid safetensors file ({exc}). Save the model again."
         ) from None
+
+
+def _parse_weights(
+    tensors: dict[str, torch.Tensor], model: DenoisingAutoencoder, label: str
+) -> dict[str, torch.Tensor]:
+    where = label
     expected = {name: tuple(t.shape) for name, t in model.state_dict().items()}
     missing = [name for name in expected if name not in tensors]
     unexpected = sorted(set(tensors) - set(expected))
@@ -402,10 +416,17 @@ def load(source: str | os.PathLike | bytes | BinaryIO, *, max_parameters: int | 
                 "Train a smaller model (a smaller code size, fewer or narrower hidden layers) and export it again."
             )
         weights_raw = _read_member(archive, WEIGHTS_MEMBER, label, 4 * count + SAFETENSORS_HEADER_BYTES)
+    tensors = _read_tensors(weights_raw, label)
+    held = sum(tensor.numel() for tensor in tensors.values())
+    if count > 2 * held + 1024:  # never build a model much larger than the file (whose exact shapes are checked below)
+        raise ModelFileError(
+            f"The weights in {label} hold {held:,} numbers, but the model its config describes has {count:,} "
+            f"parameters: the file is damaged or was not written by dae_core. {MAKE_ONE}"
+        )
     trained = TrainedModel.build(
         config, scaler, names, image_shape, history=history, stop_reason=stop_reason, weights_epoch=weights_epoch
     )
-    trained.model.load_state_dict(_parse_weights(weights_raw, trained.model, label), strict=True)
+    trained.model.load_state_dict(_parse_weights(tensors, trained.model, label), strict=True)
     return trained
 
 

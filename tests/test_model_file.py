@@ -590,3 +590,34 @@ def test_a_weights_member_larger_than_its_model_is_refused_unread(good):
         "Member 'weights.safetensors' of the model file is 5.0 MB, more than the 1.0 MB that the model it "
         f"describes can take: the file is damaged or was not written by dae_core. {model_file.MAKE_ONE}"
     )
+
+
+def test_a_config_past_its_weights_is_refused_before_the_model_is_built_even_without_a_limit(good, trained):
+    """A few KB whose config asks for 8 × 4096 layers: refused from the weights' size, before 0.9 GB is allocated
+    for a model (``inspect`` passes no parameter limit)."""
+    held = sum(parameter.numel() for parameter in trained.model.parameters())  # 20 → 8 → 20: 2·160 + 8 + 20 = 348
+    assert held == 348
+    assert _refusal(_meta_with(good, hidden_layers=[4096] * 8)) == (
+        "The weights in the model file hold 348 numbers, but the model its config describes has 235,175,964 "
+        f"parameters: the file is damaged or was not written by dae_core. {model_file.MAKE_ONE}"
+    )
+
+
+def test_a_file_of_many_members_is_refused_naming_a_few(good):
+    members = [(f"m{i}", b"") for i in range(20_000)] + list(_members(good).items())
+    message = _refusal(_zip(members))
+    assert message.startswith(
+        "The model file must hold exactly the members 'meta.json' and 'weights.safetensors', but it holds 'm0', 'm1'"
+    )
+    assert "unexpected 'm0', 'm1'" in message and message.endswith(
+        f"It was not written by dae_core. {model_file.MAKE_ONE}"
+    )
+
+
+def test_metadata_nested_thousands_deep_is_refused_with_a_message(good):
+    members = _members(good)
+    members["meta.json"] = b"[" * 200_000 + b"]" * 200_000
+    assert _refusal(_zip(members)) == (
+        "meta.json in the model file nests its JSON thousands of levels deep; a model's metadata nests a few. It was "
+        f"not written by dae_core. {model_file.MAKE_ONE}"
+    )
