@@ -49,7 +49,8 @@ def code_span(text: str) -> str:
 
 
 _MARKUP = re.compile(r"([\\`*~\[\]<>$|])")
-_AUTOLINK = re.compile(r"(?i)(?<=[a-z])(:)(?=//)|(?<=www)(\.)|(@)")
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z]):(?=//)|(?<=www)\.|@")  # what starts an autolink: "http://", "www.", "a@b"
+WORD_JOINER = "\u2060"  # invisible, and breaks what Markdown would read as a URL or an e-mail address
 
 
 def plain(text: str) -> str:
@@ -59,7 +60,9 @@ def plain(text: str) -> str:
     emphasis (a phishing link in a link's value, an image the browser would fetch), and its line breaks.
     """
     text = " ".join(str(text).splitlines())
-    return _AUTOLINK.sub(lambda m: "\\" + m.group(0), _MARKUP.sub(r"\\\1", text))
+    # A backslash does not stop the renderer's autolinks (GFM finds "https://…" in the text after escapes): a word
+    # joiner right before the ":" of "://", the "." of "www." or the "@" does, and reads the same.
+    return _AUTOLINK.sub(lambda m: WORD_JOINER + m.group(0), _MARKUP.sub(r"\\\1", text))
 
 
 def memo(key: tuple, compute):

@@ -9,12 +9,13 @@ PHISHING = "**Session expired.** [Log in again](http://evil.example/login) ![](h
 
 
 def test_plain_text_cannot_make_links_images_html_or_emphasis():
+    j = "\u2060"  # a word joiner: no autolink survives it
     assert plain(PHISHING) == (
-        "\\*\\*Session expired.\\*\\* \\[Log in again\\](http\\://evil.example/login) "
-        "!\\[\\](http\\://evil.example/p.png)"
+        f"\\*\\*Session expired.\\*\\* \\[Log in again\\](http{j}://evil.example/login) "
+        f"!\\[\\](http{j}://evil.example/p.png)"
     )
     assert plain("<img src=x> $x$ `code` www.example.com a@b.c\nnext") == (
-        "\\<img src=x\\> \\$x\\$ \\`code\\` www\\.example.com a\\@b.c next"
+        f"\\<img src=x\\> \\$x\\$ \\`code\\` www{j}.example.com a{j}@b.c next"
     )
 
 

@@ -562,3 +562,15 @@ def test_a_first_visits_one_click_run_can_be_watched_and_beats_both_baselines(fr
     verdict = page.locator('[data-testid="stMarkdownContainer"]', has_text="Verdict:").first.inner_text()
     assert "Beats both baselines" in verdict, verdict
     app.screenshot(page, "first-run-done-1280", whole=True)
+
+
+def test_a_hostile_link_adds_no_link_to_the_page(app):
+    """A URL, a www. address and an e-mail address in a link's value are shown as text: the app's own warning holds
+    no <a> element (the Markdown renderer turns such text into links unless it is broken up)."""
+    page = app.new_page()
+    hostile = "Log in again at https://evil.example/reset or www.evil.example or help@evil.example"
+    app.open(page, "/train?hidden_layers=" + hostile.replace(" ", "%20"))
+    alert = page.locator('[data-testid="stAlert"]', has_text="evil.example").first
+    alert.wait_for()
+    assert "https" in alert.inner_text() and "help" in alert.inner_text()
+    assert alert.locator("a").count() == 0
