@@ -281,13 +281,15 @@ def settings_after(config: RunConfig, history: Sequence[EpochRecord]) -> RunConf
     return config.replace_live(lr=history[-1].lr, noise_level=history[-1].noise_level)
 
 
-def changes_in(history: Sequence[EpochRecord]) -> tuple[SettingChange, ...]:
-    """The live changes a run's records show: a setting that differs between epochs k and k + 1 changed after k."""
+def changes_in(history: Sequence[EpochRecord], start: RunConfig | None = None) -> tuple[SettingChange, ...]:
+    """The live changes a run's records show: a setting that differs between epochs k and k + 1 changed after k.
+    With ``start`` (the settings the run began with), a change made before its first epoch too (after epoch 0)."""
+    first = [(None, history[0])] if start is not None and history else []
     return tuple(
-        SettingChange(before.epoch, name, getattr(before, name), getattr(after, name))
-        for before, after in zip(history, history[1:])
+        SettingChange(after.epoch - 1, name, old, getattr(after, name))
+        for before, after in [*first, *zip(history, history[1:])]
         for name in LIVE_SETTINGS
-        if getattr(before, name) != getattr(after, name)
+        if (old := start.live()[name] if before is None else getattr(before, name)) != getattr(after, name)
     )
 
 
@@ -365,15 +367,10 @@ def schedule_of(history: Sequence[EpochRecord], start: RunConfig | None = None) 
     """The schedule text that replays a history's live changes: a record whose ``lr`` or ``noise_level`` differs
     from the record before it (or, for the first, from ``start``'s value) gives ``NAME@(its epoch - 1)=value``.
     "" when nothing changed."""
-    before = start.live() if start is not None else None
-    schedule: Schedule = []
-    for record in history:
-        now = {name: getattr(record, name) for name in LIVE_SETTINGS}
-        changed = {name: value for name, value in now.items() if before is not None and value != before[name]}
-        if changed:
-            schedule.append((record.epoch - 1, changed))
-        before = now
-    return format_schedule(schedule)
+    by_epoch: dict[int, dict[str, float]] = {}
+    for change in changes_in(history, start):
+        by_epoch.setdefault(change.after_epoch, {})[change.name] = change.new
+    return format_schedule(list(by_epoch.items()))
 
 
 def run_record(serial: int, snapshot, *, status: str | None = None) -> RunRecord:
