@@ -9,6 +9,7 @@ it), ``assign``, ``apply``, ``end_here``, ``queue_changed``, ``seconds_left``, `
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -55,6 +56,7 @@ class RemoteWork(PolledJob):
         self._job_id, self._send = 0, None  # given by the pool when a worker takes the job
         self._pending: list = []  # controls given while queued, sent once a worker takes the job
         self._last_touch = self._clock()
+        self._ended = threading.Event()  # set once the job has ended and ``on_end`` has filed it
 
     # --- controls --------------------------------------------------------------------------------
     def start(self):
@@ -154,8 +156,20 @@ class RemoteWork(PolledJob):
             self._take_locked(update)
             self._changed.notify_all()
             snapshot = self._snapshot_locked()
-        if snapshot.finished and self._on_end is not None:
-            self._on_end(snapshot)
+        if snapshot.finished:
+            self._filed(snapshot)
+
+    def _filed(self, snapshot) -> None:
+        """The job has ended: call ``on_end`` (it files the run), then let ``join`` return."""
+        try:
+            if self._on_end is not None:
+                self._on_end(snapshot)
+        finally:
+            self._ended.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the job to end and be filed (its ``on_end`` has returned); True if it has."""
+        return self._ended.wait(timeout)
 
     def _take_locked(self, update) -> None:
         raise NotImplementedError
@@ -168,8 +182,7 @@ class RemoteWork(PolledJob):
             self._state = replace(self._state, status=status, reason=reason)
             self._changed.notify_all()
             snapshot = self._snapshot_locked()
-        if self._on_end is not None:
-            self._on_end(snapshot)
+        self._filed(snapshot)
 
 
 def _message_for(action: Action | None, settings: RunConfig | None) -> Callable[[int], Control | Retune]:
