@@ -26,6 +26,9 @@ if __name__ == "__main__":
     )
     page.run()
 else:
+    from starlette.middleware import Middleware
+
+    from dashboard.headers import SecurityHeaders
 
     def leave_pages_folder_mode() -> None:
         """Put ``st.navigation`` below in charge from the server's very first page view.
@@ -40,12 +43,22 @@ else:
 
         PagesManager.uses_pages_directory = False
 
+    def follow_the_upload_limit() -> None:
+        """Streamlit's own upload cap (``server.maxUploadSize``, which its uploader shows and its server enforces
+        while the file streams in) is the profile's ``DAE_UPLOAD_MB``, so a larger file is refused before it is read."""
+        from streamlit import config
+
+        from dashboard import server
+
+        config.set_option("server.maxUploadSize", server.LIMITS.upload_mb, where_defined="DAE_UPLOAD_MB")
+
     @contextlib.asynccontextmanager
     async def preload_on_start(_app):
         leave_pages_folder_mode()
+        follow_the_upload_limit()
         preload()  # blocks the start on purpose: the server answers once it is warm
         yield
         # Stopping (SIGTERM, Ctrl+C): keep every run that trains now, with its epochs, before the workers go.
         interrupt_live_runs()
 
-    app = st.App("app.py", lifespan=preload_on_start)
+    app = st.App("app.py", lifespan=preload_on_start, middleware=[Middleware(SecurityHeaders)])

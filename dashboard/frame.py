@@ -9,7 +9,7 @@ import streamlit as st
 
 from dae_core import records, share
 
-from . import runs
+from . import runs, workspace
 from .link import share_url, sync_link
 from .session import lab
 from .widgets import code_span, copy_button_ui, download_ui, number, plain
@@ -177,3 +177,27 @@ def page(title: str, what: str, try_this: str, *, changes_settings: bool = False
     st.markdown(f"{what}  \n**Try:** {try_this}")
     for message in state.link_messages:
         st.warning(plain(message))
+    offered = workspace.foreign_runs(state)
+    if offered is not None:
+        foreign_workspace_ui(offered)
+
+
+def foreign_workspace_ui(count: int) -> None:
+    """The opening link named another browser's workspace: offer a copy of its runs, or a start of one's own. The
+    session's runs go to its own workspace whatever the visitor chooses."""
+    state = lab()
+    if count:
+        st.info(
+            f"This address holds {count} run{'s' * (count != 1)} made in another browser. They stay there as they "
+            "are, read-only to you: what you do here is kept in a workspace of your own. Open a copy of them to go "
+            "on from them here, or start your own.",
+            icon=":material/devices:",
+        )
+    else:
+        st.info("This address was made in another browser: your runs are kept in a workspace of your own.",
+                icon=":material/devices:")  # fmt: skip
+    copy, own = st.columns(2) if count else (None, st)
+    if copy is not None:
+        copy.button("Open a copy of them", key="btn_copy_foreign", on_click=workspace.copy_foreign, args=(state,),
+                    icon=":material/content_copy:", type="primary")  # fmt: skip
+    own.button("Start your own", key="btn_own_workspace", on_click=workspace.decline_foreign, args=(state,))

@@ -113,3 +113,5 @@ class Lab:
     teaching: Teaching = field(default_factory=Teaching)  # the lesson a link opened, and the settings it hides
     sweeps: dict[str, RemoteSweep] = field(default_factory=dict)  # the latest sweep of each paper view, by slug
     workspace: str = ""  # the token of the visitor's saved runs (dashboard.workspace); only their address holds it
+    browser: str = ""  # the secret of the browser the workspace belongs to (dashboard.session.browser_cookie)
+    foreign: str = ""  # the token of another browser's workspace the opening link named, while its runs are offered

@@ -1,5 +1,7 @@
 """The visitor's workspace: their runs and models kept on the server (``dae_core.serving.store``), found again by
-the token their own address carries (``?ws=…``), so a reload, a second tab or a server restart loses nothing.
+the token their own address carries (``?ws=…``), so a reload, a second tab or a server restart loses nothing. The
+token opens a workspace only in the browser that made it (``SQLiteStore.access``, with the browser's cookie): an
+address with another browser's token offers to copy that workspace's runs, and never adds the visitor's to it.
 
 A run belongs to the workspace, not to the browser tab that started it: while it trains it is a ``LiveRun``, which
 a reloaded page or a second tab joins (``LiveRuns.join``), and when it ends it is filed once, in every session that
@@ -24,7 +26,7 @@ from dae_core.records import RunRecord, run_record
 from dae_core.serving.job import KeptJob
 from dae_core.serving.remote import RemoteJob
 from dae_core.serving.snapshot import INTERRUPTED, JobSnapshot
-from dae_core.serving.store import is_token
+from dae_core.serving.store import FOREIGN, MISSING, OWN
 from dae_core.serving.worker import cached_dataset
 
 from . import server
@@ -38,18 +40,44 @@ KEY = share.WORKSPACE_KEY  # the address bar's parameter
 
 def open_workspace(state: Lab, token: str | None) -> list[str]:
     """Give the new session ``state`` its workspace: the one ``token`` names, with its runs and the last run's
-    model restored, or a new one. Returns what to tell the visitor."""
-    if token is not None and is_token(token) and store().exists(token):
+    model restored, if it is this browser's own; else a new one. Another browser's workspace is never opened for
+    writing: its runs are only offered to copy (``state.foreign``, see ``copy_foreign``). Returns what to tell the
+    visitor."""
+    access = store().access(token, state.browser) if token is not None else MISSING
+    if access == OWN:
         state.workspace = token
         restore(state)
         return []
-    state.workspace = store().new_workspace()
+    state.workspace = store().new_workspace(state.browser)
+    if access == FOREIGN:
+        state.foreign = token
+        return []
     if token is None:
         return []
     return [
         "The runs saved under this address are gone: they were forgotten, or not opened for "
         f"{server.LIMITS.retention_days:g} days. New runs are kept from now on."
     ]
+
+
+def foreign_runs(state: Lab) -> int | None:
+    """How many runs the other browser's workspace of the opening link holds, while they are still offered: until
+    the visitor copies them or starts their own (by choice, or by a run); None when none are offered."""
+    if state.foreign and (state.runs or state.run is not None):
+        state.foreign = ""  # the visitor's own work has begun: the offer is over
+    return store().run_count(state.foreign) if state.foreign else None
+
+
+def copy_foreign(state: Lab) -> None:
+    """Copy the offered workspace's runs, models and table into the visitor's own (the original is only read), and
+    show them as a reload would."""
+    store().copy(state.foreign, state.workspace)
+    state.foreign = ""
+    restore(state)
+
+
+def decline_foreign(state: Lab) -> None:
+    state.foreign = ""
 
 
 def restore(state: Lab) -> None:
@@ -198,7 +226,7 @@ def forget(state: Lab) -> None:
     state.runs.clear()
     if state.run is not None and isinstance(state.run.job, KeptJob):
         state.run = None
-    state.workspace = store().new_workspace()
+    state.workspace = store().new_workspace(state.browser)
 
 
 def keep_table(state: Lab) -> None:

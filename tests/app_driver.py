@@ -46,12 +46,21 @@ def train(at: AppTest, **settings) -> AppTest:
     return at.run()
 
 
-def open_app(**query: str) -> AppTest:
-    """The app opened with a link carrying ``query``, after its first run."""
+def open_app(browser: str | None = None, **query: str) -> AppTest:
+    """The app opened with a link carrying ``query``, after its first run; in ``browser`` (its cookie: "" for one
+    that sends none) instead of the tests' one browser."""
+    import dashboard.session
+
     at = AppTest.from_file(APP, default_timeout=60)
     for name, value in query.items():
         at.query_params[name] = value
-    return at.run()
+    if browser is None:
+        return at.run()
+    usual, dashboard.session.browser_cookie = dashboard.session.browser_cookie, lambda: browser
+    try:
+        return at.run()  # the session reads the cookie once, when it starts
+    finally:
+        dashboard.session.browser_cookie = usual
 
 
 def stop_job(at: AppTest) -> None:

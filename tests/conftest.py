@@ -37,6 +37,18 @@ def digits_dataset():
     return load_dataset(RunConfig().replace(dataset="digits").data)
 
 
+THIS_BROWSER = "b" * 43  # the browser secret (dashboard.headers' cookie) of every AppTest session, unless told
+
+
+@pytest.fixture(autouse=True)
+def _one_browser(monkeypatch):
+    """AppTest sends no cookies: its sessions are one browser's, as a reload's or a second tab's would be
+    (``app_driver.open_app(browser=...)`` opens another browser's)."""
+    import dashboard.session
+
+    monkeypatch.setattr(dashboard.session, "browser_cookie", lambda: THIS_BROWSER)
+
+
 @pytest.fixture
 def app():
     """The dashboard under AppTest after its first run, on Home; any job it started is stopped afterwards.

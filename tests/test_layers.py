@@ -31,7 +31,7 @@ LAYERS = [  # bottom first
     {"dae_core.cli.train", "dae_core.cli.inspection", "dae_core.cli.sweep"},
     {"dae_core.cli", "dae_core.__main__"},
     # the dashboard: server-wide singletons and session dataclasses, the session, then what pages call
-    {"dashboard", "dashboard.state", "dashboard.server"},
+    {"dashboard", "dashboard.state", "dashboard.server", "dashboard.headers"},
     {"dashboard.workspace"},
     {"dashboard.session"},
     {"dashboard.widgets", "dashboard.warmup", "dashboard.link"},

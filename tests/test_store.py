@@ -113,3 +113,32 @@ def test_the_table_in_use_is_kept_replaced_and_forgotten(tmp_path):
     store.put_table(token, "c.csv", b"1")
     store.forget(token)
     assert store.table(token) is None
+
+
+def test_a_workspace_opens_for_writing_only_in_the_browser_that_made_it(tmp_path, tiny_config, trained):
+    store = SQLiteStore(str(tmp_path))
+    mine, theirs = "m" * 43, "t" * 43
+    token = store.new_workspace(mine)
+    store.add_run(token, record(1, tiny_config, trained[1]), b"model")
+    assert store.access(token, mine) == "own"
+    assert store.access(token, theirs) == "foreign" and store.access(token, "") == "foreign"
+    assert store.access("A" * 43, mine) == "missing" and store.access("../x", mine) == "missing"
+    with sqlite3.connect(store.path) as db:
+        owners = [owner for (owner,) in db.execute("SELECT owner FROM workspaces")]
+    assert mine not in owners and all(len(owner) == 64 for owner in owners)  # the secret's SHA-256 only
+
+    copy = store.new_workspace(theirs)
+    store.put_table(token, "t.csv", b"a,b\n1,2\n")
+    assert store.copy(token, copy) == 1
+    assert [r.run for r in store.runs(copy)] == [1] and store.model(copy, 1) == b"model"
+    assert store.table(copy) == ("t.csv", b"a,b\n1,2\n") and store.access(copy, theirs) == "own"
+    store.delete_runs(copy, [1])
+    assert [r.run for r in store.runs(token)] == [1]  # the original was only read
+
+
+def test_a_workspace_kept_before_owners_becomes_its_first_openers(tmp_path, tiny_config, trained):
+    with sqlite3.connect(tmp_path / "workspaces.sqlite3") as db:  # the schema of a store made before owners
+        db.execute("CREATE TABLE workspaces (key TEXT PRIMARY KEY, touched REAL NOT NULL)")
+    store = SQLiteStore(str(tmp_path))
+    token = store.new_workspace()
+    assert store.access(token, "f" * 43) == "own" and store.access(token, "s" * 43) == "foreign"

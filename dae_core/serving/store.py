@@ -1,10 +1,13 @@
 """Workspaces: each visitor's runs kept on the server, so that a reload or a restart loses nothing.
 
 A workspace is named by an unguessable token (256 random bits, URL-safe) that only its visitor's own address
-carries; the store keeps only the token's SHA-256, so its file names no workspace anyone could open. Each run is
-kept as its ``RunRecord`` (JSON) and its model file (``dae_core.model_file``'s format: safetensors and JSON, never a
-pickle), and the uploaded table in use as its bytes. Per workspace at most ``Limits.workspace_runs`` runs and
-``Limits.workspace_mb`` megabytes are kept, the oldest going first, and a workspace untouched for
+carries; the store keeps only the token's SHA-256, so its file names no workspace anyone could open. A workspace
+also belongs to the browser that made it: its ``owner`` is the SHA-256 of a second secret that browser keeps (the
+dashboard's HttpOnly cookie) and an address cannot carry. ``access`` tells the owner's browser from any other, so
+a link with someone else's token never adds a visitor's runs to that workspace (it can only copy them, ``copy``).
+Each run is kept as its ``RunRecord`` (JSON) and its model file (``dae_core.model_file``'s format: safetensors and
+JSON, never a pickle), and the uploaded table in use as its bytes. Per workspace at most ``Limits.workspace_runs``
+runs and ``Limits.workspace_mb`` megabytes are kept, the oldest going first, and a workspace untouched for
 ``Limits.retention_days`` is deleted.
 
 ``Store`` is the small interface the dashboard uses; ``SQLiteStore`` implements it with the standard library's
@@ -30,6 +33,7 @@ from .limits import Limits
 TOKEN_BYTES = 32  # 256 bits
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
 PRUNE_SECONDS = 3600.0  # how often old workspaces are looked for
+OWN, FOREIGN, MISSING = "own", "foreign", "missing"  # how a browser may open a workspace (SQLiteStore.access)
 
 
 def default_folder(environ=None) -> str:
@@ -47,6 +51,11 @@ def _key(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _owner(secret: str) -> str | None:
+    """What the store keeps of a browser's secret: its SHA-256, or None for no owner yet."""
+    return _key(secret) if secret else None
+
+
 class SQLiteStore:
     """Workspaces in one SQLite file in ``folder``; safe to share between the server's threads."""
 
@@ -58,7 +67,11 @@ class SQLiteStore:
         self._pruned = 0.0
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
-            db.execute("CREATE TABLE IF NOT EXISTS workspaces (key TEXT PRIMARY KEY, touched REAL NOT NULL)")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS workspaces (key TEXT PRIMARY KEY, touched REAL NOT NULL, owner TEXT)"
+            )
+            if "owner" not in [row[1] for row in db.execute("PRAGMA table_info(workspaces)")]:
+                db.execute("ALTER TABLE workspaces ADD COLUMN owner TEXT")  # a store made before owners: none yet
             db.execute(
                 "CREATE TABLE IF NOT EXISTS runs (key TEXT NOT NULL, run INTEGER NOT NULL, record TEXT NOT NULL, "
                 "model BLOB, bytes INTEGER NOT NULL, saved REAL NOT NULL, PRIMARY KEY (key, run))"
@@ -77,12 +90,49 @@ class SQLiteStore:
         finally:
             db.close()
 
-    def new_workspace(self) -> str:
+    def new_workspace(self, owner: str = "") -> str:
+        """A new, empty workspace, belonging to the browser whose secret is ``owner`` ("": to the first that opens
+        it with ``access``)."""
         token = secrets.token_urlsafe(TOKEN_BYTES)
         with self._lock, self._connect() as db:
-            db.execute("INSERT INTO workspaces VALUES (?, ?)", (_key(token), self._clock()))
+            db.execute("INSERT INTO workspaces VALUES (?, ?, ?)", (_key(token), self._clock(), _owner(owner)))
         self._prune_now_and_then()
         return token
+
+    def access(self, token: str, owner: str) -> str:
+        """How the browser whose secret is ``owner`` may open workspace ``token``: ``OWN`` (its own: opening it counts
+        as using it), ``FOREIGN`` (made in another browser: its runs may be copied, never added to) or ``MISSING``.
+        A workspace kept before workspaces had owners becomes the first opener's."""
+        if not is_token(token):
+            return MISSING
+        with self._lock, self._connect() as db:
+            row = db.execute("SELECT owner FROM workspaces WHERE key = ?", (_key(token),)).fetchone()
+            if row is None:
+                return MISSING
+            if row[0] is not None and (not owner or not secrets.compare_digest(row[0], _owner(owner))):
+                return FOREIGN
+            now, key = self._clock(), _key(token)
+            db.execute("UPDATE workspaces SET touched = ?, owner = ? WHERE key = ?", (now, _owner(owner), key))
+        return OWN
+
+    def copy(self, source: str, target: str) -> int:
+        """Copy workspace ``source``'s runs, models and table in use into ``target`` (whose runs of the same numbers
+        they replace); ``source`` is only read. Returns how many runs were copied."""
+        with self._lock, self._connect() as db:
+            copied = db.execute(
+                "INSERT OR REPLACE INTO runs SELECT ?, run, record, model, bytes, saved FROM runs WHERE key = ?",
+                (_key(target), _key(source)),
+            ).rowcount
+            db.execute(
+                "INSERT OR REPLACE INTO tables SELECT ?, name, data FROM tables WHERE key = ?",
+                (_key(target), _key(source)),
+            )
+        return copied
+
+    def run_count(self, token: str) -> int:
+        with self._lock, self._connect() as db:
+            (count,) = db.execute("SELECT COUNT(*) FROM runs WHERE key = ?", (_key(token),)).fetchone()
+        return int(count)
 
     def exists(self, token: str) -> bool:
         """Whether ``token`` names a workspace; opening one counts as using it (retention starts again)."""
@@ -100,7 +150,7 @@ class SQLiteStore:
             model, size = None, len(text)  # a model larger than the whole workspace: keep the record alone
         with self._lock, self._connect() as db:
             now = self._clock()
-            db.execute("INSERT OR IGNORE INTO workspaces VALUES (?, ?)", (key, now))
+            db.execute("INSERT OR IGNORE INTO workspaces VALUES (?, ?, NULL)", (key, now))
             db.execute("UPDATE workspaces SET touched = ? WHERE key = ?", (now, key))
             db.execute(
                 "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?)", (key, record.run, text, model, size, now)

@@ -167,3 +167,45 @@ def test_an_interrupted_run_can_be_discarded(app):
     after.button(key="btn_discard").click().run()
     assert not after.exception
     assert session(after).runs == [] and session(after).run is None and store().runs(token) == []
+
+
+VICTIM = "v" * 43  # another browser's cookie
+
+
+def test_another_browsers_address_offers_a_copy_and_never_adds_to_that_workspace(app):
+    train(app)
+    token = app.query_params["ws"]  # the address the attacker sends
+    victim = open_app(browser=VICTIM, ws=token, dataset="csv")
+    state = session(victim)
+    assert state.workspace != token and state.runs == [] and state.run is None
+    assert victim.query_params["ws"] == state.workspace  # the victim's address bar now holds their own token
+    assert [i.value for i in victim.info][0].startswith(
+        "This address holds 1 run made in another browser. They stay there as they are, read-only to you"
+    )
+    train(victim, dataset="synthetic")
+    assert [r.run for r in store().runs(token)] == [1]  # nothing of the victim's reaches the attacker's workspace
+    assert [r.run for r in store().runs(state.workspace)] == [1] and not victim.info  # the offer is over
+    attacker = open_app(ws=token)  # the attacker reloads their own address
+    assert [r.run for r in session(attacker).runs] == [1] and session(attacker).csv is None
+
+
+def test_a_copy_of_another_browsers_runs_is_the_visitors_own(app):
+    train(app)
+    token = app.query_params["ws"]
+    second = open_app(browser=VICTIM, ws=token)  # the same person's second device
+    second.button(key="btn_copy_foreign").click().run()
+    state = session(second)
+    assert state.workspace != token and [r.run for r in state.runs] == [1] and state.run.serial == 1
+    train(second)
+    assert [r.run for r in store().runs(state.workspace)] == [1, 2] and [r.run for r in store().runs(token)] == [1]
+    assert [r.run for r in session(open_app(browser=VICTIM, ws=state.workspace)).runs] == [1, 2]
+
+
+def test_a_browser_that_sends_no_cookie_keeps_its_runs_to_its_session_and_a_lesson_waits_for_a_click():
+    lesson = open_app(browser="", lesson="denoise")  # a page another site frames sends no cookie
+    assert current_job(lesson) is None
+    assert "Press Train to start the lesson's run" in " ".join(w.value for w in lesson.warning)
+    lesson.switch_page("pages/train.py").run()
+    assert current_job(lesson) is None  # still nothing trains: the page waits for the Train button
+    token = lesson.query_params["ws"]
+    assert session(open_app(browser="", ws=token)).workspace != token  # another cookie-less session: not its own
