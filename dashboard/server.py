@@ -6,7 +6,10 @@ needed to make them.
 
 from __future__ import annotations
 
+import collections
 import functools
+import threading
+import time
 
 from dae_core.serving.limits import Limits
 from dae_core.serving.pool import WorkerPool
@@ -29,3 +32,35 @@ def pool() -> WorkerPool:
 def store() -> SQLiteStore:
     """The visitors' workspaces (``DAE_DATA_DIR``), opened on first use."""
     return SQLiteStore(default_folder(), LIMITS)
+
+
+class SessionGate:
+    """New browser sessions per network address in the last minute, against ``Limits.sessions_per_minute``: one
+    address cannot open sessions (each with its own runs and uploads) faster than a class of people would."""
+
+    def __init__(self, clock=time.monotonic):
+        self._clock, self._lock = clock, threading.Lock()
+        self._opened: dict[str, collections.deque] = {}
+
+    def admit(self, address: str | None) -> str | None:
+        """Count a new session from ``address`` (None: unknown, as for this machine's own visitors) and return
+        None, or why it is refused."""
+        if not address:
+            return None
+        now, cap = self._clock(), LIMITS.sessions_per_minute
+        with self._lock:
+            opened = self._opened.setdefault(address, collections.deque())
+            while opened and opened[0] <= now - 60:
+                opened.popleft()
+            if len(opened) >= cap:
+                return (
+                    f"Too many new sessions from your address: at most {cap:,} a minute here "
+                    "(DAE_SESSIONS_PER_MINUTE). Wait a minute, then reload the page."
+                )
+            opened.append(now)
+            if len(self._opened) > 10_000:  # forget addresses that have gone quiet
+                self._opened = {key: times for key, times in self._opened.items() if times and times[-1] > now - 60}
+        return None
+
+
+SESSIONS = SessionGate()

@@ -23,6 +23,10 @@ KEY = "lab"  # the one st.session_state entry this app owns, besides its widget 
 def lab() -> Lab:
     """This session's state; the first call reads the settings from the link the session was opened with."""
     if KEY not in st.session_state:
+        refused = server.SESSIONS.admit(st.context.ip_address)
+        if refused:
+            st.error(refused)
+            st.stop()
         params = st.query_params.to_dict()
         teaching, teaching_messages = share.teaching_from_query(params)
         preset = teaching.lesson.config if teaching.lesson else None

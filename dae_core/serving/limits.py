@@ -37,6 +37,7 @@ class Limits:
     workspace_runs: int = 50  # runs a visitor's workspace keeps; the oldest go first
     workspace_mb: int = 200  # bytes a visitor's workspace keeps (models and histories); the oldest go first
     retention_days: float = 30.0  # a workspace untouched this long is deleted
+    sessions_per_minute: int = 600  # new browser sessions one network address may open a minute
 
     def __post_init__(self):
         problems = []
@@ -176,6 +177,7 @@ LIMITS_TABLE = {
     "workspace_runs": ("DAE_WORKSPACE_RUNS", "runs a visitor's workspace keeps"),
     "workspace_mb": ("DAE_WORKSPACE_MB", "MB a visitor's workspace keeps"),
     "retention_days": ("DAE_RETENTION_DAYS", "days an untouched workspace is kept"),
+    "sessions_per_minute": ("DAE_SESSIONS_PER_MINUTE", "new sessions one address opens a minute (see below)"),
 }
 _LIMIT_OF_FIELD = {"n_samples": "max_rows", "n_features": "max_features", "epochs": "max_epochs"}
 _INTS = {f.name for f in fields(Limits) if f.type == "int"}
@@ -201,5 +203,6 @@ PROFILES = {
         "workspace_runs": 20,
         "workspace_mb": 50,
         "retention_days": 7.0,
+        "sessions_per_minute": 30,
     },
 }

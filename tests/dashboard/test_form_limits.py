@@ -25,6 +25,7 @@ SERVER_LIMITS = {  # the server's own: time, queue and workspace sizes, never a 
     "workspace_runs",
     "workspace_mb",
     "retention_days",
+    "sessions_per_minute",
 }
 FORM_KEPT = "\n\nThe settings were not changed; fix the value above."  # what the settings form adds under a refusal
 MB = 2**20

@@ -145,9 +145,12 @@ class App:
         self.server, self.browser = server, browser
         self.contexts = []
 
-    def new_page(self, viewport=WIDE, permissions: tuple[str, ...] = ()):
-        """A page in a fresh browser context, hence a fresh Streamlit session (no run, no settings)."""
-        context = self.browser.new_context(viewport=viewport, permissions=list(permissions))
+    def new_page(self, viewport=WIDE, permissions: tuple[str, ...] = (), storage_state=None):
+        """A page in a fresh browser context, hence a fresh Streamlit session (no run, no settings): another browser,
+        or, given an earlier page's ``page.context.storage_state()``, the same browser (its cookie) again."""
+        context = self.browser.new_context(
+            viewport=viewport, permissions=list(permissions), storage_state=storage_state
+        )
         context.set_default_timeout(SCRIPT_SECONDS * 1000)
         self.contexts.append(context)
         return context.new_page()

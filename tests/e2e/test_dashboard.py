@@ -477,9 +477,10 @@ def test_runs_survive_a_reload_and_a_restart_but_not_a_shared_link(app_on, tmp_p
         go_to(other, "/train")
         app.wait_idle(other)
         assert other.locator(".st-key-w_epochs input").input_value() == "30"
+        browser = page.context.storage_state()  # this browser's cookie: its workspace opens only there
 
-    with app_on(env=data) as restarted:  # a new server process on the same data folder
-        page = restarted.new_page()
+    with app_on(env=data) as restarted:  # a new server process on the same data folder, the same browser
+        page = restarted.new_page(storage_state=browser)
         restarted.open(page, f"/experiments{address}")
         wait_until(lambda: runs_listed(page) == 1, 30, "the run on Experiments after a restart")
         page.get_by_text("Forget my runs").first.click()
@@ -524,10 +525,11 @@ def test_a_run_that_trains_survives_f5_and_a_restart_keeps_it_as_interrupted(app
         assert all("#1" in str(name) for name in names.values()), names
         wait_for_status(page, "running")
         app.screenshot(page, "train-after-f5-1280")
+        browser = page.context.storage_state()
 
     # The server stops (SIGTERM) while the run trains, and a new server starts on the same data folder.
     with app_on(env=data) as restarted:
-        page = restarted.new_page()
+        page = restarted.new_page(storage_state=browser)
         restarted.open(page, f"/experiments{address}")
         wait_until(lambda: runs_listed(page) == 1, 30, "the interrupted run on Experiments after a restart")
         page.get_by_text("interrupted").first.wait_for()
