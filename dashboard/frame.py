@@ -196,8 +196,8 @@ def foreign_workspace_ui(count: int) -> None:
     else:
         st.info("This address was made in another browser: your runs are kept in a workspace of your own.",
                 icon=":material/devices:")  # fmt: skip
-    copy, own = st.columns(2) if count else (None, st)
-    if copy is not None:
-        copy.button("Open a copy of them", key="btn_copy_foreign", on_click=workspace.copy_foreign, args=(state,),
-                    icon=":material/content_copy:", type="primary")  # fmt: skip
-    own.button("Start your own", key="btn_own_workspace", on_click=workspace.decline_foreign, args=(state,))
+    choice = st.container(horizontal=True)
+    if count:
+        choice.button("Open a copy of them", key="btn_copy_foreign", on_click=workspace.copy_foreign,
+                      args=(state,), icon=":material/content_copy:", type="primary")  # fmt: skip
+    choice.button("Start your own", key="btn_own_workspace", on_click=workspace.decline_foreign, args=(state,))
