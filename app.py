@@ -5,7 +5,8 @@ The file plays two parts:
 - ``streamlit run app.py`` imports it as a module and serves ``app``. Its start-up hook pays the process's
   one-off costs (importing PyTorch and scikit-learn, torch's first optimizer: about 3 s on a small machine)
   before the server answers, so no visitor's first click waits for them; when the server stops, the same hook
-  keeps every run that is training as "interrupted", with its epochs.
+  keeps every run that is training as "interrupted", with its epochs. Its middleware (``dashboard.headers``) puts
+  the security headers on every response and gives each browser the cookie its workspaces belong to.
 - Streamlit then runs it as the script of every page view (as ``__main__``). There it only routes: every page
   sets itself up (state, sidebar) through ``dashboard.frame.page``. Training runs in a background job kept in the
   session, so moving a control or switching pages never stops it.
