@@ -1,6 +1,15 @@
-# The Denoising Autoencoder Lab as a public demo: CPU-only PyTorch, a non-root user, the public limits, and the
-# visitors' saved runs in a volume. Build: docker build -t dae-lab .   Run: docker run -p 8501:8501 -v dae-data:/data dae-lab
+# The Denoising Autoencoder Lab as a public demo: CPU-only PyTorch, a non-root user that cannot rewrite the code it
+# runs, the public limits, and the visitors' saved runs in a volume.
+# Build: docker build --build-arg PIP_INDEX_URL=... --build-arg PIP_EXTRA_INDEX_URL=... -t dae-lab .
+#   Pass your index of CPU-only torch wheels as PIP_INDEX_URL and your index for every other package as
+#   PIP_EXTRA_INDEX_URL (pip reads both from the environment). Without them pip uses its default index, whose Linux
+#   torch is the CUDA build: several GB instead of about 200 MB. A build argument shows in the image's history, so
+#   an index that needs a password belongs in a build secret instead.
+# Run: docker run -p 8501:8501 -v dae-data:/data dae-lab
 FROM python:3.11-slim
+
+ARG PIP_INDEX_URL
+ARG PIP_EXTRA_INDEX_URL
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -12,16 +21,17 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN useradd --create-home --uid 10001 lab && mkdir /data && chown lab /data
 WORKDIR /app
 
-# The CPU build of torch (about 200 MB, against several GB for the CUDA build PyPI serves on Linux).
+# The indexes come from the build arguments above (an empty one is ignored by pip).
 COPY requirements.txt .
-RUN pip install --index-url https://download.pytorch.org/whl/cpu --extra-index-url https://pypi.org/simple \
-    -r requirements.txt
+RUN pip install -r requirements.txt
 
-COPY --chown=lab app.py ./
-COPY --chown=lab .streamlit .streamlit
-COPY --chown=lab dae_core dae_core
-COPY --chown=lab dashboard dashboard
-COPY --chown=lab pages pages
+# The code belongs to root: the app's user reads it but cannot change it, so a flaw in the app cannot rewrite what
+# the server runs. Only /data is the user's.
+COPY app.py ./
+COPY .streamlit .streamlit
+COPY dae_core dae_core
+COPY dashboard dashboard
+COPY pages pages
 
 USER lab
 VOLUME /data

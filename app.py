@@ -30,6 +30,7 @@ else:
     from starlette.middleware import Middleware
 
     from dashboard.headers import SecurityHeaders
+    from dashboard.readiness import ROUTES
 
     def leave_pages_folder_mode() -> None:
         """Put ``st.navigation`` below in charge from the server's very first page view.
@@ -62,4 +63,4 @@ else:
         # Stopping (SIGTERM, Ctrl+C): keep every run that trains now, with its epochs, before the workers go.
         interrupt_live_runs()
 
-    app = st.App("app.py", lifespan=preload_on_start, middleware=[Middleware(SecurityHeaders)])
+    app = st.App("app.py", lifespan=preload_on_start, routes=ROUTES, middleware=[Middleware(SecurityHeaders)])

@@ -9,11 +9,19 @@ from __future__ import annotations
 import io
 import os
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
 from .config import DataConfig
 from .errors import DataError
+
+
+class TableLimits(Protocol):
+    """What a table's size is checked against (``dae_core.serving.limits.Limits``; the engine needs only this)."""
+
+    def check_table(self, columns: int, rows: int, labelled: bool | None = None) -> None: ...
+
 
 MAX_CSV_BYTES = 50 * 1024 * 1024
 MAX_CSV_MAGNITUDE = 1e30  # larger values overflow the scaler's float64 sums of squares and the model's float32
@@ -141,13 +149,58 @@ def _generate(cfg: DataConfig):
     return X, y, ["x", "y"], None
 
 
-def csv_columns(source) -> list[str]:
-    """The column names of a user's table (its header only), with the messages of :func:`read_csv`."""
-    return [str(c) for c in _parse_csv(source, header_only=True).columns]
+@dataclass(frozen=True)
+class TableSize:
+    """A CSV table's size, counted from its bytes before any parse (:func:`csv_size`)."""
+
+    columns: int  # fields of the header, its first line that is not blank
+    rows: int  # lines after the header that are not blank; a newline inside a quoted field does not end a row
 
 
-def _parse_csv(source, header_only: bool = False):
-    """The table in ``source`` (a path, bytes or a file object) as a DataFrame; one message per way it can fail."""
+_CHUNK = 2**16  # bytes looked at a time: each temporary array is 64 KB at most (larger chunks are no faster)
+_QUOTE, _COMMA, _NEWLINE = ord('"'), ord(","), ord("\n")
+
+
+def csv_size(data: bytes | bytearray | memoryview) -> TableSize:
+    """The columns and rows of the CSV table in ``data``, counted without parsing it: one pass over the bytes in
+    numpy, a chunk at a time, so it takes under 1 MB beyond them whatever the table holds, and a table past a size
+    limit is refused before pandas spends a minute and a gigabyte on its 360,000 columns. A comma or newline inside a
+    quoted field (a name or a cell) splits nothing; blank lines are no rows, as in pandas. A quote inside an unquoted
+    field is taken as opening one."""
+    array = np.frombuffer(data, np.uint8)  # (N,), sharing the buffer's memory: no copy of the upload
+    lines, commas, inside, after_newline, in_header, header_started = 0, 0, 0, True, True, False
+    for start in range(0, len(array), _CHUNK):
+        chunk = array[start : start + _CHUNK]
+        quoted = np.cumsum(chunk == _QUOTE, dtype=np.uint8)  # quotes so far (mod 256: only their parity counts)
+        quoted += inside
+        quoted &= 1  # 1 inside a quoted field (its opening quote included)
+        inside = int(quoted[-1])
+        outside = quoted == 0
+        newline = (chunk == _NEWLINE) & outside  # (C,), the ends of lines
+        solid = (chunk != _NEWLINE) & (chunk != ord(" ")) & (chunk != ord("\t")) & (chunk != ord("\r"))
+        kinds = newline[newline | solid]  # in order: True where a line ends, False where it holds something
+        if kinds.size:
+            lines += int(np.count_nonzero(kinds[1:] < kinds[:-1])) + (after_newline and not kinds[0])
+            after_newline = bool(kinds[-1])
+        if in_header:  # the header is the first line that is not blank: its commas outside quotes
+            started = np.logical_or.accumulate(solid) if not header_started else np.ones_like(solid)
+            ends = newline & started
+            stop = int(np.argmax(ends)) if ends.any() else len(chunk)
+            commas += int(np.count_nonzero((chunk[:stop] == _COMMA) & outside[:stop]))
+            header_started, in_header = header_started or bool(solid.any()), stop == len(chunk)
+    return TableSize(commas + 1 if lines else 0, max(lines - 1, 0))
+
+
+def csv_columns(source, limits: TableLimits | None = None) -> list[str]:
+    """The column names of a user's table (its header only), with the messages of :func:`read_csv`; ``limits``:
+    refuse a table past their column or row limit first, from its counts (:func:`csv_size`)."""
+    return [str(c) for c in _parse_csv(source, header_only=True, limits=limits).columns]
+
+
+def _parse_csv(source, header_only: bool = False, limits: TableLimits | None = None, labelled: bool | None = None):
+    """The table in ``source`` (a path, bytes, a memoryview or a file object) as a DataFrame; one message per way it
+    can fail. ``limits``: a table past their size limits is refused before it is parsed (``labelled``: whether one
+    column is the label, see ``Limits.check_table``)."""
     import pandas as pd
 
     if isinstance(source, (str, os.PathLike)):
@@ -155,9 +208,17 @@ def _parse_csv(source, header_only: bool = False):
             raise DataError(f"CSV file '{source}' does not exist. Check the path and try again.")
         if os.path.getsize(source) > MAX_CSV_BYTES:
             raise DataError(f"CSV file '{source}' is larger than {MAX_CSV_BYTES // 2**20} MB. Use a sample of it.")
-    elif isinstance(source, (bytes, bytearray)):
+        if limits is not None:  # counted first, so read here once
+            with open(source, "rb") as handle:
+                source = handle.read()
+    elif hasattr(source, "read") and limits is not None:
+        source = source.read(MAX_CSV_BYTES + 1)
+    if isinstance(source, (bytes, bytearray, memoryview)):
         if len(source) > MAX_CSV_BYTES:
             raise DataError(f"The CSV upload is larger than {MAX_CSV_BYTES // 2**20} MB. Use a sample of it.")
+        if limits is not None:
+            size = csv_size(source)
+            limits.check_table(size.columns, size.rows, labelled)
         source = io.BytesIO(source)
     try:
         return pd.read_csv(source, nrows=0 if header_only else None)
@@ -172,14 +233,15 @@ def _parse_csv(source, header_only: bool = False):
         raise DataError(f"The CSV file could not be parsed ({first}). Check that it is comma-separated.") from None
 
 
-def read_csv(source, label_column: str = ""):
-    """Parse a user's table into (X, y, feature_names). ``source`` is a path, bytes or a file object.
+def read_csv(source, label_column: str = "", limits: TableLimits | None = None):
+    """Parse a user's table into (X, y, feature_names). ``source`` is a path, bytes or a file object; ``limits``: a
+    table past their column or row limit is refused before it is parsed.
 
     Every problem says which column or rows are wrong and how to fix the table.
     """
     import pandas as pd
 
-    frame = _parse_csv(source)
+    frame = _parse_csv(source, limits=limits, labelled=bool(label_column))
     if frame.shape[0] == 0:
         names = ", ".join(f"'{c}'" for c in frame.columns[:5]) + (", ..." if frame.shape[1] > 5 else "")
         raise DataError(

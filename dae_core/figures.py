@@ -10,6 +10,7 @@ The one exception, :func:`training_step_svg`, returns SVG text: Home's diagram m
 from __future__ import annotations
 
 import dataclasses
+import html
 import math
 from collections.abc import Mapping, Sequence
 
@@ -145,10 +146,21 @@ def _as_rows(array, *, what: str, width: int | None = None) -> np.ndarray:
     return rows
 
 
+def user_text(value) -> str:
+    """Text a visitor or a file gave (a column name, a class label, a run name) as a figure must hold it.
+
+    Plotly reads ``<``, ``>`` and ``&`` in every title, tick label, legend name, annotation and hover text as markup:
+    ``<a href=...>`` becomes a link, ``<b>`` bold. Escaped here, they show as typed (Plotly turns ``&lt;`` back into
+    ``<`` on screen). Every builder passes such text through this one function where it enters a figure, and only
+    such text: the lab's own markup (``<br>`` in a hover template, ``<b>`` around a name) stays markup.
+    """
+    return html.escape(str(value), quote=False)  # Plotly knows &lt; &gt; &amp; but not &quot;
+
+
 def _names(names: Sequence | None, count: int) -> list[str]:
-    """Feature names as strings, or their indices when the names do not match the width."""
+    """Feature names (or row labels) as a figure shows them, or their indices when the names do not match."""
     if names is not None and len(names) == count:
-        return [str(n) for n in names]
+        return [user_text(n) for n in names]
     return [str(i) for i in range(count)]
 
 
@@ -312,7 +324,7 @@ def runs_overlay(runs: Sequence[tuple[str, Sequence]], metric: str = "test_mse")
             "type": "scatter",
             "x": _column(history, "epoch"),
             "y": _column(history, metric),
-            "name": str(name),
+            "name": user_text(name),
             "mode": "lines" if len(history) > 1 else "lines+markers",
             "line": {"color": PALETTE[i % len(PALETTE)], "width": 2},
             "hovertemplate": "%{y:.4g}",
@@ -800,7 +812,7 @@ def latent_scatter(
     if projection.size == 0:
         return empty_figure("No codes to show.", title, *axis_titles)
     n = len(projection)
-    text = np.asarray([str(h) for h in hover] if hover is not None else [f"#{i}" for i in range(n)], dtype=object)
+    text = np.asarray([user_text(h) for h in hover] if hover is not None else [f"#{i}" for i in range(n)], dtype=object)
     common = {"hovertemplate": "%{text}<extra>%{fullData.name}</extra>"}
     ids = np.arange(n) if ids is None else np.asarray(ids)
     classes = None if labels is None else np.unique(np.asarray(labels))
@@ -810,15 +822,15 @@ def latent_scatter(
         labels = np.asarray(labels)
         traces = [
             _points_trace(
-                projection[labels == label],
-                str(label),
+                projection[labels == value],
+                user_text(value),
                 PALETTE[i % len(PALETTE)],
                 6,
-                text=text[labels == label],
-                customdata=ids[labels == label],
+                text=text[labels == value],
+                customdata=ids[labels == value],
                 **common,
             )
-            for i, label in enumerate(classes)
+            for i, value in enumerate(classes)
         ]
     else:  # many or continuous labels: one trace on a colour bar
         marker = {
@@ -953,7 +965,7 @@ def filter_galleries(
         left += padded.shape[1]
     z, unit_of = np.hstack(parts)[:, :-gap], np.hstack(owners)[:, :-gap]
     labels = [
-        {"text": f"<b>{name}</b>", "x": centre, "y": -1, "xref": "x", "yref": "y", "yanchor": "bottom",
+        {"text": f"<b>{user_text(name)}</b>", "x": centre, "y": -1, "xref": "x", "yref": "y", "yanchor": "bottom",
          "showarrow": False}
         for name, centre in zip(names, centres)
     ]  # fmt: skip

@@ -9,7 +9,7 @@ from dae_core.config import FIELD_LABELS
 from dae_core.serving.snapshot import DONE, FAILED, FINAL_STATES, INTERRUPTED, PAUSED, QUEUED, STOPPED, JobSnapshot
 from dae_core.share import Teaching
 
-from . import evaluation, runs
+from . import evaluation, notices, runs
 from .link import share_url, sync_link
 from .session import lab
 from .widgets import copy_button_ui, metric_row, plain
@@ -144,6 +144,7 @@ def live_frame() -> None:
     snapshot = runs.redraw_if_changed(run)
     st.caption(f"Run {records.run_name(run.serial, snapshot.settings)}")
     progress_ui(snapshot)
+    notices.unsaved_ui(run)
     dataset = run.job.dataset
     progress = lesson_progress(snapshot)
     if progress is not None and progress.states != st.session_state.get(STEPS_DRAWN):

@@ -9,7 +9,7 @@ import streamlit as st
 
 from dae_core import records, share
 
-from . import runs, workspace
+from . import notices, runs, server, workspace
 from .link import share_url, sync_link
 from .session import lab
 from .widgets import code_span, copy_button_ui, download_ui, number, plain
@@ -40,6 +40,7 @@ def run_status(live_here: bool = False) -> None:
         return
     text = f"Run {name}: epoch {snapshot.epoch}/{snapshot.total_epochs}, {snapshot.status}"
     st.progress(min(1.0, snapshot.epoch / snapshot.total_epochs), text=text)
+    notices.unsaved_ui(run)
 
 
 def live_run_status() -> None:
@@ -59,6 +60,7 @@ def model_ui() -> None:
         "Import a model file",
         key="model_file",
         help="A .dae file saved here or by `python -m dae_core train --save`. It is checked and never unpickled.",
+        max_upload_size=server.LIMITS.upload_mb,
     )
     if upload is not None:
         shown = state.upload
@@ -174,6 +176,7 @@ def page(title: str, what: str, try_this: str, *, changes_settings: bool = False
     sync_link()
     sidebar_ui(with_settings=not changes_settings, polls=not live_view)
     st.title(title)
+    notices.store_ui()  # runs not being saved, and what this session's workspace could not keep
     st.markdown(f"{what}  \n**Try:** {try_this}")
     for message in state.link_messages:
         st.warning(plain(message))

@@ -43,16 +43,21 @@ def check_levels(levels: tuple[float, ...]) -> tuple[float, ...]:
 
 
 def start(spec: ViewSweep) -> RemoteSweep | None:
-    """Train ``spec`` in the pool, replacing the view's earlier sweep; None, with the reason shown, if refused."""
+    """Train ``spec`` in the pool, replacing the view's earlier sweep; None, with the reason shown, if refused (the
+    earlier sweep then goes on)."""
     sweeps = lab().sweeps
+    earlier = sweeps.get(spec.slug)
     try:
-        job = RemoteSweep(spec, pool=server.pool(), limits=server.LIMITS, page_open=runs.page_open())
-        if spec.slug in sweeps:
-            sweeps[spec.slug].stop()
-        sweeps[spec.slug] = job.start()  # refused when the queue is full
+        job = RemoteSweep(
+            spec, pool=server.pool(), limits=server.LIMITS, page_open=runs.page_open(), visitor=runs.visitor_key()
+        )
+        job.start(replacing=earlier)  # refused when the queue is full, or the visitor has their most runs going
     except DAEError as exc:
         st.error(plain(str(exc)))
         return None
+    if earlier is not None:
+        earlier.stop()
+    sweeps[spec.slug] = job
     job.wait_for(lambda s: s.epoch > 0 or s.finished, runs.FIRST_POINT_SECONDS)
     return job
 

@@ -7,6 +7,7 @@ adds itself to the session's list of runs (the job's ``on_end``), in one place.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 POLL_SECONDS = 0.5  # a page with a live view polls a training run twice a second
 SLOW_POLL_SECONDS = 1.0  # the sidebar, and a run waiting in line: only its place changes
+RESTING_POLL_SECONDS = 5.0  # a paused run: it changes by itself only when a limit (its wall time) stops it
 ANSWER_SECONDS = 1.0  # a run button waits this long for the run to do as asked, so the page redraws once, after
 FIRST_POINT_SECONDS = 1.0  # a new run's page waits up to this long for its first epoch, to open on a drawn chart
 STOP_SECONDS = 5.0  # how long Train or Reset waits for a replaced run to end and file itself in Experiments
@@ -47,7 +49,8 @@ def live_job() -> RemoteJob | None:
 
 def poll_seconds(run: Run | None, snapshot: JobSnapshot | None = None, fastest: float = POLL_SECONDS) -> float | None:
     """How often a page polls ``run``: while it trains or waits in line, or is about to train (resumed, or with a
-    stepped epoch on its way); never while it rests (held, or ended): then only this page's buttons can change it."""
+    stepped epoch on its way); seldom while it rests paused, so that the page says so when the wall-time limit (or
+    another tab) stops it; never once it has ended."""
     if run is None:
         return None
     snapshot = snapshot or run.job.snapshot()
@@ -56,6 +59,8 @@ def poll_seconds(run: Run | None, snapshot: JobSnapshot | None = None, fastest: 
         return fastest
     if snapshot.status == QUEUED:
         return max(fastest, SLOW_POLL_SECONDS)
+    if snapshot.status == PAUSED:
+        return RESTING_POLL_SECONDS
     return None
 
 
@@ -73,6 +78,13 @@ def redraw_if_changed(run: Run, fastest: float = POLL_SECONDS) -> JobSnapshot:
     if (snapshot.status, poll_seconds(run, snapshot, fastest)) != run.drawn:
         st.rerun()
     return snapshot
+
+
+def visitor_key() -> str:
+    """Who is starting work, for the pool's cap of runs one visitor may have going (``Limits.runs_per_session``):
+    the one place a run or a view's sweep gets its visitor. It is the browser (its cookie's hash), so every tab of
+    one browser counts together; a browser that sends no cookie counts per session."""
+    return hashlib.sha256(lab().browser.encode()).hexdigest()[:32]
 
 
 def start(config: RunConfig, *, paused: bool = False, initial: dict | None = None) -> bool:
@@ -94,8 +106,9 @@ def start(config: RunConfig, *, paused: bool = False, initial: dict | None = Non
             on_end=live.file,
             page_open=page_open(live),
             initial=initial,
+            visitor=visitor_key(),
         )
-        live.job.start()  # admitted against the limits, or refused naming one: the current run then goes on
+        live.job.start(replacing=live_job())  # admitted, or refused naming a limit: the current run then goes on
     except DAEError as exc:
         st.error(plain(str(exc)))
         return False

@@ -13,7 +13,7 @@ import time
 
 from dae_core.serving.limits import Limits
 from dae_core.serving.pool import WorkerPool
-from dae_core.serving.store import SQLiteStore, default_folder
+from dae_core.serving.store import FallbackStore, default_folder
 
 # Every limit, from the profile (DAE_PROFILE) and the environment: see LIMITS_TABLE in dae_core.serving.limits.
 # Locally a run whose tab has closed stops after two minutes (a queued one leaves the queue at once), one run trains
@@ -29,9 +29,16 @@ def pool() -> WorkerPool:
 
 
 @functools.cache
-def store() -> SQLiteStore:
-    """The visitors' workspaces (``DAE_DATA_DIR``), opened on first use."""
-    return SQLiteStore(default_folder(), LIMITS)
+def store() -> FallbackStore:
+    """The visitors' workspaces (``DAE_DATA_DIR``), opened and checked on first use (the server's start); kept in
+    memory when the folder cannot keep them, and then :func:`store_problem` says why."""
+    return FallbackStore.open(default_folder(), LIMITS)
+
+
+def store_problem() -> str:
+    """Why runs are not being saved, naming ``DAE_DATA_DIR`` and what to do ("" while they are): found when the
+    store opened, or since (a disk that filled)."""
+    return store().problem
 
 
 class SessionGate:

@@ -115,3 +115,4 @@ class Lab:
     workspace: str = ""  # the token of the visitor's saved runs (dashboard.workspace); only their address holds it
     browser: str = ""  # the secret of the browser the workspace belongs to (dashboard.session.browser_cookie)
     foreign: str = ""  # the token of another browser's workspace the opening link named, while its runs are offered
+    store_notes: list[str] = field(default_factory=list)  # what the store could not keep; the next page says it once

@@ -27,10 +27,10 @@ def _csv_upload_changed() -> None:
     upload = st.session_state.get("w_csv_file")
     state.link_messages, state.csv_error, state.csv = [], None, None  # removed with the uploader's ✕, or refused
     if upload is not None:
-        data = upload.getvalue()
+        data = upload.getvalue()  # the uploader's own bytes, shared (getbuffer() would copy them all)
         try:
             server.LIMITS.check_upload(len(data), "table")
-            csv_columns(data)
+            csv_columns(data, limits=server.LIMITS)  # its columns and rows counted and limited before any parse
             state.csv = CsvTable.from_upload(upload.name, data)
         except DAEError as exc:
             state.csv_error = f"The table {upload.name} was not used: {exc}"
@@ -53,6 +53,7 @@ def csv_ui(config: RunConfig) -> None:
         key="w_csv_file",
         on_change=_csv_upload_changed,
         help=f"Numeric columns, one row per sample, up to {server.LIMITS.upload_mb} MB.",
+        max_upload_size=server.LIMITS.upload_mb,
     )
     if state.csv_error:
         state.data_problem = state.csv_error
@@ -67,7 +68,7 @@ def csv_ui(config: RunConfig) -> None:
         st.button("Remove the table", key="btn_remove_table", on_click=_remove_table, icon=":material/close:",
                   type="tertiary")  # fmt: skip
     try:
-        columns = csv_columns(state.csv.data)
+        columns = csv_columns(state.csv.data, limits=server.LIMITS)  # a table kept from before the limits changed
     except DAEError as exc:
         state.data_problem = str(exc)
         st.error(plain(str(exc)))

@@ -38,6 +38,7 @@ def preload() -> None:
     from dae_core import figures
     from dae_core.serving.job import TrainingJob
 
+    server.store()  # opened and checked at the start: a folder it cannot use is in the log and on every page
     workers = server.pool().start(wait=False)  # they import torch in their own processes, alongside the lines below
     job = TrainingJob(TINY_RUN).start()  # the server builds models for the pages: warm it too
     job.join()

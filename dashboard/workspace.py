@@ -7,6 +7,10 @@ A run belongs to the workspace, not to the browser tab that started it: while it
 a reloaded page or a second tab joins (``LiveRuns.join``), and when it ends it is filed once, in every session that
 shows it and in the store. A run the server's stop cuts off is kept as ``interrupted`` with the epochs it had
 (``interrupt_live_runs``). The share link never carries the token: it gives the settings, not the runs.
+
+The store never takes a page down (``dae_core.serving.store.FallbackStore``): a run it could not save stays in the
+Experiments of each session that shows it, and those sessions say so where the run's status shows (``save_error``);
+a table, a deletion or a forget it could not keep is said once, on the next page (``Lab.store_notes``).
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ import contextlib
 import dataclasses
 import functools
 import logging
-import sqlite3
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -25,8 +29,8 @@ from dae_core.errors import DAEError
 from dae_core.records import RunRecord, run_record
 from dae_core.serving.job import KeptJob
 from dae_core.serving.remote import RemoteJob
-from dae_core.serving.snapshot import INTERRUPTED, JobSnapshot
-from dae_core.serving.store import FOREIGN, MISSING, OWN
+from dae_core.serving.snapshot import FINAL_STATES, INTERRUPTED, JobSnapshot
+from dae_core.serving.store import FOREIGN, MISSING, OWN, StoreError
 from dae_core.serving.worker import cached_dataset
 
 from . import server
@@ -34,6 +38,15 @@ from .server import store
 from .state import CsvTable, Lab, Run
 
 SERVER_STOPPED = "the server stopped while it trained; the epochs it had are kept"
+UNSAVED = (
+    "Run #{serial} could not be saved: {reason}. It stays in Experiments until this tab closes; download its model "
+    "from the sidebar to keep it."
+)
+UNREADABLE = (
+    "The runs saved under this address cannot be opened while the store is out of use (see above). New runs are "
+    "kept until the server stops."
+)
+FILE_SECONDS = 2.0  # how long a page that shows a run ending waits for it to be filed, to say at once if it failed
 
 KEY = share.WORKSPACE_KEY  # the address bar's parameter
 
@@ -54,6 +67,8 @@ def open_workspace(state: Lab, token: str | None) -> list[str]:
         return []
     if token is None:
         return []
+    if server.store_problem():
+        return [UNREADABLE]
     return [
         "The runs saved under this address are gone: they were forgotten, or not opened for "
         f"{server.LIMITS.retention_days:g} days. New runs are kept from now on."
@@ -71,7 +86,11 @@ def foreign_runs(state: Lab) -> int | None:
 def copy_foreign(state: Lab) -> None:
     """Copy the offered workspace's runs, models and table into the visitor's own (the original is only read), and
     show them as a reload would."""
-    store().copy(state.foreign, state.workspace)
+    try:
+        store().copy(state.foreign, state.workspace)
+    except StoreError as exc:
+        state.store_notes.append(f"The runs could not be copied: {exc}. Try again later.")
+        return
     state.foreign = ""
     restore(state)
 
@@ -161,8 +180,24 @@ class LiveRun:
             if self.token:
                 try:
                     keep(self.token, record, self.job.trained_model() if self.job else None)
-                except (OSError, sqlite3.Error) as exc:  # a full disk must not lose the run from the sessions
+                except StoreError as exc:  # a full disk must not lose the run from the sessions: they say so
                     logging.getLogger(__name__).warning("could not save run %s: %s", self.serial, exc)
+                    if self.job is not None:
+                        _UNSAVED[self.job] = UNSAVED.format(serial=self.serial, reason=exc)
+
+
+_UNSAVED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # job -> why its run could not be saved
+
+
+def save_error(run: Run | None) -> str:
+    """Why the session's run ``run`` could not be saved ("" when it was, or has not ended). A run that has just
+    ended may still be being filed: the page that shows it ending waits for that a moment, to say it at once."""
+    if run is None:
+        return ""
+    job = run.job
+    if isinstance(job, RemoteJob) and job.status in FINAL_STATES:
+        job.join(FILE_SECONDS)
+    return _UNSAVED.get(job, "")
 
 
 class LiveRuns:
@@ -217,12 +252,23 @@ def interrupt_live_runs() -> int:
 def delete_runs(state: Lab, numbers: list[int]) -> None:
     """Delete the runs ``numbers`` from Experiments and from the workspace."""
     state.runs[:] = [run for run in state.runs if run.run not in numbers]
-    store().delete_runs(state.workspace, numbers)
+    try:
+        store().delete_runs(state.workspace, numbers)
+    except StoreError as exc:
+        names, one = ", ".join(f"#{number}" for number in numbers), len(numbers) == 1
+        state.store_notes.append(
+            f"{'Run' if one else 'Runs'} {names} could not be deleted from the store: {exc}. "
+            f"{'It is' if one else 'They are'} gone from this tab; a reload may show {'it' if one else 'them'} again."
+        )
 
 
 def forget(state: Lab) -> None:
     """Delete the workspace and start an empty one: Experiments empties, and a kept run on show goes."""
-    store().forget(state.workspace)
+    try:
+        store().forget(state.workspace)
+    except StoreError as exc:
+        state.store_notes.append(f"Your runs could not be forgotten: {exc}. They are still kept; try again later.")
+        return
     state.runs.clear()
     if state.run is not None and isinstance(state.run.job, KeptJob):
         state.run = None
@@ -231,7 +277,11 @@ def forget(state: Lab) -> None:
 
 def keep_table(state: Lab) -> None:
     """Keep the table in use (or its removal) in the workspace, for the next reload."""
-    if state.csv is None:
-        store().delete_table(state.workspace)
-    else:
-        store().put_table(state.workspace, state.csv.name, state.csv.data)
+    try:
+        if state.csv is None:
+            store().delete_table(state.workspace)
+        else:
+            store().put_table(state.workspace, state.csv.name, state.csv.data)
+    except StoreError as exc:
+        what = "The table's removal" if state.csv is None else f"The table {state.csv.name}"
+        state.store_notes.append(f"{what} could not be kept for a reload: {exc}. This tab goes on with it as it is.")

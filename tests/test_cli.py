@@ -265,6 +265,14 @@ def test_save_into_a_missing_folder_exits_2_before_training(capsys, tmp_path):
     assert err == [f"error: --save '{path}': folder '{folder}' does not exist. Create it or choose another path."]
 
 
+@pytest.mark.parametrize("command", ["train", "sweep"])
+def test_csv_given_a_folder_says_so_and_exits_2(capsys, tmp_path, command):
+    code, out, err = run(capsys, command, "--csv", str(tmp_path))
+    table = str(tmp_path / "table.csv")
+    assert (code, out) == (2, [])
+    assert err == [f"error: --csv '{tmp_path}' is a folder. Give a CSV file, e.g. '{table}'."]
+
+
 def test_save_onto_a_folder_exits_2(capsys, tmp_path):
     code, _, err = run(capsys, "train", "--save", str(tmp_path))
     assert code == 2 and err[0].startswith(f"error: --save '{tmp_path}' is a folder.") and len(err) == 1

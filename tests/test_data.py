@@ -1,10 +1,15 @@
 """Datasets, the split, the scaler fitted on training rows only, and CSV errors."""
 
+import io
+import tracemalloc
+
 import numpy as np
 import pytest
 
-from dae_core import DataConfig, DataError, Scaler, load_dataset
+from dae_core import ConfigError, DataConfig, DataError, Scaler, load_dataset
 from dae_core.config import DATASETS
+from dae_core.data import TableSize, csv_columns, csv_size, read_csv
+from dae_core.serving.limits import Limits
 
 GENERATED = [name for name in DATASETS if name != "csv"]
 
@@ -114,3 +119,91 @@ def test_missing_csv_path():
 def test_binary_garbage_is_a_clear_error():
     with pytest.raises(DataError, match="not UTF-8"):
         load_dataset(DataConfig(dataset="csv"), csv_source=b"\xff\xfe\x00\x81" * 50)
+
+
+# --- a table's size, counted before it is parsed -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a,b\n1,2\n3,4\n",
+        "a,b\n1,2\n3,4",  # no newline at the end
+        "a,b\r\n1,2\r\n\r\n3,4\r\n",  # Windows line ends and a blank line
+        "\n  \na,b\n1,2\n\n   \n3,4\n\n\n",  # blank lines (spaces too) before, between and after
+        '"a,x","b\nc",d\n1,2,3\n',  # a comma and a newline inside quoted names
+        'a,b\n"x\ny",2\n"",3\n"say ""hi"", then\n go",4\n',  # quoted cells: newlines, empty, escaped quotes
+        "a,b,\n1,2,\n",  # an empty last name: pandas calls it 'Unnamed: 2'
+        "a,b\n",
+        "x\n1\n2\n3\n",
+    ],
+)
+def test_csv_size_counts_what_pandas_parses(text):
+    import pandas as pd
+
+    frame = pd.read_csv(io.StringIO(text))
+    assert csv_size(text.encode()) == TableSize(frame.shape[1], frame.shape[0])
+
+
+def test_csv_size_of_a_table_larger_than_its_chunks():
+    header = '"' + "x" * 300_000 + '\n,y",' + ",".join(f"c{i}" for i in range(100_000))  # one quoted name of 300 KB
+    rows = ['"a\nb",' + "2," * 99_999 + "3"] * 4 + ["", "   ", ",".join(["1"] * 100_001)]
+    text = "\n".join([header, *rows])
+    assert csv_size(text.encode()) == csv_size(memoryview(text.encode())) == TableSize(100_001, 5)
+    assert csv_size(b"") == csv_size(b"\n \n") == TableSize(0, 0)
+
+
+PUBLIC = Limits.from_env({"DAE_PROFILE": "public"})  # 256 columns, 20,000 rows
+
+
+def _wide(columns: int, rows: int = 10) -> bytes:
+    return (",".join(f"c{i}" for i in range(columns)) + "\n" + (",".join(["1"] * columns) + "\n") * rows).encode()
+
+
+@pytest.mark.parametrize(
+    ("data", "label", "message"),
+    [
+        (_wide(258), None, "This table has 258 columns; at most 256 feature columns and a label column are allowed "
+                           "here (DAE_MAX_FEATURES). Keep fewer columns and upload it again."),
+        (_wide(257), "", "This table has 257 columns; at most 256 are allowed here (DAE_MAX_FEATURES). Keep fewer "
+                         "columns and upload it again."),
+        (b"a,b\n" + b"1,2\n" * 20_001, "", "This table has 20,001 rows; at most 20,000 are allowed here "
+                                           "(DAE_MAX_ROWS). Upload a sample of its rows."),
+        (_wide(300, rows=20_001), "c0", "This table has 300 columns; at most 256 feature columns and a label column "
+                                        "are allowed here (DAE_MAX_FEATURES). Keep fewer columns and upload it again. "
+                                        "This table has 20,001 rows; at most 20,000 are allowed here (DAE_MAX_ROWS). "
+                                        "Upload a sample of its rows."),
+    ],
+)  # fmt: skip
+def test_a_table_past_the_size_limits_is_refused_before_it_is_parsed(monkeypatch, data, label, message):
+    import pandas as pd
+
+    monkeypatch.setattr(pd, "read_csv", lambda *args, **kwargs: pytest.fail("the table was parsed"))
+    with pytest.raises(ConfigError) as err:
+        if label is None:  # the upload: no label column chosen yet
+            csv_columns(data, limits=PUBLIC)
+        else:
+            read_csv(data, label, limits=PUBLIC)
+    assert str(err.value) == message
+
+
+def test_a_table_within_the_limits_is_read_and_a_path_is_counted_too(tmp_path):
+    limits = Limits(max_features=2, max_rows=12)
+    assert read_csv(_table().encode(), "label", limits=limits)[2] == ["a", "b"]  # 3 columns: 2 features and the label
+    assert csv_columns(_table().encode(), limits=limits) == ["a", "b", "label"]
+    with pytest.raises(ConfigError, match="^This table has 3 columns; at most 2 are allowed here"):
+        read_csv(_write(tmp_path, _table()), limits=limits)
+    with pytest.raises(ConfigError, match="^This table has 13 rows; at most 12 are allowed here"):
+        read_csv(io.BytesIO(_table(rows=13).encode()), "label", limits=limits)
+
+
+def test_refusing_360000_columns_costs_a_few_mb():
+    data = _wide(360_000)  # 9.5 MB; parsing even its header took pandas a minute and a gigabyte
+    tracemalloc.start()
+    try:
+        with pytest.raises(ConfigError, match="^This table has 360,000 columns; at most 256 feature columns"):
+            csv_columns(data, limits=PUBLIC)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 2**20, f"{peak / 2**20:.1f} MB"

@@ -562,3 +562,56 @@ def test_training_step_svg_draws_five_labelled_boxes_and_the_dashed_target():
     for box in boxes:  # every box lies inside the picture
         x, y, w, h = (float(box.get(name)) for name in ("x", "y", "width", "height"))
         assert x >= 0 and x + w <= width and y >= 0 and y + h <= height
+
+
+HOSTILE = '<a href="https://evil.example">x</a>'  # a CSV column name, class label or file name
+
+
+def _strings(value):
+    """Every string anywhere in a figure's dict (layout, traces, their arrays)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple, np.ndarray)):
+        for item in value:
+            yield from _strings(item)
+
+
+_WITH_USER_TEXT = {  # every builder that takes text a visitor or a file gave, given that text
+    "sample_comparison": lambda: figures.sample_comparison(_rows(1, 2)[0], None, _rows(1, 2)[0], [HOSTILE, "b"]),
+    "samples_heatmap": lambda: figures.samples_heatmap(
+        _rows(2, 2), _rows(2, 2), _rows(2, 2), [HOSTILE, "b"], row_labels=[HOSTILE, "<b>2</b>"]
+    ),
+    "image_grid": lambda: figures.image_grid(
+        _rows(2, 4), _rows(2, 4), _rows(2, 4), (2, 2), psnr=np.array([20.0, 21.0]), labels=[HOSTILE, "b"]
+    ),
+    "runs_overlay": lambda: figures.runs_overlay([(f"#1 {HOSTILE}.csv", _history(3))]),
+    "latent_scatter": lambda: figures.latent_scatter(
+        _rows(3, 2), labels=np.array([HOSTILE, "b", "b"]), hover=[f"label {HOSTILE}", "b", "b"]
+    ),
+    "filter_galleries": lambda: figures.filter_galleries([np.ones((4, 4))], (2, 2), [HOSTILE]),
+    "filter_heatmap": lambda: figures.filter_heatmap(np.ones((2, 2)), [HOSTILE, "b"]),
+}
+
+
+@pytest.mark.parametrize("builder", sorted(_WITH_USER_TEXT))
+def test_user_text_shows_as_typed_never_as_markup(builder):
+    """Plotly renders <a href> in a label as a link: a column named so must show as text, in every text field."""
+    fig = _WITH_USER_TEXT[builder]()
+    strings = list(_strings(fig.to_dict()))
+    assert not [text for text in strings if "<a" in text or "<b>2" in text]
+    assert not [text for text in strings if "</a>" in text]
+    assert any(figures.user_text(HOSTILE) in text for text in strings)  # still shown, escaped
+    assert "<a" not in fig.to_json()
+
+
+def test_user_text_escapes_what_plotly_reads_as_markup_and_keeps_the_labs_own():
+    assert figures.user_text(HOSTILE) == '&lt;a href="https://evil.example"&gt;x&lt;/a&gt;'
+    assert figures.user_text("R&D <5%") == "R&amp;D &lt;5%"
+    assert figures.user_text(3) == "3"
+    fig = figures.image_grid(_rows(1, 4), _rows(1, 4), _rows(1, 4), (2, 2), psnr=np.array([20.0]), labels=["<i>"])
+    assert fig.layout.annotations[0].text == "#&lt;i&gt;<br>20.0 dB"  # the row's label escaped, the line break kept
+    galleries = figures.filter_galleries([np.ones((4, 4))], (2, 2), ["<i>"])
+    assert galleries.layout.annotations[0].text == "<b>&lt;i&gt;</b>"

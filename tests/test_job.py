@@ -194,6 +194,14 @@ def test_stops_itself_after_the_wall_time_limit(tiny_config, tiny_dataset):
     assert job.snapshot().reason == "stopped: it ran past the 900 s limit"
 
 
+def test_a_paused_run_stops_at_the_wall_time_limit_with_no_control_given(tiny_config, tiny_dataset):
+    """Nothing wakes the held job but its own deadline (a real clock here): it ends stopped, saying why."""
+    limits = Limits(wall_seconds=0.5)
+    job = TrainingJob(tiny_config.replace(epochs=10_000), tiny_dataset, limits=limits, start_paused=True).start()
+    snapshot = wait_for(job, lambda s: s.finished)
+    assert (snapshot.status, snapshot.reason, snapshot.epoch) == (STOPPED, "stopped: it ran past the 0.5 s limit", 0)
+
+
 def test_snapshots_and_models_are_safe_while_training(tiny_config, tiny_dataset):
     job = TrainingJob(tiny_config.replace(epochs=100), tiny_dataset).start()
     seen, errors = [], []

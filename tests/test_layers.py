@@ -31,10 +31,10 @@ LAYERS = [  # bottom first
     {"dae_core.cli.train", "dae_core.cli.inspection", "dae_core.cli.sweep"},
     {"dae_core.cli", "dae_core.__main__"},
     # the dashboard: server-wide singletons and session dataclasses, the session, then what pages call
-    {"dashboard", "dashboard.state", "dashboard.server", "dashboard.headers"},
+    {"dashboard", "dashboard.state", "dashboard.server", "dashboard.headers", "dashboard.readiness"},
     {"dashboard.workspace"},
     {"dashboard.session"},
-    {"dashboard.widgets", "dashboard.warmup", "dashboard.link"},
+    {"dashboard.widgets", "dashboard.warmup", "dashboard.link", "dashboard.notices"},
     {"dashboard.data"},
     {"dashboard.runs"},
     {"dashboard.fields", "dashboard.evaluation", "dashboard.papers", "dashboard.controls", "dashboard.frame"},

@@ -76,3 +76,15 @@ def test_the_readme_table_has_a_row_for_every_limit():
         if public is not None and name not in ("max_concurrent_jobs",):
             shown = f"{public:,}" if isinstance(public, int) else f"{public:g}"
             assert f"| {shown} |" in row, (variable, row)
+
+
+def test_a_visitor_past_their_runs_is_refused_naming_the_variable():
+    limits = Limits.from_env({"DAE_PROFILE": "public"})
+    limits.check_runs_of_visitor(1)
+    with pytest.raises(ConfigError) as error:
+        limits.check_runs_of_visitor(2)
+    assert str(error.value) == (
+        "You have 2 runs training or waiting, the most one visitor may have here (DAE_RUNS_PER_SESSION). Stop one, "
+        "or wait for one to end."
+    )
+    assert Limits().runs_per_session == 8 and Limits.from_env({"DAE_RUNS_PER_SESSION": "3"}).runs_per_session == 3

@@ -3,11 +3,12 @@
 import sqlite3
 
 import pytest
+from broken_store import KINDS, broken_folder, full_problem, not_saved
 
 from dae_core import model_file
 from dae_core.records import RunRecord, run_record
 from dae_core.serving.limits import Limits
-from dae_core.serving.store import SQLiteStore, is_token
+from dae_core.serving.store import FallbackStore, SQLiteStore, StoreError, is_token
 
 
 class Clock:
@@ -142,3 +143,74 @@ def test_a_workspace_kept_before_owners_becomes_its_first_openers(tmp_path, tiny
     store = SQLiteStore(str(tmp_path))
     token = store.new_workspace()
     assert store.access(token, "f" * 43) == "own" and store.access(token, "s" * 43) == "foreign"
+
+
+def test_past_the_store_quota_whole_workspaces_go_the_oldest_untouched_first(tmp_path, tiny_config, trained):
+    clock = Clock()
+    store = SQLiteStore(str(tmp_path), Limits(store_mb=1), clock=clock)
+    oldest, older, recent = (store.new_workspace() for _ in range(3))
+    for token in (oldest, older, recent):  # 3 × 330 kB: within 1 MB
+        clock.now += 1
+        store.add_run(token, record(1, tiny_config, trained[1]), b"x" * 330_000)
+    clock.now += 1
+    assert store.exists(oldest)  # opened again: now the most recently touched
+    store.put_table(older, "t.csv", b"y" * 100_000)  # 1 MB passed: "recent" is the oldest untouched now
+    assert not store.exists(recent, touch=False) and store.runs(recent) == []
+    assert [r.run for r in store.runs(oldest)] == [1] and store.table(older) == ("t.csv", b"y" * 100_000)
+    clock.now += 1
+    store.add_run(older, record(2, tiny_config, trained[1]), b"x" * 550_000)  # only the one written may stay
+    assert store.runs(oldest) == [] and [r.run for r in store.runs(older)] == [1, 2]
+    clock.now += 1
+    store.add_run(older, record(3, tiny_config, trained[1]), b"x" * 2_000_000)  # larger than the whole store
+    assert store.model(older, 3) is None and [r.run for r in store.runs(older)] == [1, 2, 3]
+
+
+@pytest.mark.parametrize("broken", KINDS)
+def test_a_folder_it_cannot_use_leaves_the_workspaces_in_memory_and_says_why(tmp_path, monkeypatch, tiny_config,
+                                                                             trained, broken):  # fmt: skip
+    folder, problem = broken_folder(broken, tmp_path, monkeypatch)
+    store = FallbackStore.open(str(folder))
+    assert store.problem == problem and store.check() == problem
+    mine = "m" * 43
+    token = store.new_workspace(mine)  # every method works, in memory
+    store.add_run(token, record(1, tiny_config, trained[1]), b"model")
+    store.put_table(token, "t.csv", b"a\n1\n")
+    assert store.access(token, mine) == "own" and [r.run for r in store.runs(token)] == [1]
+    assert store.model(token, 1) == b"model" and store.table(token) == ("t.csv", b"a\n1\n")
+    store.forget(token)
+    assert not store.exists(token)
+
+
+def test_a_disk_that_fills_is_told_and_opening_workspaces_keeps_working(tmp_path, monkeypatch, tiny_config, trained):
+    store = FallbackStore.open(str(tmp_path))
+    mine = "m" * 43
+    token = store.new_workspace(mine)
+    store.add_run(token, record(1, tiny_config, trained[1]), b"small")
+    assert store.check() == ""
+    with sqlite3.connect(tmp_path / "workspaces.sqlite3") as db:
+        (pages,) = db.execute("PRAGMA page_count").fetchone()
+    monkeypatch.setattr(SQLiteStore, "max_pages", pages)  # SQLite now says "database or disk is full", as a disk does
+    with pytest.raises(StoreError, match=r"^the data folder is full \(database or disk is full\)$"):
+        store.add_run(token, record(2, tiny_config, trained[1]), b"x" * 100_000)
+    assert store.problem == full_problem(tmp_path) and store.check() == full_problem(tmp_path)
+    assert store.access(token, mine) == "own" and store.exists(token)  # opening a workspace still works
+    assert [r.run for r in store.runs(token)] == [1] and store.model(token, 1) == b"small"
+    fresh = store.new_workspace(mine)  # in memory from now on
+    store.add_run(fresh, record(1, tiny_config, trained[1]), b"x" * 100_000)
+    assert store.copy(token, fresh) == 1 and store.model(fresh, 1) == b"small"  # from the disk's store to memory
+    assert not SQLiteStore(str(tmp_path)).exists(fresh)
+
+
+def test_a_store_that_turns_read_only_is_found_by_the_next_check(tmp_path, monkeypatch):
+    store = FallbackStore.open(str(tmp_path))
+    token = store.new_workspace()
+    assert store.check() == ""
+    monkeypatch.setattr(SQLiteStore, "open_mode", "ro")  # as a disk remounted read-only
+    problem = not_saved(
+        f"the data folder DAE_DATA_DIR={tmp_path} is read-only (attempt to write a readonly database)",
+        "Make the folder writable and restart.",
+    )
+    assert store.check() == problem
+    with pytest.raises(StoreError, match=r"^the data folder is read-only \(attempt to write a readonly database\)$"):
+        store.delete_runs(token, [1])
+    assert store.exists(token)  # the touch fails, the answer does not

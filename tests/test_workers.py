@@ -252,3 +252,48 @@ def test_a_sweep_past_the_member_limit_is_refused(pool):
 
     with pytest.raises(ConfigError, match=r"This sweep trains 3 models; the limit here is 2 \(DAE_MAX_SWEEP_MEMBERS\)"):
         RemoteSweep(ViewSweep("filters", (0.0, 0.25, 0.5)), pool=pool, limits=Limits(max_sweep_members=2)).start()
+
+
+def test_a_paused_run_stops_at_its_wall_time_limit_and_its_snapshot_says_so(tiny_config, tiny_dataset, pool):
+    """Its worker keeps to the limits the run was admitted under (here stricter than the pool's), paused or not."""
+    ended = []
+    job = RemoteJob(
+        tiny_config.replace(epochs=10_000), tiny_dataset, pool=pool, limits=Limits(wall_seconds=1),
+        start_paused=True, on_end=ended.append,
+    ).start()  # fmt: skip
+    assert job.join(WAIT), f"still {job.status}: {job.snapshot().reason}"
+    snapshot = job.snapshot()
+    assert (snapshot.status, snapshot.reason, snapshot.epoch) == (STOPPED, "stopped: it ran past the 1 s limit", 0)
+    assert [(s.status, s.reason) for s in ended] == [(STOPPED, "stopped: it ran past the 1 s limit")]
+
+
+CAPPED = (
+    "You have 1 run training or waiting, the most one visitor may have here (DAE_RUNS_PER_SESSION). Stop one, or "
+    "wait for one to end."
+)
+
+
+def test_one_visitor_has_at_most_runs_per_session_going_and_others_still_get_in(tiny_config, tiny_dataset):
+    from dae_core.views import ViewSweep
+
+    no_room = WorkerPool(0)  # no worker: every run waits in line, and counts for its visitor
+    limits = Limits(runs_per_session=1)
+
+    def run(visitor: str) -> RemoteJob:
+        return RemoteJob(tiny_config, tiny_dataset, pool=no_room, limits=limits, visitor=visitor)
+
+    first = run("ann").start()
+    with pytest.raises(ConfigError) as error:
+        run("ann").start()
+    assert str(error.value) == CAPPED
+    with pytest.raises(ConfigError) as error:  # a view's sweep counts as a run
+        RemoteSweep(ViewSweep("noise-grid", (0.0,), epochs=1), pool=no_room, limits=limits, visitor="ann").start()
+    assert str(error.value) == CAPPED
+    run("bob").start()  # another visitor is not held up by ann's runs
+    run("").start()  # work of no visitor in particular has no cap
+    replacement = run("ann").start(replacing=first)  # a run that replaces one of hers is not one more
+    first.stop()
+    assert no_room.queued == 3
+    replacement.stop()  # a stopped run no longer counts
+    run("ann").start()
+    assert no_room.queued == 3

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 from collections.abc import Sequence
 
 from ..config import (
@@ -215,6 +216,9 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         raise UsageError(f"--csv reads a table, but --dataset is {given['dataset']!r}. Drop one of the two.")
     if "csv_path" in given:
         given["dataset"] = "csv"
+        if os.path.isdir(given["csv_path"]):  # else the engine reads it as a file that does not exist
+            folder, example = given["csv_path"], os.path.join(given["csv_path"], "table.csv")
+            raise UsageError(f"--csv {folder!r} is a folder. Give a CSV file, e.g. {example!r}.")
     if "label_column" in given and given.get("dataset") != "csv":
         raise UsageError("--label-column only applies to a CSV table. Add --csv PATH or drop --label-column.")
     slug = getattr(args, "lesson", None)

@@ -5,7 +5,8 @@ value in the two profiles: ``local`` (one person on their own machine, the defau
 on a small server, ``DAE_PROFILE=public``). ``Limits.from_env`` reads the profile and then each variable. A job
 stops itself by :meth:`Limits.must_stop`; :meth:`Limits.admit` refuses work past a size limit where it enters the
 server (the pool's ``submit``), with a message that names the limit and its variable, and a link or the settings
-form is told the same before anything starts (:meth:`Limits.refusal`, :meth:`Limits.check_config`).
+form is told the same before anything starts (:meth:`Limits.refusal`, :meth:`Limits.check_config`). There too, a
+visitor's run or sweep past their share of the training slots is refused (:meth:`Limits.check_runs_of_visitor`).
 """
 
 from __future__ import annotations
@@ -33,9 +34,11 @@ class Limits:
     max_epochs: int = 10_000  # epochs of one run
     upload_mb: int = 50  # an uploaded table or model file
     max_queue: int = 200  # runs waiting for a free slot; past it a new run is refused until the queue shortens
+    runs_per_session: int = 8  # runs and views' sweeps one visitor has training or waiting; past it one is refused
     max_sweep_members: int = MAX_SWEEP_RUNS  # models one sweep (or view) trains
     workspace_runs: int = 50  # runs a visitor's workspace keeps; the oldest go first
     workspace_mb: int = 200  # bytes a visitor's workspace keeps (models and histories); the oldest go first
+    store_mb: int = 2_000  # MB all workspaces together keep; past it whole workspaces go, the oldest untouched first
     retention_days: float = 30.0  # a workspace untouched this long is deleted
     sessions_per_minute: int = 600  # new browser sessions one network address may open a minute
 
@@ -145,6 +148,16 @@ class Limits:
 
         self.check_parameters(parameter_count(n_features, model))
 
+    def check_runs_of_visitor(self, active: int) -> None:
+        """Refuse one more run or sweep of a visitor who has ``active`` training or waiting already, once that is
+        ``runs_per_session``: one visitor cannot take every training slot while other visitors' runs wait."""
+        if active >= self.runs_per_session:
+            runs = "1 run" if active == 1 else f"{active:,} runs"
+            raise ConfigError(
+                f"You have {runs} training or waiting, the most one visitor may have here "
+                f"({LIMITS_TABLE['runs_per_session'][0]}). Stop one, or wait for one to end."
+            )
+
     def check_parameters(self, count: int) -> None:
         """Refuse a model with more parameters than a run may have, saying how to make it smaller."""
         if count > self.max_parameters:
@@ -161,6 +174,26 @@ class Limits:
                 f"({LIMITS_TABLE['upload_mb'][0]}). Upload a smaller one."
             )
 
+    def check_table(self, columns: int, rows: int, labelled: bool | None = None) -> None:
+        """Refuse a table of ``columns`` and ``rows`` (``dae_core.data.csv_size``, counted before it is parsed) past
+        the column or row limit. ``labelled``: whether one column is the label rather than a feature; None when that
+        is not chosen yet, and one column more is allowed for it."""
+        problems = []
+        features = columns - (0 if labelled is False else 1)
+        if features > self.max_features:
+            allowed = f"{self.max_features:,}" + ("" if labelled is False else " feature columns and a label column")
+            problems.append(
+                f"This table has {columns:,} columns; at most {allowed} are allowed here "
+                f"({LIMITS_TABLE['max_features'][0]}). Keep fewer columns and upload it again."
+            )
+        if rows > self.max_rows:
+            problems.append(
+                f"This table has {rows:,} rows; at most {self.max_rows:,} are allowed here "
+                f"({LIMITS_TABLE['max_rows'][0]}). Upload a sample of its rows."
+            )
+        if problems:
+            raise ConfigError(" ".join(problems))
+
 
 # name: (environment variable, what it limits). The README's table of limits is this one, with both profiles.
 LIMITS_TABLE = {
@@ -173,9 +206,11 @@ LIMITS_TABLE = {
     "upload_mb": ("DAE_UPLOAD_MB", "MB of an uploaded table or model file"),
     "max_concurrent_jobs": ("DAE_MAX_CONCURRENT_JOBS", "runs training at once (the rest wait in line)"),
     "max_queue": ("DAE_MAX_QUEUE", "runs waiting in line"),
+    "runs_per_session": ("DAE_RUNS_PER_SESSION", "runs one visitor has training or waiting (a view's sweep is one)"),
     "max_sweep_members": ("DAE_MAX_SWEEP_MEMBERS", "models one sweep trains"),
     "workspace_runs": ("DAE_WORKSPACE_RUNS", "runs a visitor's workspace keeps"),
     "workspace_mb": ("DAE_WORKSPACE_MB", "MB a visitor's workspace keeps"),
+    "store_mb": ("DAE_STORE_MB", "MB all workspaces together keep (the oldest untouched go first)"),
     "retention_days": ("DAE_RETENTION_DAYS", "days an untouched workspace is kept"),
     "sessions_per_minute": ("DAE_SESSIONS_PER_MINUTE", "new sessions one address opens a minute (see below)"),
 }
@@ -199,10 +234,12 @@ PROFILES = {
         "max_epochs": 2_000,
         "upload_mb": 10,
         "max_queue": 50,
+        "runs_per_session": 2,
         "max_sweep_members": 16,
         "workspace_runs": 20,
         "workspace_mb": 50,
+        "store_mb": 500,
         "retention_days": 7.0,
-        "sessions_per_minute": 30,
+        "sessions_per_minute": 60,
     },
 }

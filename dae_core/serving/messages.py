@@ -17,6 +17,8 @@ from ..records import EpochRecord, SettingChange
 if TYPE_CHECKING:
     import numpy as np
 
+    from .limits import Limits
+
 
 class Action(enum.Enum):
     PAUSE = "pause"
@@ -34,6 +36,7 @@ class Start:
     table: bytes | None  # an uploaded CSV table's bytes, for a run on 'csv' data
     start_paused: bool = False
     initial: dict[str, np.ndarray] | None = None  # weights to start from (``training.arrays_of``), to continue a run
+    limits: Limits | None = None  # the limits the job was admitted under, which it keeps to; None: the worker's
 
 
 @dataclass(frozen=True)

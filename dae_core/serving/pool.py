@@ -3,8 +3,8 @@
 ``WorkerPool`` starts ``size`` processes (spawned: a server with threads must not fork), each of which imports torch
 once and trains up to ``runs_per_worker`` jobs at a time (they share the process's core, so every run of a class
 shows its first epochs at once). Work enters the server here: ``submit`` admits it against the limits (the one check
-of its size) and queues it, first come first served. The pool talks to each job through the small interface of
-``dae_core.serving.remote.RemoteWork``.
+of its size, and of how many runs its visitor has going) and queues it, first come first served. The pool talks to
+each job through the small interface of ``dae_core.serving.remote.RemoteWork``.
 
 Whether a job is still watched is asked of its page when the page says how: a job whose page is open is never stopped
 by the idle rule, and a queued job whose page has closed leaves the queue within ``TOUCH_SECONDS``.
@@ -36,6 +36,7 @@ class RemoteWork(Protocol):
 
     configs: list[RunConfig]  # one run's config, or a sweep's members'
     limits: Limits
+    visitor: str  # who started it, for ``limits.runs_per_session``; "": no one in particular (no cap)
 
     def data_size(self) -> tuple[int | None, int | None]: ...  # (columns, rows) of its data, when known
     def seconds_left(self, rows_per_second: float | None) -> float | None: ...
@@ -153,12 +154,15 @@ class WorkerPool:
         threading.Thread(target=self._listen, args=(worker,), name="dae-worker-reader", daemon=True).start()
         return worker
 
-    def submit(self, job: RemoteWork) -> None:
-        """Admit ``job`` against its limits and queue it; a ``ConfigError`` naming the limit when it is past one,
-        or when ``limits.max_queue`` jobs already wait."""
+    def submit(self, job: RemoteWork, replacing: RemoteWork | None = None) -> None:
+        """Admit ``job`` against its limits and queue it; a ``ConfigError`` naming the limit when it is past one, when
+        its visitor already has ``limits.runs_per_session`` jobs training or waiting (not counting ``replacing``, one
+        of theirs that the caller stops once ``job`` is admitted), or when ``limits.max_queue`` jobs already wait."""
         job.limits.admit(job.configs, *job.data_size())
         self.start(wait=False)
         with self._lock:
+            if job.visitor:
+                job.limits.check_runs_of_visitor(self._runs_of_locked(job.visitor, replacing))
             if len(self._queue) >= self.limits.max_queue:
                 waiting = f"{len(self._queue)} run is" if len(self._queue) == 1 else f"{len(self._queue)} runs are"
                 raise ConfigError(
@@ -167,6 +171,11 @@ class WorkerPool:
                 )
             self._queue.append(job)
             self._dispatch_locked()
+
+    def _runs_of_locked(self, visitor: str, replacing: RemoteWork | None) -> int:
+        """How many of ``visitor``'s jobs wait in the queue or train in a worker, ``replacing`` left out."""
+        jobs = [*self._queue, *(job for worker in self._workers for job in worker.jobs.values())]
+        return sum(1 for job in jobs if job.visitor == visitor and job is not replacing)
 
     def withdraw(self, job: RemoteWork) -> bool:
         """Take a queued job out of the queue; False if it has a worker already (or has ended)."""

@@ -45,9 +45,11 @@ class RemoteWork(PolledJob):
         table: bytes | None = None,
         start_paused: bool = False,
         on_end: Callable | None = None,
+        visitor: str = "",
     ):
         super().__init__(limits or pool.limits)
         self.configs, self.config = configs, configs[0]
+        self.visitor = visitor  # who started it: the pool counts a visitor's jobs (``Limits.runs_per_session``)
         self._spec, self._page_open = spec, page_open
         self._table, self._pool, self._on_end = table, pool, on_end
         self._start_paused = start_paused
@@ -59,9 +61,11 @@ class RemoteWork(PolledJob):
         self._ended = threading.Event()  # set once the job has ended and ``on_end`` has filed it
 
     # --- controls --------------------------------------------------------------------------------
-    def start(self):
-        """Queue the job in its pool; a ``ConfigError`` naming the limit if it is past one."""
-        self._pool.submit(self)
+    def start(self, replacing: RemoteWork | None = None):
+        """Queue the job in its pool; a ``ConfigError`` naming the limit if it is past one. ``replacing``: the
+        visitor's job that this one replaces (the caller stops it once this one is admitted), not counted against
+        their ``runs_per_session``."""
+        self._pool.submit(self, replacing)
         return self
 
     def stop(self) -> None:
@@ -142,7 +146,7 @@ class RemoteWork(PolledJob):
         """A worker takes the job: start it there, then send the controls given while it waited."""
         with self._lock:
             self._job_id, self._send, pending, self._pending = job_id, send, self._pending, []
-        send(Start(job_id, self._spec, self._table, self._start_paused, self._initial))
+        send(Start(job_id, self._spec, self._table, self._start_paused, self._initial, self.limits))
         for make in pending:
             send(make(job_id))
 
@@ -207,10 +211,12 @@ class RemoteJob(RemoteWork):
         on_end: Callable[[JobSnapshot], None] | None = None,
         page_open: Callable[[], bool] | None = None,
         initial: dict | None = None,
+        visitor: str = "",
     ):
         """``page_open``: whether the page that watches this run is still open (asked about once a second, from
         another thread); without it, reading a snapshot counts as watching. ``initial``: weights to start from
-        (``training.arrays_of`` of a state dict), to continue a run that was cut off."""
+        (``training.arrays_of`` of a state dict), to continue a run that was cut off. ``visitor``: who starts it, for
+        their cap of runs (``Limits.runs_per_session``); "" for none."""
         super().__init__(
             [config],
             config,
@@ -221,6 +227,7 @@ class RemoteJob(RemoteWork):
             on_end=on_end,
             page_open=page_open,
             state=RunUpdate(QUEUED, "waiting for a free training slot"),
+            visitor=visitor,
         )
         self._dataset, self._initial = dataset, initial
         self._settings = config  # the settings asked for: the config with the live changes so far
@@ -308,10 +315,11 @@ class RemoteSweep(RemoteWork):
         pool: WorkerPool,
         limits: Limits | None = None,
         page_open: Callable[[], bool] | None = None,
+        visitor: str = "",
     ):
         configs = spec.configs()
         state = SweepUpdate(QUEUED, "waiting for a free training slot")
-        super().__init__(configs, spec, pool=pool, state=state, limits=limits, page_open=page_open)
+        super().__init__(configs, spec, pool=pool, state=state, limits=limits, page_open=page_open, visitor=visitor)
         self.spec = spec
         self._histories: list[list[EpochRecord]] = [[] for _ in configs]
 

@@ -97,8 +97,9 @@ def _publish_sweep(job_id: int, job: SweepJob, send: Callable) -> None:
 
 
 def _start(message: Start, limits: Limits) -> tuple[TrainingJob | SweepJob, Callable]:
-    """The job a ``Start`` asks for (a run, or a sweep's spec), and how its changes are published."""
-    spec = message.spec
+    """The job a ``Start`` asks for (a run, or a sweep's spec), and how its changes are published. It keeps to the
+    limits it was admitted under (its stop rules: the wall time, paused or not, and the idle time), else ``limits``."""
+    spec, limits = message.spec, message.limits or limits
     if isinstance(spec, RunConfig):
         dataset = cached_dataset(spec.data, message.table)
         job = TrainingJob(spec, dataset, limits=limits, start_paused=message.start_paused, initial=message.initial)

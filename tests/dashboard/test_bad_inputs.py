@@ -82,6 +82,28 @@ def test_an_upload_past_the_limit_is_refused_and_no_earlier_table_stays_in_use(t
     still_there(app)
 
 
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("wide.csv", ",".join(f"c{i}" for i in range(3_000)) + "\n" + ("1," * 2_999 + "1\n") * 12,
+         "This table has 3,000 columns; at most 256 feature columns and a label column are allowed here "
+         "(DAE_MAX_FEATURES). Keep fewer columns and upload it again."),
+        ("long.csv", "a,b\n" + "1,2\n" * 20_001,
+         "This table has 20,001 rows; at most 20,000 are allowed here (DAE_MAX_ROWS). Upload a sample of its rows."),
+    ],
+)  # fmt: skip
+def test_a_table_past_the_column_or_row_limit_is_refused_before_it_is_parsed(trained_app, monkeypatch, name, text,
+                                                                              message):  # fmt: skip
+    monkeypatch.setattr(dashboard.server, "LIMITS", Limits.from_env({"DAE_PROFILE": "public"}))
+    app = upload_csv(trained_app, "good.csv", GOOD)
+    monkeypatch.setattr(pd, "read_csv", lambda *args, **kwargs: pytest.fail("the table was parsed"))
+    app.file_uploader(key="w_csv_file").set_value((name, text.encode(), "text/csv"))
+    app.run()
+    assert errors(app) == [f"The table {name} was not used: {message}"]
+    assert session(app).csv is None and app.button(key="btn_train").disabled
+    still_there(app)
+
+
 def test_a_broken_model_file_points_at_the_apps_own_export(trained_app):
     app = trained_app
     app.sidebar.file_uploader(key="model_file").set_value(("broken.dae", b"not a model", "application/zip")).run()

@@ -22,8 +22,10 @@ SERVER_LIMITS = {  # the server's own: time, queue and workspace sizes, never a 
     "idle_seconds",
     "max_concurrent_jobs",
     "max_queue",
+    "runs_per_session",  # how many runs a visitor has going: refused where work enters (tests/dashboard/test_visitor_runs.py)
     "workspace_runs",
     "workspace_mb",
+    "store_mb",
     "retention_days",
     "sessions_per_minute",
 }

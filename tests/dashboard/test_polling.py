@@ -19,9 +19,9 @@ def run_at(status: str, epoch: int, until_epoch: int = 0, held: bool = True) -> 
     [
         (RUNNING, 3, 0, runs.POLL_SECONDS, runs.SLOW_POLL_SECONDS),
         (QUEUED, 0, 0, runs.SLOW_POLL_SECONDS, runs.SLOW_POLL_SECONDS),
-        (PAUSED, 3, 0, None, None),  # only this page's buttons can change a paused run
+        (PAUSED, 3, 0, runs.RESTING_POLL_SECONDS, runs.RESTING_POLL_SECONDS),  # only its wall-time limit ends it
         (PAUSED, 3, 4, runs.POLL_SECONDS, runs.SLOW_POLL_SECONDS),  # a Step's epoch is on its way
-        (PAUSED, 4, 4, None, None),  # ... and has arrived
+        (PAUSED, 4, 4, runs.RESTING_POLL_SECONDS, runs.RESTING_POLL_SECONDS),  # ... and has arrived
         (DONE, 50, 0, None, None),
         (STOPPED, 7, 0, None, None),
     ],
@@ -35,6 +35,17 @@ def test_a_page_polls_only_a_run_that_can_change_by_itself(status, epoch, until_
 def test_a_resumed_run_is_polled_until_it_says_running():
     """Resume reaches the worker a moment after the page is redrawn: the page must not rest on "paused"."""
     assert runs.poll_seconds(run_at(PAUSED, 3, held=False)) == runs.POLL_SECONDS
+
+
+def test_a_paused_run_that_its_wall_time_limit_stops_redraws_its_page(monkeypatch):
+    """The limit ends a paused run without a click: the page must not go on saying "paused"."""
+    run = run_at(PAUSED, 3)
+    assert runs.follow(run) == runs.RESTING_POLL_SECONDS  # the page keeps a slow timer on a paused run
+    run.job = SimpleNamespace(snapshot=lambda: SimpleNamespace(status=STOPPED, epoch=3))  # the limit has ended it
+    redrawn = []
+    monkeypatch.setattr(runs.st, "rerun", lambda: redrawn.append(True))
+    runs.redraw_if_changed(run)  # the timer's next tick
+    assert redrawn == [True]
 
 
 def test_no_run_no_polling():

@@ -43,12 +43,39 @@ def test_the_dockerfile_sets_up_a_public_non_root_server_with_a_health_check():
     text = (REPO_ROOT / "Dockerfile").read_text()
     env, command, copied = dockerfile()
     assert re.search(r"^FROM python:3\.\d+-slim", text, re.M)
-    assert "download.pytorch.org/whl/cpu" in text  # CPU-only torch
+    assert re.search(r"^ARG PIP_INDEX_URL$", text, re.M) and re.search(r"^ARG PIP_EXTRA_INDEX_URL$", text, re.M)
+    assert "--build-arg PIP_INDEX_URL=" in text  # the builder passes the CPU-only torch index, the top says how
     assert re.search(r"^USER (?!root)\w+", text, re.M)
     assert "HEALTHCHECK" in text and "/_stcore/health" in text
     assert env["DAE_PROFILE"] == "public" and f"VOLUME {env['DAE_DATA_DIR']}" in text
     assert "--server.address=0.0.0.0" in command and command[:3] == ["streamlit", "run", "app.py"]
     assert {"app.py", "dae_core", "dashboard", "pages", ".streamlit", "requirements.txt"} <= set(copied)
+
+
+def test_the_apps_user_cannot_rewrite_its_code_and_owns_only_its_data():
+    text = (REPO_ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    lines = [line.strip() for line in text.splitlines() if not line.lstrip().startswith("#")]
+    user = re.search(r"^USER (\w+)", text, re.M).group(1)
+    copies = [line for line in lines if line.startswith(("COPY", "ADD"))]
+    assert copies and not [line for line in copies if "--chown" in line or "--chmod" in line]  # all root's
+    assert [line for line in lines if "chown" in line or "chmod" in line] == [
+        f"RUN useradd --create-home --uid 10001 {user} && mkdir /data && chown {user} /data"
+    ]
+
+
+INDEX_HOSTS = ("pypi" + ".org", "download." + "pytorch.org", "files." + "pythonhosted.org")  # split: not named here
+
+
+def test_no_committed_file_names_a_package_index():
+    """Where packages come from is the builder's choice (build arguments, pip's configuration), never the repo's."""
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO_ROOT, capture_output=True, check=True).stdout
+    named = []
+    for name in filter(None, files.decode().split("\0")):
+        path = REPO_ROOT / name
+        if path.is_file():
+            text = path.read_bytes().decode("utf-8", "replace")
+            named += [f"{name}: {host}" for host in INDEX_HOSTS if host in text]
+    assert named == []
 
 
 def test_the_images_server_command_serves_the_app_with_the_public_limits(app_on, tmp_path):
