@@ -247,7 +247,7 @@ def upload(browser, url: str, sampler: RssSampler, path: Path, timeout: float) -
     page.wait_for_function(IDLE_JS, polling=50)
     page.wait_for_timeout(1000)  # the page's own after-load work (a timer's first tick) is not the upload's
     where = '[data-testid="stMain"]' if is_table else '[data-testid="stSidebar"]'
-    uploader = page.locator(f".st-key-{'w_csv_file' if is_table else 'model_file'} input[type=file]")
+    uploader = page.locator(f'[class*="st-key-{"w_csv_file" if is_table else "model_file"}"] input[type=file]')
     idle_kb = sampler.reset()
     started = time.monotonic()
     uploader.set_input_files(path)  # a path: the local browser reads the file itself, nothing goes through Playwright

@@ -20,6 +20,7 @@ import io
 import json
 import math
 import os
+import struct
 import zipfile
 from typing import Any, BinaryIO
 
@@ -43,6 +44,7 @@ OPTIONAL_META_KEYS = ("weights_epoch",)  # files from before it was written load
 MAX_UNPACKED_BYTES = 512 * 2**20  # all members together, checked before anything is decompressed
 MAX_META_BYTES = 32 * 2**20  # config, scaler and history: 10,000 epochs of history take about 3 MB
 SAFETENSORS_HEADER_BYTES = 2**20  # the weights member beyond its float32 data: a JSON header naming a few tensors
+MAX_LISTED_MEMBERS = 64  # past this, the zip's end record alone refuses it: listing 100,000 members costs ~80 MB
 MAX_FILE_BYTES = MAX_UNPACKED_BYTES + 2**20  # deflate never grows data by more than a few bytes per block
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed member timestamps: the same model always gives the same bytes
 
@@ -165,6 +167,12 @@ def _open_archive(content: bytes, label: str) -> zipfile.ZipFile:
         raise ModelFileError(PICKLE_REFUSED.format(Label=_cap(label)))
     if not content.startswith(b"PK"):
         raise ModelFileError(f"{_cap(label)} is not a DAE model file (it is not a zip archive). {MAKE_ONE}")
+    members = _declared_members(content)
+    if members is not None and members > MAX_LISTED_MEMBERS:
+        raise ModelFileError(
+            f"{_cap(label)} holds {members:,} members; a DAE model file holds exactly two, 'meta.json' and "
+            f"'weights.safetensors'. It was not written by dae_core. {MAKE_ONE}"
+        )
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
@@ -173,6 +181,17 @@ def _open_archive(content: bytes, label: str) -> zipfile.ZipFile:
             "Copy or download it again, or save the model again."
         ) from None
     return archive
+
+
+def _declared_members(content: bytes) -> int | None:
+    """How many members the zip's end-of-central-directory record declares (the 22 bytes at its end, before any
+    comment), read before ``zipfile`` builds an object per member; 65,535 or more for a ZIP64 count; None when the
+    record is not found (``zipfile`` then says what is wrong)."""
+    end = content.rfind(b"PK\x05\x06", max(0, len(content) - 22 - 0xFFFF))
+    if end < 0 or len(content) - end < 22:
+        return None
+    _, _, _, _, total, _, _, _ = struct.unpack("<4s4H2LH", content[end : end + 22])
+    return total
 
 
 def _check_members(archive: zipfile.ZipFile, label: str) -> None:

@@ -104,6 +104,7 @@ class Lab:
     upload: UploadedModel | None = None
     show: str = "run"  # which model the analysis pages show: "run" or "upload"
     csv: CsvTable | None = None  # the table in use: the uploader's, or the last one uploaded in this session
+    csv_uploads: int = 0  # files the CSV uploader has handed over (each gets a new, empty uploader)
     csv_error: str | None = None  # why the last upload was refused (no table is in use then)
     data_problem: str | None = None  # why the chosen data cannot train now (this run's draw of the form says)
     memo: dict[tuple, Any] = field(default_factory=dict)  # derived results, see widgets.memo

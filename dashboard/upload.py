@@ -21,10 +21,14 @@ from .state import CsvTable
 from .widgets import plain
 
 
-def _csv_upload_changed() -> None:
-    """The uploader's file becomes the table in use; a refused one leaves none, and says why until the next."""
+def _csv_upload_changed(key: str) -> None:
+    """The uploader's file becomes the table in use; a refused one leaves none, and says why until the next.
+
+    Then the uploader is replaced by an empty one (a new key): Streamlit copies a file uploader's value on every run
+    that draws it (9.5 MB and 80 ms for a 9.5 MB table, each poll of the live chart), so the file lives only in the
+    table in use, and a refused file is let go at once."""
     state = lab()
-    upload = st.session_state.get("w_csv_file")
+    upload = st.session_state.get(key)
     state.link_messages, state.csv_error, state.csv = [], None, None  # removed with the uploader's ✕, or refused
     if upload is not None:
         data = upload.getvalue()  # the uploader's own bytes, shared (getbuffer() would copy them all)
@@ -34,7 +38,14 @@ def _csv_upload_changed() -> None:
             state.csv = CsvTable.from_upload(upload.name, data)
         except DAEError as exc:
             state.csv_error = f"The table {upload.name} was not used: {exc}"
+        state.csv_uploads += 1
     workspace.keep_table(state)
+
+
+def csv_uploader_key(uploads: int) -> str:
+    """The CSV uploader's widget key after ``uploads`` files: a new, empty uploader after each (``w_csv_file``,
+    ``w_csv_file_1``, ...)."""
+    return "w_csv_file" + (f"_{uploads}" if uploads else "")
 
 
 def _remove_table() -> None:
@@ -47,11 +58,13 @@ def csv_ui(config: RunConfig) -> None:
     """The CSV uploader, the table in use and its label column; notes in ``lab().data_problem`` why it cannot
     train, if it cannot."""
     state = lab()
+    key = csv_uploader_key(state.csv_uploads)
     st.file_uploader(
         "CSV table",
         type=["csv"],
-        key="w_csv_file",
+        key=key,
         on_change=_csv_upload_changed,
+        args=(key,),
         help=f"Numeric columns, one row per sample, up to {server.LIMITS.upload_mb} MB.",
         max_upload_size=server.LIMITS.upload_mb,
     )
@@ -63,8 +76,8 @@ def csv_ui(config: RunConfig) -> None:
         state.data_problem = NEEDS_TABLE
         st.info("Upload a CSV table with numeric columns to train on it.")
         return
-    if st.session_state.get("w_csv_file") is None:  # uploaded on an earlier visit: the uploader is empty now
-        st.caption(f"In use: **{plain(state.csv.name)}**, uploaded earlier in this session.")
+    if st.session_state.get(key) is None:  # the uploader empties once it has handed its file over
+        st.caption(f"In use: **{plain(state.csv.name)}**")
         st.button("Remove the table", key="btn_remove_table", on_click=_remove_table, icon=":material/close:",
                   type="tertiary")  # fmt: skip
     try:

@@ -199,8 +199,15 @@ def upload_csv(at: AppTest, name: str, text: str) -> AppTest:
     """Pick the CSV dataset on Train (if needed) and upload ``text`` as the table ``name``."""
     if at.selectbox(key="w_dataset").value != "csv":
         set_settings(at, dataset="csv")
-    at.file_uploader(key="w_csv_file").set_value((name, text.encode(), "text/csv"))
+    csv_uploader(at).set_value((name, text.encode(), "text/csv"))
     return at.run()
+
+
+def csv_uploader(at: AppTest):
+    """The Train page's CSV uploader as it is now (each file handed over gets a new, empty one)."""
+    from dashboard.upload import csv_uploader_key
+
+    return at.file_uploader(key=csv_uploader_key(session(at).csv_uploads))
 
 
 def trained_model_bytes(**changes) -> bytes:

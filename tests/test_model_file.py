@@ -603,14 +603,24 @@ def test_a_config_past_its_weights_is_refused_before_the_model_is_built_even_wit
     )
 
 
-def test_a_file_of_many_members_is_refused_naming_a_few(good):
-    members = [(f"m{i}", b"") for i in range(20_000)] + list(_members(good).items())
+def test_a_file_of_a_few_members_too_many_is_refused_naming_them(good):
+    members = [(f"m{i}", b"") for i in range(20)] + list(_members(good).items())
     message = _refusal(_zip(members))
     assert message.startswith(
         "The model file must hold exactly the members 'meta.json' and 'weights.safetensors', but it holds 'm0', 'm1'"
     )
     assert "unexpected 'm0', 'm1'" in message and message.endswith(
         f"It was not written by dae_core. {model_file.MAKE_ONE}"
+    )
+
+
+def test_a_file_of_many_members_is_refused_from_its_end_record_before_they_are_listed(good, monkeypatch):
+    members = [(f"m{i}", b"") for i in range(20_000)] + list(_members(good).items())
+    content = _zip(members)
+    monkeypatch.setattr(model_file.zipfile, "ZipFile", None)  # never built: the 22-byte end record decides
+    assert _refusal(content) == (
+        "The model file holds 20,002 members; a DAE model file holds exactly two, 'meta.json' and "
+        f"'weights.safetensors'. It was not written by dae_core. {model_file.MAKE_ONE}"
     )
 
 

@@ -5,7 +5,7 @@ import io
 
 import pandas as pd
 import pytest
-from app_driver import session, train, upload_csv
+from app_driver import csv_uploader, session, train, upload_csv
 
 import dashboard.server
 from dae_core.serving.limits import Limits
@@ -50,8 +50,7 @@ def test_a_table_that_cannot_train_says_why_and_train_waits(trained_app, name, t
 def test_removing_the_table_stops_using_it(trained_app):
     app = upload_csv(trained_app, "good.csv", GOOD)
     assert session(app).csv.name == "good.csv" and not app.button(key="btn_train").disabled
-    app.file_uploader(key="w_csv_file").set_value(None)  # the uploader's ✕
-    app.run()
+    app.button(key="btn_remove_table").click().run()
     assert session(app).csv is None and not errors(app)
     assert app.info[-1].value == "Upload a CSV table with numeric columns to train on it."
     assert app.button(key="btn_train").disabled  # nothing left to train on: no run on the removed table
@@ -72,7 +71,7 @@ def test_an_upload_past_the_limit_is_refused_and_no_earlier_table_stays_in_use(t
     app = upload_csv(trained_app, "good.csv", GOOD)
     monkeypatch.setattr(dashboard.server, "LIMITS", Limits(upload_mb=1))
     big = "a,b\n" + "1,2\n" * 300_000  # 1.2 MB
-    app.file_uploader(key="w_csv_file").set_value(("big.csv", big.encode(), "text/csv"))
+    csv_uploader(app).set_value(("big.csv", big.encode(), "text/csv"))
     app.run()
     assert errors(app) == [
         "The table big.csv was not used: This table is 1.1 MB; uploads are limited to 1 MB here (DAE_UPLOAD_MB). "
@@ -97,7 +96,7 @@ def test_a_table_past_the_column_or_row_limit_is_refused_before_it_is_parsed(tra
     monkeypatch.setattr(dashboard.server, "LIMITS", Limits.from_env({"DAE_PROFILE": "public"}))
     app = upload_csv(trained_app, "good.csv", GOOD)
     monkeypatch.setattr(pd, "read_csv", lambda *args, **kwargs: pytest.fail("the table was parsed"))
-    app.file_uploader(key="w_csv_file").set_value((name, text.encode(), "text/csv"))
+    csv_uploader(app).set_value((name, text.encode(), "text/csv"))
     app.run()
     assert errors(app) == [f"The table {name} was not used: {message}"]
     assert session(app).csv is None and app.button(key="btn_train").disabled

@@ -3,7 +3,7 @@ given, with a message that names the limit's variable and says how to stay withi
 were, and nothing trains with another value instead. Under the public profile, as on a shared demo."""
 
 import pytest
-from app_driver import current_job, current_settings, session, set_settings, sweeps
+from app_driver import csv_uploader, current_job, current_settings, session, set_settings, sweeps
 
 import dashboard.server
 from dae_core.serving.limits import LIMITS_TABLE, Limits
@@ -49,7 +49,7 @@ def _text(key: str, value: str):
 
 def _csv(app):
     big = "a,b\n" + "1,2\n" * (11 * MB // 4)  # 11 MB
-    app.file_uploader(key="w_csv_file").set_value(("big.csv", big.encode(), "text/csv")).run()
+    csv_uploader(app).set_value(("big.csv", big.encode(), "text/csv")).run()
 
 
 def _model_file(app):
@@ -166,7 +166,7 @@ def test_a_model_too_large_for_an_uploaded_tables_columns_is_refused_as_typed(ap
     set_settings(app, dataset="csv")
     header = ",".join(f"c{i}" for i in range(200))
     table = header + "\n" + "\n".join(",".join(str((i * j) % 7) for j in range(200)) for i in range(20)) + "\n"
-    app.file_uploader(key="w_csv_file").set_value(("wide.csv", table.encode(), "text/csv")).run()
+    csv_uploader(app).set_value(("wide.csv", table.encode(), "text/csv")).run()
     assert not app.error, [error.value for error in app.error]
     config = current_settings(app)
     app.number_input(key="w_hidden_dim").set_value(4096).run()  # 200 → 4096, mirrored

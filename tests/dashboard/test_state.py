@@ -97,8 +97,7 @@ def test_removing_a_bad_csv_clears_its_error(app):
         "(--label-column on the command line, Label column in the app)."
     ]
 
-    app.file_uploader(key="w_csv_file").set_value(None)  # the uploader's ✕
-    app.run()
+    app.button(key="btn_remove_table").click().run()
     assert not app.exception
     assert [error.value for error in app.error] == []
 

@@ -1,6 +1,7 @@
 """Train: the controls build the config, the buttons drive the background job, and the chart follows it."""
 
 from app_driver import (
+    csv_uploader,
     current_job,
     current_settings,
     has_element,
@@ -72,7 +73,7 @@ def test_dataset_choice_shows_only_its_own_controls(app):
     set_settings(app, dataset="digits")
     assert "w_n_samples" not in keys()
     set_settings(app, dataset="csv")
-    assert app.file_uploader(key="w_csv_file") is not None
+    assert csv_uploader(app) is not None
     assert "Upload a CSV table" in app.info[0].value
 
 
