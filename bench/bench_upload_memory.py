@@ -36,7 +36,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -47,15 +46,9 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
+from bench_class import CHROMIUM_ARGS, free_port
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 IDLE_JS = """() => document.querySelector('[data-testid="stApp"][data-test-script-state="notRunning"]')
     && !document.querySelector('[data-testid="stSkeleton"]')"""
 # The refusal in the uploader's part of the page: the app's error, or the uploader's own note on a file it would
@@ -154,12 +147,6 @@ def hostile_files(folder: Path) -> list[tuple[str, Path]]:
 
 
 # --- the server and its memory ---------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for_health(url: str, process: subprocess.Popen, timeout: float = 120.0) -> None:
