@@ -185,13 +185,21 @@ def _open_archive(content: bytes, label: str) -> zipfile.ZipFile:
 
 def _declared_members(content: bytes) -> int | None:
     """How many members the zip's end-of-central-directory record declares (the 22 bytes at its end, before any
-    comment), read before ``zipfile`` builds an object per member; 65,535 or more for a ZIP64 count; None when the
-    record is not found (``zipfile`` then says what is wrong)."""
+    comment, and for 65,535 or more the ZIP64 record it points to), read before ``zipfile`` builds an object per
+    member; None when the records are not found (``zipfile`` then says what is wrong)."""
     end = content.rfind(b"PK\x05\x06", max(0, len(content) - 22 - 0xFFFF))
     if end < 0 or len(content) - end < 22:
         return None
-    _, _, _, _, total, _, _, _ = struct.unpack("<4s4H2LH", content[end : end + 22])
-    return total
+    total = struct.unpack_from("<H", content, end + 10)[0]
+    if total != 0xFFFF:
+        return total
+    locator = end - 20  # ZIP64: the locator just before the record gives the ZIP64 record's offset
+    if locator < 0 or content[locator : locator + 4] != b"PK\x06\x07":
+        return total
+    (offset,) = struct.unpack_from("<Q", content, locator + 8)
+    if offset + 56 > len(content) or content[offset : offset + 4] != b"PK\x06\x06":
+        return total
+    return struct.unpack_from("<Q", content, offset + 32)[0]
 
 
 def _check_members(archive: zipfile.ZipFile, label: str) -> None:

@@ -49,25 +49,48 @@ def live_run_status() -> None:
     run_status()
 
 
-SEEN_UPLOAD = "model_file_seen"  # session key: (the model uploader's last file id, whether it was a repeat)
 ALREADY_SHOWN = "This file is already imported, and on show."
+
+
+def model_uploader_key(uploads: int) -> str:
+    """The model uploader's widget key after ``uploads`` files: each file handed over gets a new, empty uploader
+    (Streamlit copies an uploader's value on every run that draws it: a 9 MB file, 9 MB more on every run)."""
+    return "model_file" + (f"_{uploads}" if uploads else "")
+
+
+def _model_upload_changed(key: str) -> None:
+    """Import the file the uploader got (or say why not, or that it is the model on show already), then empty it."""
+    state = lab()
+    upload = st.session_state.get(key)
+    if upload is None:
+        return
+    shown = state.upload
+    error = runs.load_upload(upload.name, upload.getvalue())
+    again = not error and shown is not None and state.upload is shown  # the very file on show: nothing read again
+    if again:
+        state.show = "upload"
+    state.model_note = ("error", error) if error else ("again", ALREADY_SHOWN) if again else None
+    state.model_uploads += 1
 
 
 def model_ui() -> None:
     state = lab()
     st.subheader("Model")
-    upload = st.file_uploader(
+    key = model_uploader_key(state.model_uploads)
+    st.file_uploader(
         "Import a model file",
-        key="model_file",
+        key=key,
+        on_change=_model_upload_changed,
+        args=(key,),
         help="A .dae file saved here or by `python -m dae_core train --save`. It is checked and never unpickled.",
         max_upload_size=server.LIMITS.upload_mb,
     )
-    if upload is not None:
-        shown = state.upload
-        error = runs.load_upload(upload.name, upload.getvalue())
-        if error:
-            st.error(plain(error))
-        _say_if_already_shown(upload.file_id, again=not error and shown is not None and state.upload is shown)
+    if state.model_note is not None:  # what the last file came to, until the next
+        kind, text = state.model_note
+        if kind == "error":
+            st.error(plain(text))
+        else:
+            st.caption(f":material/info: {text}")
     if state.run is not None and state.upload is not None:
         st.session_state.show_choice = state.show
         st.radio(
@@ -89,19 +112,6 @@ def model_ui() -> None:
                 f"PCA {number(summary['pca_mse'])}"
             )
             st.json(summary, expanded=False)
-
-
-def _say_if_already_shown(file_id: str, again: bool) -> None:
-    """``again``: the uploader holds the very file already imported (``load_upload`` read nothing). Said, and the
-    file put on show, when it arrives; the note stays while the uploader holds that file."""
-    seen_id, repeat = st.session_state.get(SEEN_UPLOAD, (None, False))
-    if again and seen_id != file_id:  # just dropped in again, not a rerun with the file still in the uploader
-        repeat = True
-        lab().show = "upload"
-    repeat = again and repeat
-    st.session_state[SEEN_UPLOAD] = (file_id, repeat)
-    if repeat:
-        st.caption(f":material/info: {ALREADY_SHOWN}")
 
 
 def _kept(summary: dict) -> str:

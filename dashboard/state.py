@@ -102,6 +102,8 @@ class Lab:
     serial: int = 0  # runs started in this session
     runs: list[RunRecord] = field(default_factory=list)  # runs that ended, appended by their jobs
     upload: UploadedModel | None = None
+    model_uploads: int = 0  # model files the sidebar's uploader has handed over (each gets a new, empty uploader)
+    model_note: tuple[str, str] | None = None  # ("error" or "again", text): what the last model file came to
     show: str = "run"  # which model the analysis pages show: "run" or "upload"
     csv: CsvTable | None = None  # the table in use: the uploader's, or the last one uploaded in this session
     csv_uploads: int = 0  # files the CSV uploader has handed over (each gets a new, empty uploader)

@@ -221,6 +221,13 @@ def trained_model_bytes(**changes) -> bytes:
 
 def upload_model(app: AppTest, name: str, data: bytes) -> AppTest:
     """Import a model file in the sidebar, as a user drops one on the uploader."""
-    app.sidebar.file_uploader(key="model_file").set_value((name, data, "application/octet-stream")).run()
+    model_uploader(app).set_value((name, data, "application/octet-stream")).run()
     assert not app.exception
     return app
+
+
+def model_uploader(at: AppTest):
+    """The sidebar's model uploader as it is now (each file handed over gets a new, empty one)."""
+    from dashboard.frame import model_uploader_key
+
+    return at.sidebar.file_uploader(key=model_uploader_key(session(at).model_uploads))

@@ -617,11 +617,13 @@ def test_a_file_of_a_few_members_too_many_is_refused_naming_them(good):
 def test_a_file_of_many_members_is_refused_from_its_end_record_before_they_are_listed(good, monkeypatch):
     members = [(f"m{i}", b"") for i in range(20_000)] + list(_members(good).items())
     content = _zip(members)
+    zip64 = _zip([(f"m{i}", b"") for i in range(70_000)])  # past 65,535: the count is in the ZIP64 record
     monkeypatch.setattr(model_file.zipfile, "ZipFile", None)  # never built: the 22-byte end record decides
     assert _refusal(content) == (
         "The model file holds 20,002 members; a DAE model file holds exactly two, 'meta.json' and "
         f"'weights.safetensors'. It was not written by dae_core. {model_file.MAKE_ONE}"
     )
+    assert _refusal(zip64).startswith("The model file holds 70,000 members;")
 
 
 def test_metadata_nested_thousands_deep_is_refused_with_a_message(good):

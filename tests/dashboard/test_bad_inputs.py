@@ -5,7 +5,7 @@ import io
 
 import pandas as pd
 import pytest
-from app_driver import csv_uploader, session, train, upload_csv
+from app_driver import csv_uploader, model_uploader, session, train, upload_csv
 
 import dashboard.server
 from dae_core.serving.limits import Limits
@@ -105,7 +105,7 @@ def test_a_table_past_the_column_or_row_limit_is_refused_before_it_is_parsed(tra
 
 def test_a_broken_model_file_points_at_the_apps_own_export(trained_app):
     app = trained_app
-    app.sidebar.file_uploader(key="model_file").set_value(("broken.dae", b"not a model", "application/zip")).run()
+    model_uploader(app).set_value(("broken.dae", b"not a model", "application/zip")).run()
     assert errors(app) == [
         "The model file is not a DAE model file (it is not a zip archive). To make one, train a run here and "
         "download it from the sidebar's Export (Model file)."

@@ -3,7 +3,7 @@ given, with a message that names the limit's variable and says how to stay withi
 were, and nothing trains with another value instead. Under the public profile, as on a shared demo."""
 
 import pytest
-from app_driver import csv_uploader, current_job, current_settings, session, set_settings, sweeps
+from app_driver import csv_uploader, current_job, current_settings, model_uploader, session, set_settings, sweeps
 
 import dashboard.server
 from dae_core.serving.limits import LIMITS_TABLE, Limits
@@ -53,7 +53,7 @@ def _csv(app):
 
 
 def _model_file(app):
-    app.sidebar.file_uploader(key="model_file").set_value(("big.dae", bytes(11 * MB), "application/zip")).run()
+    model_uploader(app).set_value(("big.dae", bytes(11 * MB), "application/zip")).run()
 
 
 CASES = [  # limit, page, settings before, what the visitor gives, the message (the variable, then how to fix it)
