@@ -158,26 +158,44 @@ class TableSize:
 
 
 _CHUNK = 2**16  # bytes looked at a time: each temporary array is 64 KB at most (larger chunks are no faster)
-_QUOTE, _COMMA, _NEWLINE = ord('"'), ord(","), ord("\n")
+_QUOTE, _COMMA, _NEWLINE, _RETURN = ord('"'), ord(","), ord("\n"), ord("\r")
 
 
 def csv_size(data: bytes | bytearray | memoryview) -> TableSize:
     """The columns and rows of the CSV table in ``data``, counted without parsing it: one pass over the bytes in
     numpy, a chunk at a time, so it takes under 1 MB beyond them whatever the table holds, and a table past a size
     limit is refused before pandas spends a minute and a gigabyte on its 360,000 columns. A comma or newline inside a
-    quoted field (a name or a cell) splits nothing; blank lines are no rows, as in pandas. A quote inside an unquoted
-    field is taken as opening one."""
+    quoted field (a name or a cell) splits nothing; blank lines are no rows, as in pandas; a line may end in LF, CRLF
+    or a lone CR. A quote in the middle of an unquoted field opens nothing for pandas: a table holding one is counted
+    again with every quote ignored, which can only count more, so a hostile table is never counted small."""
     array = np.frombuffer(data, np.uint8)  # (N,), sharing the buffer's memory: no copy of the upload
+    return _count(array, quotes=True) or _count(array, quotes=False)
+
+
+def _count(array: np.ndarray, quotes: bool) -> TableSize | None:
+    """``csv_size``'s pass; with ``quotes``, None as soon as a quote opens in the middle of a field."""
     lines, commas, inside, after_newline, in_header, header_started = 0, 0, 0, True, True, False
+    before = _NEWLINE  # the byte before the chunk: a field starts at the very beginning
     for start in range(0, len(array), _CHUNK):
         chunk = array[start : start + _CHUNK]
-        quoted = np.cumsum(chunk == _QUOTE, dtype=np.uint8)  # quotes so far (mod 256: only their parity counts)
-        quoted += inside
-        quoted &= 1  # 1 inside a quoted field (its opening quote included)
-        inside = int(quoted[-1])
-        outside = quoted == 0
-        newline = (chunk == _NEWLINE) & outside  # (C,), the ends of lines
-        solid = (chunk != _NEWLINE) & (chunk != ord(" ")) & (chunk != ord("\t")) & (chunk != ord("\r"))
+        after = array[start + _CHUNK] if start + _CHUNK < len(array) else _NEWLINE
+        if quotes:
+            quote = chunk == _QUOTE
+            quoted = np.cumsum(quote, dtype=np.uint8)  # quotes so far (mod 256: only their parity counts)
+            quoted += inside
+            quoted &= 1  # 1 inside a quoted field (its opening quote included)
+            previous = np.concatenate(([before], chunk[:-1]))
+            opening = quote & (quoted == 1) & (np.concatenate(([inside], quoted[:-1])) == 0)
+            field_start = (previous == _COMMA) | (previous == _NEWLINE) | (previous == _RETURN)
+            if (opening & ~field_start & (previous != _QUOTE)).any():  # after a quote: an escaped quote ("")
+                return None
+            inside = int(quoted[-1])
+            outside = quoted == 0
+        else:
+            outside = np.ones(len(chunk), bool)
+        lone_return = (chunk == _RETURN) & (np.concatenate((chunk[1:], [after])) != _NEWLINE)
+        newline = ((chunk == _NEWLINE) | lone_return) & outside  # (C,), the ends of lines
+        solid = (chunk != _NEWLINE) & (chunk != ord(" ")) & (chunk != ord("\t")) & (chunk != _RETURN)
         kinds = newline[newline | solid]  # in order: True where a line ends, False where it holds something
         if kinds.size:
             lines += int(np.count_nonzero(kinds[1:] < kinds[:-1])) + (after_newline and not kinds[0])
@@ -188,6 +206,7 @@ def csv_size(data: bytes | bytearray | memoryview) -> TableSize:
             stop = int(np.argmax(ends)) if ends.any() else len(chunk)
             commas += int(np.count_nonzero((chunk[:stop] == _COMMA) & outside[:stop]))
             header_started, in_header = header_started or bool(solid.any()), stop == len(chunk)
+        before = int(chunk[-1])
     return TableSize(commas + 1 if lines else 0, max(lines - 1, 0))
 
 

@@ -187,8 +187,10 @@ def _declared_members(content: bytes) -> int | None:
     """How many members the zip's end-of-central-directory record declares (the 22 bytes at its end, before any
     comment, and for 65,535 or more the ZIP64 record it points to), read before ``zipfile`` builds an object per
     member; None when the records are not found (``zipfile`` then says what is wrong)."""
-    end = content.rfind(b"PK\x05\x06", max(0, len(content) - 22 - 0xFFFF))
-    if end < 0 or len(content) - end < 22:
+    end = len(content) - 22  # the record as zipfile finds it: at the very end, else the last one with room after it
+    if content[end : end + 4] != b"PK\x05\x06":
+        end = content.rfind(b"PK\x05\x06", max(0, len(content) - 22 - 0xFFFF), len(content) - 18)
+    if end < 0:
         return None
     total = struct.unpack_from("<H", content, end + 10)[0]
     if total != 0xFFFF:

@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import os
 import secrets
-from http.cookies import SimpleCookie
+
+from starlette.requests import cookie_parser
+
+from dae_core.serving.store import is_token
 
 BROWSER_COOKIE = "dae_browser"
 COOKIE_DAYS = 400  # the longest a browser keeps a cookie
@@ -35,15 +38,10 @@ def frame_ancestors(environ=None) -> str:
 
 
 def cookies_of(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
-    """The cookies a request's raw ASGI headers carry (malformed ones are skipped)."""
-    jar: SimpleCookie = SimpleCookie()
-    for name, value in headers:
-        if name.lower() == b"cookie":
-            try:
-                jar.load(value.decode("latin-1"))
-            except Exception:  # http.cookies raises its own CookieError, or worse, for a hostile header
-                continue
-    return {key: morsel.value for key, morsel in jar.items()}
+    """The cookies a request's raw ASGI headers carry, read as Streamlit reads them (Starlette's lenient parser: a
+    malformed cookie of another app on the host hides none of the others)."""
+    text = "; ".join(value.decode("latin-1") for name, value in headers if name.lower() == b"cookie")
+    return cookie_parser(text)
 
 
 class SecurityHeaders:
@@ -63,7 +61,8 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        has_cookie = BROWSER_COOKIE in cookies_of(scope.get("headers", []))
+        # A secret that is not one of ours (mangled, or set by someone else on the host) is replaced, never kept.
+        has_cookie = is_token(cookies_of(scope.get("headers", [])).get(BROWSER_COOKIE, ""))
         secure = scope.get("scheme") == "https" or (b"x-forwarded-proto", b"https") in scope.get("headers", [])
 
         async def send_with_headers(message):

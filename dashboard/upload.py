@@ -18,7 +18,7 @@ from .fields import NO_LABEL, Field, draw_field
 from .link import set_config
 from .session import lab
 from .state import CsvTable
-from .widgets import plain
+from .widgets import memo, plain
 
 
 def _csv_upload_changed(key: str) -> None:
@@ -81,7 +81,8 @@ def csv_ui(config: RunConfig) -> None:
         st.button("Remove the table", key="btn_remove_table", on_click=_remove_table, icon=":material/close:",
                   type="tertiary")  # fmt: skip
     try:
-        columns = csv_columns(state.csv.data, limits=server.LIMITS)  # a table kept from before the limits changed
+        # Counted and limited once per table (one kept from before the limits changed may be past them), not per run
+        columns = memo(("csv_columns", state.csv.digest), lambda: csv_columns(state.csv.data, limits=server.LIMITS))
     except DAEError as exc:
         state.data_problem = str(exc)
         st.error(plain(str(exc)))

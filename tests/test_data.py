@@ -136,6 +136,9 @@ def test_binary_garbage_is_a_clear_error():
         "a,b,\n1,2,\n",  # an empty last name: pandas calls it 'Unnamed: 2'
         "a,b\n",
         "x\n1\n2\n3\n",
+        "a,b\r1,2\r3,4\r",  # an old Mac's lone CR line ends
+        'x"y,c0,c1,z"q\n1,2,3,4\n',  # a quote in the middle of a field opens nothing
+        'a,b\n1,2"\n3,4\n5,6\n',
     ],
 )
 def test_csv_size_counts_what_pandas_parses(text):
@@ -143,6 +146,13 @@ def test_csv_size_counts_what_pandas_parses(text):
 
     frame = pd.read_csv(io.StringIO(text))
     assert csv_size(text.encode()) == TableSize(frame.shape[1], frame.shape[0])
+
+
+def test_a_quote_in_the_middle_of_a_field_never_hides_columns_or_rows():
+    header = 'x"y,' + ",".join(f"c{i}" for i in range(200_000)) + ',z"q'  # counted as 1 column if it opened a field
+    assert csv_size(f"{header}\n{','.join(['1'] * 200_002)}\n".encode()) == TableSize(200_002, 1)
+    rows = 'a,b\n1,2"\n' + "3,4\n" * 30_000  # counted as 1 row if the quote opened a field
+    assert csv_size(rows.encode()) == TableSize(2, 30_001)
 
 
 def test_csv_size_of_a_table_larger_than_its_chunks():

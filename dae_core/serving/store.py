@@ -45,6 +45,7 @@ from .limits import Limits
 TOKEN_BYTES = 32  # 256 bits
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
 PRUNE_SECONDS = 3600.0  # how often old workspaces are looked for
+NOBODY = "-"  # the owner of a workspace no browser may write to (no SHA-256 is "-")
 OWN, FOREIGN, MISSING = "own", "foreign", "missing"  # how a browser may open a workspace (SQLiteStore.access)
 FILE_NAME = "workspaces.sqlite3"  # the store's one file in the data folder
 MEMORY_STORE_MB = 256  # at most this much of the server's memory holds workspaces while the data folder cannot
@@ -234,7 +235,9 @@ class SQLiteStore:
             model, size = None, len(text)  # a model larger than the whole workspace: keep the record alone
         with self._lock, self._connect() as db:
             now = self._clock()
-            db.execute("INSERT OR IGNORE INTO workspaces VALUES (?, ?, NULL)", (key, now))
+            # A workspace forgotten or pruned while this run trained comes back as nobody's: its runs can be copied by
+            # whoever has the token, never opened for writing (no owner at all would let the first opener claim it).
+            db.execute("INSERT OR IGNORE INTO workspaces VALUES (?, ?, ?)", (key, now, NOBODY))
             db.execute("UPDATE workspaces SET touched = ? WHERE key = ?", (now, key))
             db.execute(
                 "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?)", (key, record.run, text, model, size, now)

@@ -42,8 +42,14 @@ def test_a_page_gives_a_new_browser_its_secret_once():
     assert len(secret) == 43  # 256 random bits
     again = _respond(SecurityHeaders, headers=[(b"cookie", f"a=1; {BROWSER_COOKIE}={secret}".encode())])
     assert "set-cookie" not in dict(again)
-    hostile = cookies_of([(b"cookie", b'x="unterminated; \x00\xff'), (b"cookie", f"{BROWSER_COOKIE}=s".encode())])
-    assert hostile == {BROWSER_COOKIE: "s"}  # a malformed header is skipped, never raised
+    hostile = cookies_of(
+        [(b"cookie", b'pref={"a":1}; x="unterminated; \x00\xff'), (b"cookie", f"a b; {BROWSER_COOKIE}=s".encode())]
+    )
+    assert hostile[BROWSER_COOKIE] == "s"  # another app's malformed cookie hides nothing
+    kept = _respond(SecurityHeaders, headers=[(b"cookie", f'pref={{"a":1}}; {BROWSER_COOKIE}={secret}'.encode())])
+    assert "set-cookie" not in dict(kept)  # the browser keeps its secret, whatever else it sends
+    junk = dict(_respond(SecurityHeaders, headers=[(b"cookie", f"{BROWSER_COOKIE}=chosen-by-someone".encode())]))
+    assert junk["set-cookie"].startswith(f"{BROWSER_COOKIE}=") and "chosen" not in junk["set-cookie"]  # replaced
 
 
 def test_sites_named_by_the_operator_may_frame_the_lab():
