@@ -16,7 +16,16 @@ LAYERS = [  # bottom first
     # the engine: data, model, training, and what is built on them; it never imports the serving side or the CLI
     {"dae_core.errors"},
     {"dae_core.config"},
-    {"dae_core", "dae_core.records", "dae_core.noise", "dae_core.model", "dae_core.data", "dae_core.metrics"},
+    {
+        "dae_core",
+        "dae_core.records",
+        "dae_core.noise",
+        "dae_core.model",
+        "dae_core.data",
+        "dae_core.idx",
+        "dae_core.metrics",
+        "dae_core.classic",
+    },
     {"dae_core.training"},
     {"dae_core.sweep", "dae_core.model_file", "dae_core.analysis", "dae_core.estimator", "dae_core.lesson_steps"},
     {"dae_core.lessons", "dae_core.views", "dae_core.figures", "dae_core.share"},

@@ -1,0 +1,143 @@
+"""Classic denoisers as baselines for image data: a Gaussian blur and a median filter.
+
+Each filter's width is chosen on the noisy training rows at the run's noise (scored against the clean training
+rows), then scored on the same noisy test inputs as the model, beside the identity and PCA baselines of
+``dae_core.metrics``. Rows are flattened images, (N, h*w*c), in the data's scaled units; each image is filtered over
+its height and width only, never across channels or across images.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from .errors import ConfigError, DataError
+from .metrics import CHUNK_ROWS, mse
+
+BLUR_SIGMAS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)  # pixels; 0 leaves the image as it is (the identity)
+MEDIAN_SIZES = (1, 2, 3, 5)  # window side in pixels; 1 leaves the image as it is (the identity)
+CHOICE_ROWS = 2_000  # the first training rows that choose a width: enough to choose, fast at any dataset size
+MODE = "reflect"  # image edges mirror, so a border pixel is not pulled toward zero
+
+
+@dataclass(frozen=True)
+class ClassicBaseline:
+    """One classic denoiser, its width chosen on the training rows, scored on the noisy test inputs."""
+
+    name: str  # "gaussian_blur" or "median"
+    width: float  # the blur's sigma in pixels, or the median's window side (an int)
+    test_mse: float  # MSE against the clean test rows of the filtered noisy test inputs
+
+
+def _image_shape(image_shape, caller: str) -> tuple[int, int, int]:
+    """(h, w, c) from (h, w) or (h, w, c); a bad shape is a ConfigError, no shape at all a DataError."""
+    if image_shape is None:
+        raise DataError(
+            "Classic denoisers filter images over their height and width, and this data has no image shape "
+            "(a table of features). Use an image dataset, or leave these baselines out."
+        )
+    dims = tuple(image_shape) if isinstance(image_shape, (tuple, list)) else ()
+    whole = all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d >= 1 for d in dims)
+    if len(dims) not in (2, 3) or not whole:
+        raise ConfigError(
+            f"The 'image_shape' parameter of {caller} must be (height, width) or (height, width, channels) of whole "
+            f"numbers >= 1. Got {image_shape!r} instead."
+        )
+    h, w, c = (*map(int, dims), 1)[:3]
+    if h < 2 or w < 2:
+        raise DataError(
+            f"An image of {h} x {w} pixels has no neighbours to filter over: classic denoisers need at least 2 x 2 "
+            "pixels. Is this data really images?"
+        )
+    return h, w, c
+
+
+def _rows(rows, what: str, shape: tuple[int, int, int]) -> np.ndarray:
+    """The rows as a 2-D float array whose width is h*w*c pixels."""
+    rows = np.asarray(rows)
+    if rows.ndim != 2 or not np.issubdtype(rows.dtype, np.floating):
+        raise DataError(
+            f"The {what} must be a 2-D float array of flattened images, (rows, pixels). "
+            f"Got a {rows.ndim}-D array of {rows.dtype} instead."
+        )
+    h, w, c = shape
+    if rows.shape[1] != h * w * c:
+        raise DataError(
+            f"The {what} have {rows.shape[1]} columns, but images of {h} x {w} x {c} have {h * w * c} pixels. "
+            "Pass the image shape of this data."
+        )
+    if len(rows) == 0:
+        raise DataError(f"The {what} are empty: there is no image to filter.")
+    return rows
+
+
+def _pair(noisy, clean, what: str, shape: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    noisy, clean = _rows(noisy, f"noisy {what} rows", shape), _rows(clean, f"clean {what} rows", shape)
+    if noisy.shape != clean.shape:
+        raise DataError(
+            f"The noisy {what} rows {noisy.shape} and the clean ones {clean.shape} must have the same shape: "
+            "row i of one is the noisy copy of row i of the other."
+        )
+    return noisy, clean
+
+
+def blur(rows: np.ndarray, sigma: float, image_shape) -> np.ndarray:
+    """(N, h*w*c) each image blurred by a Gaussian of ``sigma`` pixels over its height and width; 0 is the identity."""
+    shape = _image_shape(image_shape, "blur")
+    rows = _rows(rows, "rows", shape)
+    images = rows.reshape(len(rows), *shape)  # (N, h, w, c)
+    return ndimage.gaussian_filter(images, sigma=(0, sigma, sigma, 0), mode=MODE).reshape(rows.shape)
+
+
+def median(rows: np.ndarray, size: int, image_shape) -> np.ndarray:
+    """(N, h*w*c) each image's median over a ``size`` x ``size`` window of its height and width; 1 is the identity."""
+    shape = _image_shape(image_shape, "median")
+    rows = _rows(rows, "rows", shape)
+    images = rows.reshape(len(rows), *shape)  # (N, h, w, c)
+    return ndimage.median_filter(images, size=(1, size, size, 1), mode=MODE).reshape(rows.shape)
+
+
+def _filtered_mse(apply: Callable, width, noisy: np.ndarray, clean: np.ndarray, shape) -> float:
+    """MSE against ``clean`` of the filtered ``noisy`` rows, a chunk of rows at a time: memory stays flat."""
+    total = 0.0
+    for start in range(0, len(noisy), CHUNK_ROWS):
+        rows = slice(start, start + CHUNK_ROWS)
+        total += mse(apply(noisy[rows], width, shape), clean[rows]) * clean[rows].size
+    return total / clean.size
+
+
+def _choose(apply: Callable, widths, noisy_train, clean_train, image_shape, caller: str):
+    shape = _image_shape(image_shape, caller)
+    noisy, clean = _pair(noisy_train, clean_train, "training", shape)
+    noisy, clean = noisy[:CHOICE_ROWS], clean[:CHOICE_ROWS]
+    scores = [_filtered_mse(apply, width, noisy, clean, shape) for width in widths]
+    return widths[int(np.argmin(scores))]  # argmin takes the first of equal scores: the smallest width
+
+
+def fit_blur(noisy_train: np.ndarray, clean_train: np.ndarray, image_shape) -> float:
+    """The sigma of ``BLUR_SIGMAS`` whose blur of the noisy training rows comes closest to the clean ones."""
+    return float(_choose(blur, BLUR_SIGMAS, noisy_train, clean_train, image_shape, "fit_blur"))
+
+
+def fit_median(noisy_train: np.ndarray, clean_train: np.ndarray, image_shape) -> int:
+    """The size of ``MEDIAN_SIZES`` whose median of the noisy training rows comes closest to the clean ones."""
+    return int(_choose(median, MEDIAN_SIZES, noisy_train, clean_train, image_shape, "fit_median"))
+
+
+def classic_baselines(
+    noisy_train: np.ndarray, clean_train: np.ndarray, noisy_test: np.ndarray, clean_test: np.ndarray, image_shape
+) -> list[ClassicBaseline]:
+    """The blur and the median, each with its width chosen on the training rows, scored on the noisy test inputs
+    the model is scored on."""
+    shape = _image_shape(image_shape, "classic_baselines")
+    noisy_train, clean_train = _pair(noisy_train, clean_train, "training", shape)
+    noisy_test, clean_test = _pair(noisy_test, clean_test, "test", shape)
+    sigma = fit_blur(noisy_train, clean_train, shape)
+    size = fit_median(noisy_train, clean_train, shape)
+    return [
+        ClassicBaseline("gaussian_blur", sigma, _filtered_mse(blur, sigma, noisy_test, clean_test, shape)),
+        ClassicBaseline("median", size, _filtered_mse(median, size, noisy_test, clean_test, shape)),
+    ]
