@@ -16,7 +16,7 @@ from typing import Any
 
 from .errors import ConfigError
 
-DATASETS = ("synthetic", "digits", "moons", "circles", "spiral", "csv")
+DATASETS = ("synthetic", "digits", "moons", "circles", "spiral", "photos", "csv")
 NOISE_TYPES = ("gaussian", "masking", "salt_pepper")
 NOISE_LABELS = {"gaussian": "Gaussian", "masking": "masking", "salt_pepper": "salt and pepper"}
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "elu", "leaky_relu", "identity")
@@ -34,6 +34,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "n_informative": (1, 1000),
     "class_sep": (0.0, 10.0),
     "manifold_noise": (0.0, 1.0),
+    "patch_size": (4, 32),
     "test_fraction": (0.05, 0.5),
     "data_seed": (0, 2**31 - 1),
     "hidden_dim": (1, 4096),
@@ -97,11 +98,12 @@ DEFAULT_TORCH_THREADS = 1  # small models train 1.3-3x faster on one thread, and
 @dataclass(frozen=True)
 class DataConfig:
     dataset: str = "synthetic"  # one of DATASETS
-    n_samples: int = 1000  # rows generated (synthetic and 2-D sets); the seed used 1000
+    n_samples: int = 1000  # rows generated (synthetic, 2-D sets, photo patches); the seed used 1000
     n_features: int = 20  # synthetic columns; the seed used 20
     n_informative: int = 2  # synthetic: informative columns (make_classification's default)
     class_sep: float = 1.0  # synthetic: distance between the classes
     manifold_noise: float = 0.05  # moons/circles/spiral: intrinsic noise of the manifold
+    patch_size: int = 12  # photos: side of the square grayscale patches, in pixels (12 x 12 = 144 features)
     test_fraction: float = 0.2  # held-out share, 80/20 as in the seed
     data_seed: int = 42  # generation and split seed, the seed's random_state
     csv_path: str = ""  # csv: path of the table file on disk (the command line); the dashboard passes bytes instead
@@ -117,6 +119,7 @@ class DataConfig:
         _check_int(p, owner, "n_informative", self.n_informative, *BOUNDS["n_informative"])
         _check_float(p, owner, "class_sep", self.class_sep, *BOUNDS["class_sep"])
         _check_float(p, owner, "manifold_noise", self.manifold_noise, *BOUNDS["manifold_noise"])
+        _check_int(p, owner, "patch_size", self.patch_size, *BOUNDS["patch_size"])
         _check_float(p, owner, "test_fraction", self.test_fraction, *BOUNDS["test_fraction"])
         _check_int(p, owner, "data_seed", self.data_seed, *BOUNDS["data_seed"])
         if not p and self.n_informative > self.n_features:
@@ -214,7 +217,8 @@ FIELD_SECTION = {name: section for section, cls in SECTIONS.items() for name in 
 # How each setting is called where people see it: the dashboard's labels, and messages about a link or a form.
 FIELD_LABELS = {
     "dataset": "Dataset", "n_samples": "Samples", "n_features": "Features", "n_informative": "Informative features",
-    "class_sep": "Class separation", "manifold_noise": "Data noise", "test_fraction": "Test fraction",
+    "class_sep": "Class separation", "manifold_noise": "Data noise", "patch_size": "Patch size",
+    "test_fraction": "Test fraction",
     "data_seed": "Data seed", "csv_path": "CSV file", "label_column": "Label column",
     "csv_digest": "CSV content hash", "noise": "Noise type",
     "noise_level": "Noise level", "hidden_dim": "Code size", "hidden_layers": "Hidden layers",
@@ -231,6 +235,7 @@ CONFIG_FLAGS = {
     "--label-column": "label_column",
     "--n-samples": "n_samples",
     "--n-features": "n_features",
+    "--patch-size": "patch_size",
     "--data-seed": "data_seed",
     "--hidden-dim": "hidden_dim",
     "--hidden-layers": "hidden_layers",

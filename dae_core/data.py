@@ -6,6 +6,7 @@ table the user supplies.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 from dataclasses import dataclass, field
@@ -91,7 +92,7 @@ class Dataset:
     y_test: np.ndarray | None
     scaler: Scaler
     feature_names: list[str]
-    image_shape: tuple[int, int] | None = None  # (8, 8) for digits
+    image_shape: tuple[int, int] | None = None  # (8, 8) for digits, (patch_size, patch_size) for photos
 
     @property
     def n_features(self) -> int:
@@ -100,6 +101,11 @@ class Dataset:
     @property
     def bounded(self) -> bool:
         return self.scaler.bounded
+
+    @property
+    def ink(self) -> bool:
+        """Whether its images are ink on paper (digits: 1 is dark) rather than light (photos: 1 is bright)."""
+        return self.name == "digits"
 
     @property
     def low(self) -> np.ndarray:
@@ -120,6 +126,39 @@ def _spiral(n_samples: int, noise: float, rng: np.random.Generator):
     return X + rng.normal(scale=noise, size=X.shape), arm
 
 
+PHOTOS = ("china", "flower")  # scikit-learn's two sample photographs, in ``load_sample_images`` order: label 0, 1
+LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601 weights of R, G, B in grayscale
+
+
+@functools.cache
+def _grayscale_photos() -> tuple[np.ndarray, ...]:
+    """The sample photographs as float32 grayscale in [0, 255], each (427, 640); read once per process."""
+    from sklearn.datasets import load_sample_images
+
+    images = load_sample_images().images  # two (427, 640, 3) uint8 arrays
+    grays = tuple(np.asarray(image, np.float32) @ np.asarray(LUMA, np.float32) for image in images)
+    for gray in grays:
+        gray.flags.writeable = False  # shared by every load: a caller's change would reach the next one
+    return grays
+
+
+def _photo_patches(n_samples: int, patch_size: int, rng: np.random.Generator):
+    """``n_samples`` square grayscale patches at random places, half from each photograph (the odd one from a seeded
+    pick), labelled by photograph: (N, patch_size²) rows and (N,) labels."""
+    photos = _grayscale_photos()
+    label = np.repeat(np.arange(len(photos)), n_samples // len(photos))  # (N - N % 2,)
+    label = np.concatenate([label, rng.integers(0, len(photos), n_samples - len(label))])
+    rng.shuffle(label)
+    rows = np.empty((n_samples, patch_size * patch_size), np.float32)
+    for index, photo in enumerate(photos):
+        taken = np.flatnonzero(label == index)
+        top = rng.integers(0, photo.shape[0] - patch_size + 1, len(taken))
+        left = rng.integers(0, photo.shape[1] - patch_size + 1, len(taken))
+        windows = np.lib.stride_tricks.sliding_window_view(photo, (patch_size, patch_size))  # a view: no copy
+        rows[taken] = windows[top, left].reshape(len(taken), -1)  # (n, patch_size²), row by row
+    return rows, label
+
+
 def _generate(cfg: DataConfig):
     """Raw (X, y, feature_names, image_shape) for the built-in datasets."""
     from sklearn import datasets
@@ -138,6 +177,10 @@ def _generate(cfg: DataConfig):
     if cfg.dataset == "digits":
         bunch = datasets.load_digits()
         return bunch.data, bunch.target, [f"px{r}{c}" for r in range(8) for c in range(8)], (8, 8)
+    if cfg.dataset == "photos":
+        X, y = _photo_patches(cfg.n_samples, cfg.patch_size, np.random.default_rng(cfg.data_seed))
+        size = cfg.patch_size
+        return X, y, [f"px{r}_{c}" for r in range(size) for c in range(size)], (size, size)
     if cfg.dataset == "moons":
         X, y = datasets.make_moons(cfg.n_samples, noise=cfg.manifold_noise, random_state=cfg.data_seed)
     elif cfg.dataset == "circles":

@@ -504,13 +504,15 @@ def image_grid(
     rows_per_block: int = 8,
     pixel_size: int = 7,
     title: str = "Original | noisy | reconstructed | absolute error",
+    ink: bool = True,
 ) -> go.Figure:
     """A grid of images, one row per sample: original | noisy | reconstructed | |reconstructed − original|.
 
     Inputs are (N, h*w) rows in [0, 1]. Rows are labelled with ``labels`` (e.g. the test index) and
     their PSNR in dB when ``psnr`` is given. More than ``rows_per_block`` samples continue in a block to
     the right, so the grid stays about as wide as it is tall. It is all one heatmap of a tiled array;
-    :func:`image_origin` says where each image sits in it.
+    :func:`image_origin` says where each image sits in it. ``ink``: 1 is drawn dark, as digits on paper; else 1 is
+    bright, as in a photograph.
     """
     h, w = image_shape
     clean = _as_rows(clean, what="clean", width=h * w)[:max_images]
@@ -553,6 +555,7 @@ def image_grid(
         "type": "heatmap",
         "z": z,
         "colorscale": GRAYSCALE,
+        "reversescale": not ink,
         "zmin": 0.0,
         "zmax": 1.0,
         "hoverongaps": False,

@@ -364,6 +364,11 @@ PRESETS = {
     # (0.23-0.25); 128 → 64 0.42-0.44 / 0.16-0.18 (0.24-0.25).
     "digits": {"hidden_layers": (), "hidden_dim": 100, "tied_weights": True, "noise": "masking", "noise_level": 0.5,
                "epochs": 200},
+    # photos: 2,000 patches of 12 x 12 pixels into a 64-number code, masking 0.3, tied weights as for digits. Measured,
+    # seeds 0-2 (one core, 2-5 s): test MSE 0.0063-0.0067 against identity 0.080-0.082 and PCA-64 0.050-0.052
+    # (0.12-0.13x the better); first-layer filter_smoothness 0.67-0.68 (untied 0.42-0.44, 0.0065-0.0069).
+    "photos": {"n_samples": 2000, "patch_size": 12, "hidden_layers": (), "hidden_dim": 64, "tied_weights": True,
+               "noise": "masking", "noise_level": 0.3, "epochs": 100},
     "moons": {"hidden_layers": (64, 64), "hidden_dim": 2, "noise": "gaussian", "noise_level": 0.3, "lr": 3e-3,
               "epochs": 300},
     "circles": {"hidden_layers": (64, 64), "hidden_dim": 2, "noise": "gaussian", "noise_level": 0.3, "lr": 3e-3,

@@ -128,7 +128,7 @@ def _live_images(trained, dataset, epoch: int):
         rec.clean[rows], rec.noisy[rows], rec.reconstructed[rows], dataset.image_shape,
         psnr=rec.per_sample_psnr[rows] if rec.per_sample_psnr is not None else None, labels=rows,
         rows_per_block=LIVE_IMAGES // 2, pixel_size=6,
-        title=f"Test images at epoch {epoch}",
+        title=f"Test images at epoch {epoch}", ink=dataset.ink,
     )  # fmt: skip
 
 
@@ -140,7 +140,8 @@ def sample_ui(shown: Shown, index: int, key: str = "latent_sample") -> None:
     title = f"Test sample {index}: original, noisy ({noise} {level:g}) and reconstructed"
     if dataset.image_shape:
         view = figures.image_grid(rec.clean[[index]], rec.noisy[[index]], rec.reconstructed[[index]],
-                                  dataset.image_shape, labels=[index], pixel_size=10, title=title)  # fmt: skip
+                                  dataset.image_shape, labels=[index], pixel_size=10, title=title,
+                                  ink=dataset.ink)  # fmt: skip
     else:
         view = figures.sample_comparison(rec.clean[index], rec.noisy[index], rec.reconstructed[index],
                                          dataset.feature_names, title=title)  # fmt: skip
@@ -154,7 +155,8 @@ def image_grid_ui(shown: Shown, rec: analysis.Reconstruction, chosen: int, order
     figure = figures.image_grid(
         rec.clean[rows], rec.noisy[rows], rec.reconstructed[rows], shown.dataset.image_shape,
         psnr=rec.per_sample_psnr[rows], labels=rows, pixel_size=9,
-        title=f"Test digit {chosen} first, then {'the worst' if worst_first else 'best to worst'}",
+        title=f"Test image {chosen} first, then {'the worst' if worst_first else 'best to worst'}",
+        ink=shown.dataset.ink,
     )  # fmt: skip
     st.plotly_chart(figure, key="reconstruction")
 

@@ -25,7 +25,13 @@ from .state import FormError
 
 NO_LABEL = "(none)"
 BUILT_IN_FEATURES = {"digits": 64, "moons": 2, "circles": 2, "spiral": 2}  # columns of the data that has fixed ones
-SIZE_THE_MODEL = ("dataset", "n_features", "hidden_dim", "hidden_layers")  # a change may take it past max_parameters
+SIZE_THE_MODEL = (
+    "dataset",
+    "n_features",
+    "patch_size",
+    "hidden_dim",
+    "hidden_layers",
+)  # a change may take it past max_parameters
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,8 @@ def _n_features(config: RunConfig) -> int | None:
     data = config.data
     if data.dataset == "synthetic":
         return data.n_features
+    if data.dataset == "photos":
+        return data.patch_size**2
     if data.dataset != "csv":
         return BUILT_IN_FEATURES[data.dataset]
     if lab().csv is None:

@@ -22,6 +22,7 @@ DATASET_LABELS = {
     "moons": "moons (2-D)",
     "circles": "circles (2-D)",
     "spiral": "spiral (2-D)",
+    "photos": "Photo patches (grayscale)",
     "csv": "CSV upload",
 }
 
@@ -34,10 +35,12 @@ FIELDS = {  # section -> rows of one or two fields; a narrow screen stacks each 
     "Data": [
         [Field("dataset", "select", "What the autoencoder learns.", DATASETS, DATASET_LABELS)],
         [
-            Field("n_samples", "int", "Rows generated; 20% are held out for testing.", step=50,
+            Field("n_samples", "int", "Rows generated (patches, for photos); 20% are held out for testing.", step=50,
                   shown=_generated),
             Field("n_features", "int", "Columns of the synthetic table (the seed used 20).",
                   shown=lambda config: config.data.dataset == "synthetic"),
+            Field("patch_size", "int", "Side of the square patches cut from the two photographs, 4 to 32 pixels.",
+                  shown=lambda config: config.data.dataset == "photos"),
         ],
     ],
     "Model": [

@@ -12,7 +12,8 @@ MAX_TILES, MAX_ROWS = 64, 128  # units drawn as image tiles, or as heatmap rows
 frame.page(
     "Filters",
     "Each unit of the first encoder layer weighs every input feature; its row of weights is what the unit looks "
-    "for. For digits each unit is drawn as an 8×8 image (red: positive, blue: negative weight).",
+    "for. For images (digits, photo patches) each unit is drawn at the image's size (red: positive, blue: negative "
+    "weight).",
     "train on digits with masking noise and watch the filters turn from speckle into strokes; compare with "
     "Gaussian noise.",
     live_view=True,

@@ -11,6 +11,7 @@ WIDGETS = {  # RunConfig field -> the AppTest widget list that holds its control
     "dataset": "selectbox",
     "n_samples": "number_input",
     "n_features": "number_input",
+    "patch_size": "number_input",
     "hidden_dim": "number_input",
     "hidden_layers": "text_input",
     "activation": "selectbox",

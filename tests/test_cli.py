@@ -90,6 +90,19 @@ def test_json_has_psnr_for_images(capsys):
     assert code == 0 and summary["test_psnr"] == pytest.approx(10 * math.log10(1 / summary["test_mse"]))
 
 
+def test_photos_train_from_the_command_line(capsys):
+    argv = ["--dataset", "photos", "--patch-size", "8", "--n-samples", "300", "--epochs", "2", "--json"]
+    code, out, err = run(capsys, "train", *argv)
+    summary = json.loads(out[-1])
+    assert code == 0 and err == []
+    assert (
+        summary["config"]["data"] | {"dataset": "photos", "patch_size": 8, "n_samples": 300}
+        == summary["config"]["data"]
+    )
+    assert summary["epochs"] == 2 and math.isfinite(summary["test_mse"])
+    assert summary["test_psnr"] == pytest.approx(10 * math.log10(1 / summary["test_mse"]))  # [0, 1] images
+
+
 def test_csv_implies_the_csv_dataset(capsys, tmp_path):
     path = tmp_path / "table.csv"
     rows = ["a,b,c,label"] + [f"{i},{i % 7},{(i * 3) % 11},{i % 2}" for i in range(60)]
@@ -218,7 +231,7 @@ HELP = "Run 'python -m dae_core train --help' to see the flags."
         (
             ["train", "--dataset", "mnist"],
             "argument --dataset: invalid choice: 'mnist' (choose from 'synthetic', 'digits', 'moons', 'circles', "
-            f"'spiral', 'csv'). {HELP}",
+            f"'spiral', 'photos', 'csv'). {HELP}",
         ),
         (
             ["train", "--csv", "t.csv", "--dataset", "digits"],

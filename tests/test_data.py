@@ -48,6 +48,50 @@ def test_digits_are_images_in_unit_range(digits_dataset):
     assert len(digits_dataset.X_train) + len(digits_dataset.X_test) == 1797
 
 
+def _grayscale_sample_photos():
+    """The two sample photographs in grayscale, computed here from the RGB bytes (ITU-R 601 luma)."""
+    from sklearn.datasets import load_sample_images
+
+    return [image.astype(np.float64) @ [0.299, 0.587, 0.114] for image in load_sample_images().images]
+
+
+def test_photos_are_patches_of_the_two_photographs_in_unit_range():
+    data = load_dataset(DataConfig(dataset="photos", n_samples=300, patch_size=8))
+    assert data.image_shape == (8, 8) and data.n_features == 64 and data.bounded and data.scaler.kind == "range"
+    assert data.feature_names[:3] == ["px0_0", "px0_1", "px0_2"] and data.feature_names[-1] == "px7_7"
+    assert len(data.X_train) + len(data.X_test) == 300
+    assert data.X_test.min() >= 0.0 and data.X_test.max() <= 1.0
+    assert data.X_train.min() == 0.0 and data.X_train.max() == 1.0  # one global min/max, from the training rows
+    labels = np.concatenate([data.y_train, data.y_test])
+    assert sorted(np.unique(labels).tolist()) == [0, 1] and np.count_nonzero(labels == 0) == 150  # half each
+    photos = _grayscale_sample_photos()
+    raw = data.scaler.inverse_transform(data.X_train[:4]).reshape(-1, 8, 8)
+    for patch, label in zip(raw, data.y_train[:4]):  # each is a window of the photograph its label names
+        windows = np.lib.stride_tricks.sliding_window_view(photos[label], (8, 8))  # (420, 633, 8, 8)
+        distance = np.abs(windows - patch).max(axis=(2, 3))
+        assert distance.min() < 1e-2, f"no 8x8 window of photo {label} matches"
+
+
+def test_photos_are_seeded_by_the_data_seed():
+    first = load_dataset(DataConfig(dataset="photos", n_samples=101, patch_size=5))
+    again = load_dataset(DataConfig(dataset="photos", n_samples=101, patch_size=5))
+    other = load_dataset(DataConfig(dataset="photos", n_samples=101, patch_size=5, data_seed=7))
+    assert first.X_train.shape == (80, 25) and first.image_shape == (5, 5)
+    np.testing.assert_array_equal(first.X_train, again.X_train)
+    np.testing.assert_array_equal(first.y_test, again.y_test)
+    assert not np.array_equal(first.X_train, other.X_train)
+    assert np.count_nonzero(np.concatenate([first.y_train, first.y_test]) == 0) in (50, 51)  # the odd one: seeded
+
+
+@pytest.mark.parametrize("size", [3, 33, 8.0])
+def test_patch_size_is_validated(size):
+    with pytest.raises(ConfigError) as info:
+        DataConfig(dataset="photos", patch_size=size)
+    assert (
+        str(info.value) == f"The 'patch_size' parameter of DataConfig must be an int in [4, 32]. Got {size!r} instead."
+    )
+
+
 def test_zero_variance_column_does_not_divide_by_zero():
     X = np.array([[1.0, 5.0], [2.0, 5.0], [3.0, 5.0]])
     scaler = Scaler("standard").fit(X)

@@ -615,3 +615,10 @@ def test_user_text_escapes_what_plotly_reads_as_markup_and_keeps_the_labs_own():
     assert fig.layout.annotations[0].text == "#&lt;i&gt;<br>20.0 dB"  # the row's label escaped, the line break kept
     galleries = figures.filter_galleries([np.ones((4, 4))], (2, 2), ["<i>"])
     assert galleries.layout.annotations[0].text == "<b>&lt;i&gt;</b>"
+
+
+def test_an_image_grid_draws_ink_dark_and_a_photograph_bright():
+    rows = np.zeros((1, 4), np.float32)
+    digits = figures.image_grid(rows, rows, rows, (2, 2)).to_dict()["data"][0]
+    photo = figures.image_grid(rows, rows, rows, (2, 2), ink=False).to_dict()["data"][0]
+    assert digits["colorscale"] == photo["colorscale"] and not digits["reversescale"] and photo["reversescale"]

@@ -84,9 +84,20 @@ def add_run_flags(cmd: argparse.ArgumentParser, lists: Sequence[str] = ()) -> No
     data.add_argument("--dataset", choices=DATASETS, help=f"dataset (default {d.data.dataset})")
     data.add_argument("--csv", dest="csv_path", metavar="PATH", help="numeric CSV table; implies --dataset csv")
     data.add_argument("--label-column", metavar="NAME", help="CSV column holding labels, kept out of the features")
-    data.add_argument("--n-samples", type=parse_int, metavar="N", help=f"rows generated (default {d.data.n_samples})")
+    data.add_argument(
+        "--n-samples",
+        type=parse_int,
+        metavar="N",
+        help=f"rows generated, or photo patches (default {d.data.n_samples})",
+    )
     data.add_argument(
         "--n-features", type=parse_int, metavar="N", help=f"synthetic columns (default {d.data.n_features})"
+    )
+    data.add_argument(
+        "--patch-size",
+        type=parse_int,
+        metavar="N",
+        help=f"photos: side of the square patches in pixels (default {d.data.patch_size})",
     )
     data.add_argument(
         "--data-seed", type=parse_int, metavar="N", help=f"data and split seed (default {d.data.data_seed})"

@@ -157,7 +157,9 @@ def write_plot(trainer: Trainer, trained: TrainedModel, final: Evaluation, path:
     if dataset.image_shape is not None:
         rows = slice(0, 8)
         figures_to_write.append(
-            figures.image_grid(dataset.X_test[rows], final.noisy[rows], final.reconstructed[rows], dataset.image_shape)
+            figures.image_grid(
+                dataset.X_test[rows], final.noisy[rows], final.reconstructed[rows], dataset.image_shape, ink=dataset.ink
+            )
         )
     parts = [
         fig.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, fig in enumerate(figures_to_write)

@@ -129,10 +129,12 @@ class Limits:
         data = config.data
         if n_rows is not None:
             problems.append(self.refusal("n_samples", n_rows))
-        elif data.dataset in ("synthetic", "moons", "circles", "spiral"):
+        elif data.dataset in ("synthetic", "moons", "circles", "spiral", "photos"):
             problems.append(self.refusal("n_samples", data.n_samples))
         if n_features is None and data.dataset == "synthetic":
             problems.append(self.refusal("n_features", data.n_features))
+        elif n_features is None and data.dataset == "photos":
+            problems.append(self.refusal("n_features", data.patch_size**2))
         elif n_features is not None:
             problems.append(self.refusal("n_features", n_features))
         problems.append(self.refusal("epochs", config.train.epochs))

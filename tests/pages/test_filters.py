@@ -12,7 +12,10 @@ def test_without_a_model_it_says_what_to_do(app):
     assert app.info[0].value == "Train a model on the Train page first, or upload one in the sidebar."
 
 
-@pytest.mark.parametrize("settings", [{"dataset": "digits", "epochs": 1}, {"dataset": "synthetic"}])
+@pytest.mark.parametrize(
+    "settings",
+    [{"dataset": "digits", "epochs": 1}, {"dataset": "synthetic"}, {"dataset": "photos", "patch_size": 8, "epochs": 1}],
+)
 def test_filters_are_drawn_for_the_trained_model(app, settings):
     train(app, **settings)
     app.switch_page("pages/filters.py").run()

@@ -34,7 +34,8 @@ def test_the_first_run_cleans_up_digits_and_lands_on_train(app):
     assert job is not None and job.config == FIRST_RUN == lesson("denoise").config.replace(epochs=800)
     assert current_settings(app) == FIRST_RUN
     assert has_element(app, "loss")
-    assert job.wait_for_epochs(1, 60)
+    weighted = job.wait_for(lambda s: (s.weights_epoch or 0) >= 1, 60)  # the images need weights: they may lag epochs
+    assert weighted.weights_epoch >= 1
     app.run()
     assert has_element(app, "live_images")  # noisy digits and what the model makes of them, beside the chart
     stop_job(app)

@@ -11,7 +11,7 @@ from app_driver import current_job, session, set_settings, train, upload_csv
 TABLE = "a,b,c,d\n" + "\n".join(
     ",".join(f"{v:.3f}" for v in row) for row in np.random.default_rng(3).normal(size=(80, 4)).cumsum(axis=1)
 )
-DATASETS = ["synthetic", "digits", "moons", "circles", "spiral", "csv"]
+DATASETS = ["synthetic", "digits", "moons", "circles", "spiral", "photos", "csv"]
 
 
 def cards(app) -> dict[str, str]:

@@ -30,8 +30,9 @@ def test_without_a_model_it_says_what_to_do(app):
         ({"dataset": "synthetic"}, {"reconstruction", "heatmap"}),
         ({"dataset": "digits", "epochs": 1}, {"reconstruction"}),
         ({"dataset": "moons"}, {"reconstruction", "vector_field", "best_field"}),
+        ({"dataset": "photos", "patch_size": 8, "epochs": 1}, {"reconstruction"}),
     ],
-    ids=["tabular", "digits", "2-D"],
+    ids=["tabular", "digits", "2-D", "photos"],
 )
 def test_each_kind_of_data_gets_its_figures(app, settings, charts):
     open_reconstructions(app, **settings)
