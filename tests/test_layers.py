@@ -23,6 +23,7 @@ LAYERS = [  # bottom first
         "dae_core.model",
         "dae_core.data",
         "dae_core.idx",
+        "dae_core.images",
         "dae_core.metrics",
         "dae_core.classic",
     },
@@ -37,7 +38,7 @@ LAYERS = [  # bottom first
     {"dae_core.serving.remote"},
     # the command line: what the commands share, the commands, the parser that wires them
     {"dae_core.cli.flags"},
-    {"dae_core.cli.train", "dae_core.cli.inspection", "dae_core.cli.sweep"},
+    {"dae_core.cli.train", "dae_core.cli.inspection", "dae_core.cli.sweep", "dae_core.cli.datasets"},
     {"dae_core.cli", "dae_core.__main__"},
     # the dashboard: server-wide singletons and session dataclasses, the session, then what pages call
     {"dashboard", "dashboard.state", "dashboard.server", "dashboard.headers", "dashboard.readiness"},
