@@ -16,7 +16,9 @@ from typing import Any
 
 from .errors import ConfigError
 
-DATASETS = ("synthetic", "digits", "moons", "circles", "spiral", "photos", "csv")
+DATASETS = ("synthetic", "digits", "moons", "circles", "spiral", "photos", "mnist", "fashion-mnist", "images", "csv")
+IMAGE_DATASETS = ("digits", "photos", "mnist", "fashion-mnist", "images")  # rows are pictures: a conv model fits
+ARCHITECTURES = ("dense", "conv")
 NOISE_TYPES = ("gaussian", "masking", "salt_pepper")
 NOISE_LABELS = {"gaussian": "Gaussian", "masking": "masking", "salt_pepper": "salt and pepper"}
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "elu", "leaky_relu", "identity")
@@ -35,6 +37,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "class_sep": (0.0, 10.0),
     "manifold_noise": (0.0, 1.0),
     "patch_size": (4, 32),
+    "image_size": (4, 64),
     "test_fraction": (0.05, 0.5),
     "data_seed": (0, 2**31 - 1),
     "hidden_dim": (1, 4096),
@@ -47,6 +50,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "seed": (0, 2**31 - 1),
 }
 LAYER_WIDTHS, MAX_LAYERS = (1, 4096), 8  # hidden_layers: up to 8 widths, each in this range
+CONV_CHANNELS, MAX_CONV_STAGES = (1, 256), 4  # conv_channels: up to 4 stride-2 stages, each this many channels
 
 # The settings a run takes while it trains, from its next epoch on, with the label a chart or a message uses.
 LIVE_SETTINGS = {"lr": "learning rate", "noise_level": "noise level"}
@@ -84,6 +88,22 @@ def _check_choice(problems, owner, name, value, choices):
         problems.append(f"The '{name}' parameter of {owner} must be one of {options}. Got {value!r} instead.")
 
 
+def _check_widths(problems, config, name, fewest, most, bounds):
+    """A tuple of ``fewest`` to ``most`` ints within ``bounds`` (a list becomes a tuple)."""
+    widths = getattr(config, name)
+    if isinstance(widths, list):
+        widths = tuple(widths)
+        object.__setattr__(config, name, widths)
+    low, high = bounds
+    valid = isinstance(widths, tuple) and fewest <= len(widths) <= most
+    valid = valid and all(isinstance(w, int) and not isinstance(w, bool) and low <= w <= high for w in widths)
+    if not valid:
+        problems.append(
+            f"The '{name}' parameter of {type(config).__name__} must be a list of {fewest} to {most} ints in "
+            f"[{low}, {high}]. Got {widths!r} instead."
+        )
+
+
 def _raise_if(problems):
     if problems:
         raise ConfigError("\n".join(problems))
@@ -104,6 +124,11 @@ class DataConfig:
     class_sep: float = 1.0  # synthetic: distance between the classes
     manifold_noise: float = 0.05  # moons/circles/spiral: intrinsic noise of the manifold
     patch_size: int = 12  # photos: side of the square grayscale patches, in pixels (12 x 12 = 144 features)
+    images_path: str = ""  # images: a zip or a folder of PNG/JPEG pictures on disk (the command line); the dashboard
+    # passes the zip's bytes instead; pictures in sub-folders are labelled by folder
+    image_size: int = 28  # images: each picture is centre-cropped to a square and resized to this side, in pixels
+    color: bool = False  # images: keep red, green and blue (3 channels) instead of grayscale
+    images_digest: str = ""  # images: the pictures' SHA-256, first 12 hex digits, so a run names what it trained on
     test_fraction: float = 0.2  # held-out share, 80/20 as in the seed
     data_seed: int = 42  # generation and split seed, the seed's random_state
     csv_path: str = ""  # csv: path of the table file on disk (the command line); the dashboard passes bytes instead
@@ -120,6 +145,9 @@ class DataConfig:
         _check_float(p, owner, "class_sep", self.class_sep, *BOUNDS["class_sep"])
         _check_float(p, owner, "manifold_noise", self.manifold_noise, *BOUNDS["manifold_noise"])
         _check_int(p, owner, "patch_size", self.patch_size, *BOUNDS["patch_size"])
+        _check_int(p, owner, "image_size", self.image_size, *BOUNDS["image_size"])
+        if not isinstance(self.color, bool):
+            p.append(f"The 'color' parameter of {owner} must be a bool. Got {self.color!r} instead.")
         _check_float(p, owner, "test_fraction", self.test_fraction, *BOUNDS["test_fraction"])
         _check_int(p, owner, "data_seed", self.data_seed, *BOUNDS["data_seed"])
         if not p and self.n_informative > self.n_features:
@@ -127,7 +155,7 @@ class DataConfig:
                 f"The 'n_informative' parameter of DataConfig must be at most n_features "
                 f"({self.n_features}). Got {self.n_informative!r} instead."
             )
-        for name in ("csv_path", "label_column", "csv_digest"):
+        for name in ("csv_path", "label_column", "csv_digest", "images_path", "images_digest"):
             if not isinstance(getattr(self, name), str):
                 p.append(f"The '{name}' parameter of DataConfig must be a str. Got {getattr(self, name)!r} instead.")
         _raise_if(p)
@@ -147,8 +175,11 @@ class NoiseConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    hidden_dim: int = 8  # code size; the seed used 8
-    hidden_layers: tuple[int, ...] = ()  # encoder widths between input and code; decoder mirrors them
+    architecture: str = "dense"  # one of ARCHITECTURES: dense layers, or convolutions over image data
+    hidden_dim: int = 8  # dense: code size; the seed used 8
+    hidden_layers: tuple[int, ...] = ()  # dense: encoder widths between input and code; decoder mirrors them
+    conv_channels: tuple[int, ...] = (32,)  # conv: channels of each stride-2 stage (each halves height and width)
+    code_channels: int = 32  # conv: the code's channels; its size is channels x height x width
     activation: str = "leaky_relu"  # the seed used relu, but dead relu code units cost ~10% on digits
     output_activation: str = "auto"  # auto: sigmoid for [0,1] data, identity for standardized data
     tied_weights: bool = False  # decoder reuses the transposed encoder weights
@@ -156,19 +187,11 @@ class ModelConfig:
     def __post_init__(self):
         p: list[str] = []
         owner = "ModelConfig"
+        _check_choice(p, owner, "architecture", self.architecture, ARCHITECTURES)
         _check_int(p, owner, "hidden_dim", self.hidden_dim, *BOUNDS["hidden_dim"])
-        layers = self.hidden_layers
-        if isinstance(layers, list):
-            object.__setattr__(self, "hidden_layers", tuple(layers))
-            layers = self.hidden_layers
-        valid = isinstance(layers, tuple) and len(layers) <= MAX_LAYERS
-        low, high = LAYER_WIDTHS
-        valid = valid and all(isinstance(w, int) and not isinstance(w, bool) and low <= w <= high for w in layers)
-        if not valid:
-            p.append(
-                f"The 'hidden_layers' parameter of {owner} must be a list of up to {MAX_LAYERS} ints in "
-                f"[{low}, {high}]. Got {layers!r} instead."
-            )
+        _check_int(p, owner, "code_channels", self.code_channels, *CONV_CHANNELS)
+        _check_widths(p, self, "hidden_layers", 0, MAX_LAYERS, LAYER_WIDTHS)
+        _check_widths(p, self, "conv_channels", 1, MAX_CONV_STAGES, CONV_CHANNELS)
         _check_choice(p, owner, "activation", self.activation, ACTIVATIONS)
         _check_choice(p, owner, "output_activation", self.output_activation, OUTPUT_ACTIVATIONS)
         if not isinstance(self.tied_weights, bool):
@@ -218,6 +241,8 @@ FIELD_SECTION = {name: section for section, cls in SECTIONS.items() for name in 
 FIELD_LABELS = {
     "dataset": "Dataset", "n_samples": "Samples", "n_features": "Features", "n_informative": "Informative features",
     "class_sep": "Class separation", "manifold_noise": "Data noise", "patch_size": "Patch size",
+    "images_path": "Pictures", "image_size": "Picture size", "color": "Colour", "images_digest": "Pictures hash",
+    "architecture": "Architecture", "conv_channels": "Conv channels", "code_channels": "Code channels",
     "test_fraction": "Test fraction",
     "data_seed": "Data seed", "csv_path": "CSV file", "label_column": "Label column",
     "csv_digest": "CSV content hash", "noise": "Noise type",
@@ -236,6 +261,12 @@ CONFIG_FLAGS = {
     "--n-samples": "n_samples",
     "--n-features": "n_features",
     "--patch-size": "patch_size",
+    "--images": "images_path",
+    "--image-size": "image_size",
+    "--color": "color",
+    "--architecture": "architecture",
+    "--conv-channels": "conv_channels",
+    "--code-channels": "code_channels",
     "--data-seed": "data_seed",
     "--hidden-dim": "hidden_dim",
     "--hidden-layers": "hidden_layers",
@@ -286,6 +317,7 @@ class RunConfig:
     def to_dict(self) -> dict[str, dict[str, Any]]:
         out = dataclasses.asdict(self)
         out["model"]["hidden_layers"] = list(self.model.hidden_layers)
+        out["model"]["conv_channels"] = list(self.model.conv_channels)
         return out
 
     @classmethod
@@ -394,7 +426,7 @@ class RunConfig:
             if section is None:
                 problems.append(_unknown_key(key, list(FIELD_SECTION), "RunConfig"))
             else:
-                data[section][key] = list(value) if key == "hidden_layers" else value
+                data[section][key] = list(value) if key in ("hidden_layers", "conv_channels") else value
         _raise_if(problems)
         return RunConfig.from_dict(data)
 

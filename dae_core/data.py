@@ -1,7 +1,7 @@
 """Datasets, the seeded train/test split and the scaler (always fitted on the training rows only).
 
-Nothing here downloads anything: every dataset is generated or ships with scikit-learn, or is a
-table the user supplies.
+Nothing here downloads anything: every dataset is generated or ships with scikit-learn, or is files the user
+supplies: a table, pictures, or MNIST-format files in the data folder (``python -m dae_core datasets fetch``).
 """
 
 from __future__ import annotations
@@ -92,7 +92,8 @@ class Dataset:
     y_test: np.ndarray | None
     scaler: Scaler
     feature_names: list[str]
-    image_shape: tuple[int, int] | None = None  # (8, 8) for digits, (patch_size, patch_size) for photos
+    image_shape: tuple[int, int, int] | None = None  # (height, width, channels): (8, 8, 1) for digits
+    class_names: tuple[str, ...] = ()  # what each label means, where the data names them (picture folders)
 
     @property
     def n_features(self) -> int:
@@ -176,11 +177,11 @@ def _generate(cfg: DataConfig):
         return X, y, [f"x{i}" for i in range(cfg.n_features)], None
     if cfg.dataset == "digits":
         bunch = datasets.load_digits()
-        return bunch.data, bunch.target, [f"px{r}{c}" for r in range(8) for c in range(8)], (8, 8)
+        return bunch.data, bunch.target, [f"px{r}{c}" for r in range(8) for c in range(8)], (8, 8, 1)
     if cfg.dataset == "photos":
         X, y = _photo_patches(cfg.n_samples, cfg.patch_size, np.random.default_rng(cfg.data_seed))
         size = cfg.patch_size
-        return X, y, [f"px{r}_{c}" for r in range(size) for c in range(size)], (size, size)
+        return X, y, [f"px{r}_{c}" for r in range(size) for c in range(size)], (size, size, 1)
     if cfg.dataset == "moons":
         X, y = datasets.make_moons(cfg.n_samples, noise=cfg.manifold_noise, random_state=cfg.data_seed)
     elif cfg.dataset == "circles":
@@ -349,16 +350,60 @@ def read_csv(source, label_column: str = "", limits: TableLimits | None = None):
     return X, y, [str(c) for c in frame.columns]
 
 
-def load_dataset(cfg: DataConfig, csv_source=None) -> Dataset:
-    """Build, split (seeded, ``test_fraction`` held out) and scale the dataset named by ``cfg``."""
+def data_dir() -> str:
+    """The data folder: ``DAE_DATA_DIR``, else ``~/.dae-lab`` (saved runs live there too)."""
+    return os.environ.get("DAE_DATA_DIR", "").strip() or os.path.join(os.path.expanduser("~"), ".dae-lab")
+
+
+def _pixel_names(image_shape: tuple[int, int, int]) -> list[str]:
+    h, w, c = image_shape
+    if c == 1:
+        return [f"px{r}_{col}" for r in range(h) for col in range(w)]
+    return [f"px{r}_{col}_{'rgb'[k] if c == 3 else k}" for r in range(h) for col in range(w) for k in range(c)]
+
+
+def _idx_dataset(cfg: DataConfig) -> Dataset:
+    """MNIST or Fashion-MNIST from the data folder, with their published split: ``n_samples`` rows in all, a seeded
+    stratified ``test_fraction`` of them from the test files and the rest from the training files (as many as the
+    files hold, at most)."""
+    from .idx import idx_folder, load_idx_set, stratified_subset
+
+    full = load_idx_set(idx_folder(data_dir(), cfg.dataset), cfg.dataset)
+    n_test = min(max(round(cfg.n_samples * cfg.test_fraction), 1), len(full.y_test))
+    n_train = min(cfg.n_samples - n_test, len(full.y_train))
+    train = stratified_subset(full.y_train, n_train, cfg.data_seed)
+    test = stratified_subset(full.y_test, n_test, cfg.data_seed + 1)
+    X_train, X_test = full.X_train[train], full.X_test[test]
+    scaler = Scaler("range").fit(X_train)  # pixels in [0, 1] already: one global min and max, as for digits
+    return Dataset(cfg.dataset, scaler.transform(X_train), scaler.transform(X_test), full.y_train[train],
+                   full.y_test[test], scaler, _pixel_names(full.image_shape), full.image_shape)  # fmt: skip
+
+
+def load_dataset(cfg: DataConfig, source=None) -> Dataset:
+    """Build, split (seeded, ``test_fraction`` held out) and scale the dataset named by ``cfg``. ``source``: the
+    bytes of an upload (a CSV table, or a zip of pictures) in place of ``cfg``'s path."""
     from sklearn.model_selection import train_test_split
 
+    class_names: tuple[str, ...] = ()
+    if cfg.dataset in ("mnist", "fashion-mnist"):
+        return _idx_dataset(cfg)
     if cfg.dataset == "csv":
-        source = csv_source if csv_source is not None else cfg.csv_path
+        source = source if source is not None else cfg.csv_path
         if source is None or (isinstance(source, str) and not source):
             raise DataError("The 'csv' dataset needs a table: pass --csv PATH or upload a file.")
         X, y, names = read_csv(source, cfg.label_column)
         image_shape = None
+    elif cfg.dataset == "images":
+        from .images import read_images
+
+        source = source if source is not None else cfg.images_path
+        if source is None or (isinstance(source, str) and not source):
+            raise DataError(
+                "The 'images' dataset needs pictures: pass --images PATH (a zip or a folder) or upload a zip."
+            )
+        pictures = read_images(source, cfg.image_size, cfg.color)
+        X, y, image_shape, class_names = pictures.X, pictures.y, pictures.image_shape, tuple(pictures.class_names)
+        names = _pixel_names(image_shape)
     else:
         X, y, names, image_shape = _generate(cfg)
 
@@ -376,4 +421,5 @@ def load_dataset(cfg: DataConfig, csv_source=None) -> Dataset:
         scaler=scaler,
         feature_names=names,
         image_shape=image_shape,
+        class_names=class_names,
     )

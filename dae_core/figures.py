@@ -487,7 +487,7 @@ def image_origin(
 
     Samples run down a block of ``rows_per_block`` rows, then continue in the next block to the right.
     """
-    h, w = image_shape
+    h, w = image_shape[:2]
     block, row = divmod(sample, rows_per_block)
     return row * (h + 1), block * (label_pixels + 4 * (w + 1)) + label_pixels + panel * (w + 1)
 
@@ -514,7 +514,8 @@ def image_grid(
     :func:`image_origin` says where each image sits in it. ``ink``: 1 is drawn dark, as digits on paper; else 1 is
     bright, as in a photograph.
     """
-    h, w = image_shape
+    clean, noisy, reconstructed = (gray(rows, image_shape) for rows in (clean, noisy, reconstructed))
+    h, w = image_shape[:2]
     clean = _as_rows(clean, what="clean", width=h * w)[:max_images]
     if clean.size == 0:
         return empty_figure("No images to show.", title)
@@ -872,10 +873,19 @@ def _is_discrete(classes: np.ndarray) -> bool:
     return bool(np.all(np.mod(classes, 1) == 0))
 
 
+def gray(rows, image_shape) -> np.ndarray:
+    """Rows of colour images, (N, h*w*c), as (N, h*w) grayscale (the channels' mean); other rows as they are."""
+    rows = np.asarray(rows)
+    channels = image_shape[2] if len(image_shape) == 3 else 1
+    if channels == 1 or rows.ndim != 2 or rows.shape[1] != math.prod(image_shape):
+        return rows
+    return rows.reshape(len(rows), -1, channels).mean(axis=2)
+
+
 # --- filters ---------------------------------------------------------------------------------------
 def _filter_canvas(weights: np.ndarray, image_shape: tuple[int, int], normalize: bool) -> tuple[np.ndarray, ...]:
     """(units, h*w) weights as one tiled array, NaN between tiles: (z, which unit each pixel shows, rows)."""
-    h, w = image_shape
+    h, w = image_shape[:2]
     units = len(weights)
     if normalize:
         peak = np.abs(weights).max(axis=1, keepdims=True)
@@ -923,7 +933,8 @@ def filter_tiles(
 
     With ``normalize`` each tile is divided by its own largest |weight|, so weak units stay visible.
     """
-    h, w = image_shape
+    weights = gray(weights, image_shape)
+    h, w = image_shape = image_shape[:2]
     weights = _as_rows(weights, what="weights", width=h * w)[:max_units]
     if weights.size == 0:
         return empty_figure("No weights to show.", title)
@@ -948,7 +959,8 @@ def filter_galleries(
 ) -> go.Figure:
     """Several models' first-layer weights side by side, one gallery each, named above it; each tile scaled to
     its own largest |weight|, on one diverging scale."""
-    h, w = image_shape
+    galleries = [gray(gallery, image_shape) for gallery in galleries]
+    h, w = image_shape = image_shape[:2]
     if not galleries:
         return empty_figure("No models to compare.", title)
     canvases = [

@@ -1,7 +1,8 @@
 """The IDX files of MNIST and Fashion-MNIST (gzipped or not): a reader that checks every header against the bytes
 present before it allocates, the four files of a set as [0,1] rows, and a seeded stratified subset of rows.
 
-Nothing here downloads anything; the files are the user's, read from ``<data_dir>/datasets/<name>``.
+Nothing here downloads anything; the files are read from ``<data_dir>/datasets/<name>``, put there by hand or by
+``python -m dae_core datasets fetch <name>``, which takes its mirrors and checksums from the tables here.
 """
 
 from __future__ import annotations
@@ -20,6 +21,40 @@ from .errors import DataError
 IDX_SETS = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}  # name -> how a message writes it
 IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 N_CLASSES = 10  # both sets: digits 0-9, or ten kinds of clothing
+IDX_SHAPES = {  # stem -> the array its file holds in both sets; an uncompressed file is this plus its header
+    "train-images-idx3-ubyte": (60_000, 28, 28),
+    "train-labels-idx1-ubyte": (60_000,),
+    "t10k-images-idx3-ubyte": (10_000, 28, 28),
+    "t10k-labels-idx1-ubyte": (10_000,),
+}
+
+# Where each set's four gzipped files are published, tried in order: ``<mirror><stem>.gz``. MNIST: PyTorch's mirror
+# first (Yann LeCun's own site has been refusing or failing downloads), then the original. Fashion-MNIST: Zalando
+# Research's download site, then the copy in its GitHub repository (data/fashion/).
+IDX_MIRRORS = {
+    "mnist": ("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/"),
+    "fashion-mnist": (
+        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+        "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
+    ),
+}
+# The MD5 of each published file, as torchvision lists them (torchvision/datasets/mnist.py: MNIST.resources and
+# FashionMNIST.resources); Fashion-MNIST's README publishes the same four.
+IDX_MD5 = {
+    "mnist": {
+        "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+        "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+        "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+        "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+    },
+    "fashion-mnist": {
+        "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+        "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
+        "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
+        "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
+    },
+}
+DATA_DIR_VARIABLE = "DAE_DATA_DIR"  # the app's data folder; ~/.dae-lab without it
 
 # One IDX file is read whole into memory; MNIST's largest holds 47,040,000 bytes of pixels.
 MAX_IDX_BYTES = 256 * 2**20
@@ -185,6 +220,18 @@ def _parse(stream, size: int | None, label: str, remedy: str) -> np.ndarray:
         holds = f"{present:,} bytes" if size is not None else f"more than {declared:,} bytes"
         raise DataError(f"{label} does not match its header: the header declares {what} but it holds {holds}. {remedy}")
     return np.frombuffer(data, np.uint8).reshape(dims)
+
+
+def data_dir(environ=None) -> Path:
+    """The app's data folder: ``$DAE_DATA_DIR``, else ``~/.dae-lab`` (the workspace store reads the same rule)."""
+    environ = os.environ if environ is None else environ
+    return Path(environ.get(DATA_DIR_VARIABLE, "").strip() or Path.home() / ".dae-lab")
+
+
+def idx_file_size(stem: str) -> int:
+    """The size in bytes of the uncompressed file ``stem`` of MNIST or Fashion-MNIST: its header, then its bytes."""
+    dims = IDX_SHAPES[stem]
+    return 4 + 4 * len(dims) + math.prod(dims)
 
 
 def idx_folder(data_dir, name: str) -> Path:

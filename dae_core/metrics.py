@@ -136,8 +136,9 @@ def filter_smoothness(weights: np.ndarray, image_shape: tuple[int, int]) -> floa
     """How much filters look like strokes rather than speckle: the correlation between the weights of neighbouring
     pixels (right and below), over all units, each unit scaled to its largest |weight|. Near 0: speckle; toward 1:
     smooth, local shapes."""
-    h, w = image_shape
-    tiles = np.asarray(weights, np.float64).reshape(-1, h, w)
+    h, w = image_shape[:2]
+    tiles = np.asarray(weights, np.float64)
+    tiles = tiles.reshape(len(tiles), h, w, -1).mean(axis=3)  # colour filters: their channels' mean
     peak = np.abs(tiles).reshape(len(tiles), -1).max(axis=1)
     tiles = tiles / np.where(peak > 0, peak, 1.0)[:, None, None]
     first = np.concatenate([tiles[:, :, :-1].ravel(), tiles[:, :-1, :].ravel()])
@@ -145,3 +146,102 @@ def filter_smoothness(weights: np.ndarray, image_shape: tuple[int, int]) -> floa
     if first.std() == 0 or second.std() == 0:
         return 0.0
     return float(np.corrcoef(first, second)[0, 1])
+
+
+# --- edge-likeness of first-layer filters ------------------------------------------------------------------------
+# Threshold on a filter's orientation concentration above which it counts as oriented (edge- or bar-like). Chosen on
+# hand-made filters, not on any trained model: 432 Gabors of 12 x 12 pixels (16 orientations, wavelength 4-6 px,
+# sigma 2-3 px, three phases) score 0.77-0.96, mean 0.88; 4,000 seeded white-noise filters of 12 x 12 score mean
+# 0.10, 99th percentile 0.24, at most 0.30. 0.5 sits between. Chance concentration grows as filters shrink: white
+# noise passes 0.5 for 33% of 3 x 3 filters, 3% of 5 x 5 and none of 8 x 8 or larger, so for tiny filters read the
+# number against noise of the same size.
+ORIENTED_THRESHOLD = 0.5
+_FLAT_ENERGY = 1e-12  # a filter whose mean-removed energy is below this share of its energy counts as constant
+
+
+def _filter_spectra(weights: np.ndarray, filter_shape) -> tuple[np.ndarray, np.ndarray]:
+    """Per-filter power spectra without DC, channels averaged, and the angles of their frequencies: ((units, h, w)
+    power, (4, h, w) angle in [0, π)). A Nyquist frequency (±½ cycle per pixel, at an even height or width) is
+    both +½ and -½; the four angles of a bin are those of its sign choices there, so no direction is favoured."""
+    W = np.asarray(weights)
+    shape = tuple(filter_shape) if isinstance(filter_shape, (tuple, list)) else None
+    if shape is None or len(shape) not in (2, 3) or not all(isinstance(s, (int, np.integer)) for s in shape):
+        raise ValueError(
+            f"filter_shape must be (height, width) or (height, width, channels) of ints, not {filter_shape!r}."
+        )
+    h, w, c = (*(int(s) for s in shape), 1)[:3]
+    if h < 2 or w < 2 or c < 1:
+        raise ValueError(f"Filters of {h} x {w} x {c} have no orientation: height and width must be at least 2.")
+    if W.ndim != 2:
+        raise ValueError(f"weights must be (units, height*width*channels), one filter a row; got shape {W.shape}.")
+    if W.shape[1] != h * w * c:
+        raise ValueError(
+            f"Filters of {h} x {w} x {c} hold {h * w * c} numbers, but the weights' rows hold {W.shape[1]}."
+        )
+    if len(W) == 0:
+        raise ValueError("weights hold no filters.")
+    tiles = W.astype(np.float64).reshape(len(W), h, w, c)
+    if not np.all(np.isfinite(tiles)):
+        raise ValueError("weights hold non-finite values (NaN or infinity).")
+    centred = tiles - tiles.mean(axis=(1, 2), keepdims=True)  # each channel's DC removed
+    power = (np.abs(np.fft.fft2(centred, axes=(1, 2))) ** 2).mean(axis=3)  # (units, h, w)
+    energy, kept = np.sum(tiles**2, axis=(1, 2, 3)), np.sum(centred**2, axis=(1, 2, 3))
+    flat = kept <= _FLAT_ENERGY * np.where(energy > 0, energy, 1.0)
+    power[flat] = 0.0  # constant filters (up to rounding) carry no orientation
+    power[:, 0, 0] = 0.0
+    fy, fx = np.meshgrid(np.fft.fftfreq(h), np.fft.fftfreq(w), indexing="ij")  # cycles per pixel
+    flip_y, flip_x = np.where(np.abs(fy) == 0.5, -fy, fy), np.where(np.abs(fx) == 0.5, -fx, fx)
+    angles = [np.arctan2(y, x) for y in (fy, flip_y) for x in (fx, flip_x)]
+    return power, np.mod(np.stack(angles), np.pi)
+
+
+def orientation_concentration(weights: np.ndarray, filter_shape) -> np.ndarray:
+    """(units,) how much of each filter's spectral power lies along one orientation, in [0, 1].
+
+    Each row of ``weights`` (units, h·w·c) is one filter flattened in (height, width, channels) order;
+    ``filter_shape`` is (h, w) or (h, w, c), with h, w >= 2. For each filter: subtract each channel's mean (removing
+    DC), take the h x w discrete 2-D power spectrum P(k) = |FFT(channel)(k)|², and for c > 1 average the channels'
+    spectra (so a filter oriented in every channel alike scores as its gray version would). With θ(k) in [0, π) the
+    angle of frequency k = (ky/h, kx/w) in cycles per pixel, k ≠ 0, the concentration is the resultant length of the
+    power-weighted doubled-angle mean,
+
+        R = |Σₖ P(k)·exp(2iθ(k))| / Σₖ P(k),
+
+    where at a Nyquist frequency (±½ cycle per pixel along an even side, which is both +½ and -½) exp(2iθ) is
+    averaged over the signs, so a 90-degree turn of a square filter keeps R and a checkerboard scores 0.
+
+    Doubling the angle makes k and -k, and any angle and itself plus π, the same orientation. R = 1 when all power
+    lies along one line through the origin (a grating, an edge, a Gabor of narrow band), 0 when it is spread evenly
+    over orientations (white noise on average, an isotropic blob, centre-surround). Constant filters have no power
+    and score 0. This is the orientation selectivity of Olshausen & Field (1996, Nature 381:607) and of the
+    edge-detector-like first-layer filters of Vincent et al. (2010, JMLR 11:3371, section 6, "filters") as one
+    number.
+    """
+    power, angles = _filter_spectra(weights, filter_shape)
+    total = power.sum(axis=(1, 2))
+    resultant = np.abs(np.tensordot(power, np.exp(2j * angles).mean(axis=0), axes=([1, 2], [0, 1])))
+    return np.where(total > 0, resultant / np.where(total > 0, total, 1.0), 0.0)
+
+
+def orientation_histogram(weights: np.ndarray, filter_shape, bins: int = 8) -> np.ndarray:
+    """(units, bins) each filter's share of spectral power per orientation of frequency, bins of π/bins over
+    [0, π) centred on 0, π/bins, ...; the spectrum as in ``orientation_concentration``. Rows of constant filters
+    are all zero."""
+    power, angles = _filter_spectra(weights, filter_shape)
+    index = np.floor(np.mod(angles + np.pi / (2 * bins), np.pi) / (np.pi / bins)).astype(int) % bins  # (4, h, w)
+    hist = np.stack([sum(power[:, alias == b].sum(axis=1) for alias in index) / 4 for b in range(bins)], axis=1)
+    total = hist.sum(axis=1, keepdims=True)
+    return hist / np.where(total > 0, total, 1.0)
+
+
+def edge_likeness(weights: np.ndarray, filter_shape, threshold: float = ORIENTED_THRESHOLD) -> float:
+    """The share of filters, in [0, 1], that are oriented: whose ``orientation_concentration`` exceeds ``threshold``
+    (``ORIENTED_THRESHOLD`` = 0.5, set on hand-made Gabors against white noise, see there).
+
+    ``weights`` (units, h·w·c), one filter a row in (height, width, channels) order, e.g. a dense model's
+    ``first_layer_weights``; ``filter_shape`` (h, w) or (h, w, c); channels' power spectra are averaged. Near 1:
+    edge- and stroke-detector filters as a denoising autoencoder learns on natural images (Vincent et al. 2010,
+    section 6; Olshausen & Field 1996); near 0: speckle or blobs. For the continuous number behind it, take
+    ``orientation_concentration(...).mean()``.
+    """
+    return float(np.mean(orientation_concentration(weights, filter_shape) > threshold))

@@ -306,14 +306,14 @@ def _parse_parts(meta: dict[str, Any], label: str):
 
     image_shape = meta["image_shape"]
     if image_shape is not None:
-        valid = isinstance(image_shape, list) and len(image_shape) == 2
+        valid = isinstance(image_shape, list) and len(image_shape) in (2, 3)  # files before channels hold 2
         valid = valid and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in image_shape)
-        if not valid or image_shape[0] * image_shape[1] != input_dim:
+        if not valid or math.prod(image_shape) != input_dim:
             raise ModelFileError(
-                f"'image_shape' in {where} must be null or [height, width] with height × width = {input_dim} "
-                f"(the number of features). Got {image_shape!r} instead. Save the model again."
+                f"'image_shape' in {where} must be null or [height, width, channels] with height × width × channels "
+                f"= {input_dim} (the number of features). Got {image_shape!r} instead. Save the model again."
             )
-        image_shape = (image_shape[0], image_shape[1])
+        image_shape = (*image_shape, 1)[:3]
 
     scaler_data = meta["scaler"]
     try:
@@ -367,7 +367,8 @@ def _parse_record(index: int, data) -> EpochRecord:
         raise TypeError(f"entry {index + 1} lacks {', '.join(map(repr, missing))}")
     record = EpochRecord.from_dict(data)
     for name, value in dataclasses.asdict(record).items():
-        if not (_is_number(value) or (name == "test_psnr" and value is None)):
+        optional = name in ("test_psnr", "gaussian_blur_mse", "median_mse")  # PSNR and classic: image data only
+        if not (_is_number(value) or (optional and value is None)):
             raise TypeError(f"entry {index + 1} has {name}={value!r}, not a number")
     return record
 
@@ -438,7 +439,7 @@ def load(source: str | os.PathLike | bytes | BinaryIO, *, max_parameters: int | 
         _check_members(archive, label)
         meta = _parse_meta(_read_member(archive, META_MEMBER, label, MAX_META_BYTES), label)
         config, scaler, names, image_shape, history, stop_reason, weights_epoch = _parse_parts(meta, label)
-        count = parameter_count(len(names), config.model)
+        count = parameter_count(len(names), config.model, image_shape)
         if max_parameters is not None and count > max_parameters:
             raise ModelFileError(
                 f"{_cap(label)} holds a model with {count:,} parameters; the limit here is {max_parameters:,}. "

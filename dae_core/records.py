@@ -35,6 +35,8 @@ class EpochRecord:
     lr: float  # learning rate used in this epoch
     noise_level: float  # training noise level used in this epoch
     test_psnr: float | None = None  # dB, only for data in [0, 1]
+    gaussian_blur_mse: float | None = None  # image data: a Gaussian blur, its width chosen on the training rows
+    median_mse: float | None = None  # image data: a median filter, its window chosen on the training rows
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -62,6 +64,9 @@ def _ratio(value: float | None, baseline: float | None) -> float | None:
     return value / baseline
 
 
+CLASSIC_NAMES = {"gaussian_blur": "Gaussian blur", "median": "median filter"}  # classic denoisers, in words
+
+
 @dataclass(frozen=True)
 class Summary:
     """The headline numbers of one set of weights: test MSE, both baselines on the same inputs, and PSNR."""
@@ -70,12 +75,39 @@ class Summary:
     identity_mse: float | None
     pca_mse: float | None
     test_psnr: float | None = None
+    gaussian_blur_mse: float | None = None  # image data: the classic denoisers on the same noisy test inputs
+    median_mse: float | None = None
 
     @classmethod
     def of(cls, record: EpochRecord | None) -> Summary:
         if record is None:
             return cls(None, None, None, None)
-        return cls(record.test_mse, record.identity_mse, record.pca_mse, record.test_psnr)
+        return cls(
+            record.test_mse, record.identity_mse, record.pca_mse, record.test_psnr,
+            record.gaussian_blur_mse, record.median_mse,
+        )  # fmt: skip
+
+    @property
+    def baselines(self) -> dict[str, float]:
+        """Every baseline's test MSE on the model's noisy test inputs, by name: identity, pca and, for images,
+        gaussian_blur and median."""
+        named = {"identity": self.identity_mse, "pca": self.pca_mse}
+        named |= {"gaussian_blur": self.gaussian_blur_mse, "median": self.median_mse}
+        return {name: value for name, value in named.items() if value is not None}
+
+    @property
+    def best_classic(self) -> tuple[str, float] | None:
+        """(name, test MSE) of the better classic denoiser, or None for data that is not images."""
+        classic = {name: v for name, v in self.baselines.items() if name in CLASSIC_NAMES}
+        return min(classic.items(), key=lambda item: item[1]) if classic else None
+
+    @property
+    def db_over_classic(self) -> float | None:
+        """How many dB the model's PSNR is above the best classic denoiser's (10·log10 of their MSE ratio)."""
+        best = self.best_classic
+        if best is None or not self.test_mse or not best[1] > 0 or not math.isfinite(self.test_mse):
+            return None
+        return 10 * math.log10(best[1] / self.test_mse)
 
     @property
     def ratio_to_identity(self) -> float | None:
@@ -99,7 +131,11 @@ class Summary:
         numbers = dataclasses.asdict(self) | {
             "ratio_to_identity": self.ratio_to_identity,
             "ratio_to_pca": self.ratio_to_pca,
+            "db_over_classic": self.db_over_classic,
         }
+        for name in ("gaussian_blur_mse", "median_mse", "db_over_classic"):  # image data only
+            if numbers[name] is None:
+                del numbers[name]
         return {k: v if v is None or math.isfinite(v) else None for k, v in numbers.items()}  # strict JSON
 
 
@@ -139,6 +175,13 @@ def verdict(
     else:
         to_try = _one_of("more epochs", *larger_code, "a higher noise level")
         text = f"Loses to both baselines ({numbers}). Try {to_try}."
+    best, margin = summary.best_classic, summary.db_over_classic
+    if best is not None and margin is not None:
+        name = CLASSIC_NAMES[best[0]]
+        if margin > 0:
+            text += f" It beats the best classic denoiser, the {name} (MSE {best[1]:.4f}), by {margin:.1f} dB."
+        else:
+            text += f" The {name} (MSE {best[1]:.4f}) does {-margin:.1f} dB better than it: train longer or larger."
     if still_improving(history, weights_epoch):
         text += " It was still improving: train longer."
     return text
@@ -169,8 +212,12 @@ def format_ratio(ratio: float | None) -> str:
 def run_name(serial: int, config: RunConfig) -> str:
     """``#3 digits, code 128-16, masking 0.3, lr 0.001``: what a list of runs shows for one. A CSV run names its
     table and the start of its content hash (``#4 iris.csv 1a2b3c4d, ...``), so runs on two tables never read alike."""
-    layers = "-".join(str(w) for w in config.model.hidden_layers)
-    shape = f"{layers}-{config.model.hidden_dim}" if layers else str(config.model.hidden_dim)
+    model = config.model
+    if model.architecture == "conv":
+        shape = "conv " + "-".join(str(c) for c in (*model.conv_channels, model.code_channels))
+    else:
+        layers = "-".join(str(w) for w in model.hidden_layers)
+        shape = f"{layers}-{model.hidden_dim}" if layers else str(model.hidden_dim)
     noise = f"{NOISE_LABELS[config.noise.noise]} {config.noise.noise_level:g}"
     return f"#{serial} {data_name(config)}, code {shape}, {noise}, lr {config.train.lr:g}"
 

@@ -59,17 +59,19 @@ def expand(base: RunConfig, lists: dict[str, Sequence], max_members: int = MAX_S
     return [base.replace(**dict(zip(names, values))) for values in itertools.product(*lists.values())]
 
 
-def architecture(config: RunConfig) -> tuple:
-    """What the members of one batched group share: data, layers, batch size, epochs, loss, optimizer, device."""
+def architecture(config: RunConfig, index: int = 0) -> tuple:
+    """What the members of one batched group share: data, layers, batch size, epochs, loss, optimizer, device. A
+    conv member (``index``: its place in the sweep) trains in a group of its own, as its separate run does."""
     train = config.train
-    return config.data, config.model, train.batch_size, train.epochs, train.loss, train.optimizer, train.device
+    alone = (index,) if config.model.architecture == "conv" else ()
+    return config.data, config.model, train.batch_size, train.epochs, train.loss, train.optimizer, train.device, alone
 
 
 def groups_of(configs: Sequence[RunConfig]) -> list[list[int]]:
     """Indices of ``configs`` grouped by :func:`architecture`, in order of first appearance."""
     groups: dict[tuple, list[int]] = {}
     for index, config in enumerate(configs):
-        groups.setdefault(architecture(config), []).append(index)
+        groups.setdefault(architecture(config, index), []).append(index)
     return list(groups.values())
 
 

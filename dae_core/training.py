@@ -17,13 +17,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import metrics
+from . import classic, metrics
+from .classic import ClassicBaseline
 from .config import RunConfig
 from .data import Dataset, Scaler, load_dataset
 from .errors import ConfigError
-from .model import DenoisingAutoencoder
+from .model import AnyAutoencoder, build_model
 from .noise import corrupt
-from .records import EpochRecord, kept_record, settings_after
+from .records import EpochRecord, Summary, kept_record, settings_after
 
 LOSS_FUNCTIONS = {"mse": F.mse_loss, "l1": F.l1_loss, "huber": F.huber_loss}  # config.LOSSES names them
 DIVERGENCE_FACTOR = 1e6  # a loss this many times the all-zeros loss has diverged, finite or not
@@ -40,6 +41,13 @@ class Evaluation:
     test_psnr: float | None  # dB, only for data in [0, 1]
     noisy: np.ndarray  # (N_test, D) the inputs the model saw
     reconstructed: np.ndarray  # (N_test, D) its outputs
+    classic: tuple[ClassicBaseline, ...] = ()  # image data: the blur and the median on the same inputs
+
+    @property
+    def summary(self) -> Summary:
+        """Its headline numbers: test MSE, every baseline's and PSNR."""
+        classic = {f"{baseline.name}_mse": baseline.test_mse for baseline in self.classic}
+        return Summary(self.test_mse, self.identity_mse, self.pca_mse, self.test_psnr, **classic)
 
 
 StopRule = Callable[["Trainer", EpochRecord], tuple[bool, str]]
@@ -144,10 +152,10 @@ class TrainedModel:
     """Everything needed to use or save a trained DAE: config, weights, scaler and history."""
 
     config: RunConfig
-    model: DenoisingAutoencoder
+    model: AnyAutoencoder
     scaler: Scaler
     feature_names: list[str]
-    image_shape: tuple[int, int] | None = None
+    image_shape: tuple[int, int, int] | None = None
     history: list[EpochRecord] = field(default_factory=list)
     stop_reason: str = ""
     weights_epoch: int | None = None  # the epoch whose weights it holds (early stopping keeps an earlier one)
@@ -158,7 +166,7 @@ class TrainedModel:
         config: RunConfig,
         scaler: Scaler,
         feature_names: Sequence[str],
-        image_shape: tuple[int, int] | None = None,
+        image_shape: tuple[int, int, int] | None = None,
         *,
         weights: dict[str, torch.Tensor] | None = None,
         history: Sequence[EpochRecord] = (),
@@ -168,7 +176,7 @@ class TrainedModel:
         """The one way to make a ``TrainedModel``: a model built from ``config`` for these features, holding
         ``weights`` (a state dict, copied) or, without them, fresh initial weights for the caller to load."""
         with torch.random.fork_rng(devices=[]):  # building layers draws initial weights; keep the caller's stream
-            model = DenoisingAutoencoder.from_config(config.model, len(feature_names), scaler.bounded)
+            model = build_model(config.model, len(feature_names), scaler.bounded, image_shape)
         if weights is not None:
             model.load_state_dict(weights, strict=True)  # copies into the new model's own tensors
             model.to(next(iter(weights.values())).device)
@@ -249,9 +257,9 @@ class Trainer:
         self.device = resolve_device(config.train.device)
         seed = config.train.seed
         init = torch.Generator().manual_seed(seed)
-        self.model = DenoisingAutoencoder.from_config(
-            config.model, self.dataset.n_features, self.dataset.bounded, init
-        ).to(self.device)
+        dataset = self.dataset
+        self.model = build_model(config.model, dataset.n_features, dataset.bounded, dataset.image_shape, init)
+        self.model = self.model.to(self.device)
         if initial is not None:
             self.model.load_state_dict(initial, strict=True)
         self.optimizer = make_optimizer(self.model.parameters(), config.train)
@@ -271,7 +279,7 @@ class Trainer:
             self.stop_rules.append(EarlyStopping(config.train.patience))
         self._last_finite = self.state_copy()
         self.zero_loss = self._zero_loss() or 1.0
-        self._eval_cache: dict[float, tuple[torch.Tensor, float, float]] = {}
+        self._eval_cache: dict[float, tuple[torch.Tensor, float, float, tuple[ClassicBaseline, ...]]] = {}
 
     def _zero_loss(self) -> float:
         """The loss of predicting all zeros, the scale against which a runaway loss is judged; summed a chunk of
@@ -303,17 +311,37 @@ class Trainer:
         noise = self.config.noise.noise
         return corrupt(x, noise, level, generator, low=self.low, high=self.high, clip=self.dataset.bounded)
 
-    def evaluation_set(self) -> tuple[torch.Tensor, float, float]:
+    def evaluation_set(self) -> tuple[torch.Tensor, float, float, tuple[ClassicBaseline, ...]]:
         """The fixed noisy test inputs of the current noise level, behind every record's test MSE (drawn once per
-        level from their own seeded stream), with their identity and PCA MSEs."""
+        level from their own seeded stream), with their identity and PCA MSEs and, for images, the classic
+        denoisers' (each width chosen on the training rows at this noise)."""
         level = self.settings.noise.noise_level
         if level not in self._eval_cache:
             noisy = fixed_noisy_test(self.config, self.dataset, level, self.device)
             clean, noisy_np = self.dataset.X_test, noisy.cpu().numpy()
             identity = metrics.identity_mse(clean, noisy_np)
-            pca = metrics.pca_mse(self.dataset.X_train, noisy_np, clean, self.config.model.hidden_dim)
-            self._eval_cache[level] = (noisy, identity, pca)
+            pca = metrics.pca_mse(self.dataset.X_train, noisy_np, clean, self.pca_components)
+            self._eval_cache[level] = (noisy, identity, pca, self._classic(level, noisy_np))
         return self._eval_cache[level]
+
+    @property
+    def pca_components(self) -> int:
+        """PCA's components in the PCA baseline: the code's size (a conv code's channels × height × width), at most
+        the number of features."""
+        return min(self.model.hidden_dim, self.dataset.n_features)
+
+    def _classic(self, level: float, noisy_test: np.ndarray) -> tuple[ClassicBaseline, ...]:
+        """The blur and the median for image data in [0, 1] (none for tables: they have no neighbouring pixels)."""
+        dataset = self.dataset
+        if dataset.image_shape is None or not dataset.bounded or min(dataset.image_shape[:2]) < 2:
+            return ()
+        rows = dataset.X_train[: classic.CHOICE_ROWS]
+        generator = torch.Generator().manual_seed(self.config.train.seed + TEST_NOISE_SEED_OFFSET + 1)
+        noisy_train = corrupt(
+            torch.as_tensor(rows), self.config.noise.noise, level, generator,
+            low=torch.zeros(rows.shape[1]), high=torch.ones(rows.shape[1]), clip=True,
+        ).numpy()  # fmt: skip
+        return tuple(classic.classic_baselines(noisy_train, rows, noisy_test, dataset.X_test, dataset.image_shape))
 
     def epochs(self, gate: Callable[[], bool] | None = None) -> Iterator[EpochRecord]:
         """The epoch loop: yield one record per epoch until the configured total, a stop rule or a divergence.
@@ -400,6 +428,7 @@ class Trainer:
             lr=lr,
             noise_level=noise_level,
             test_psnr=evaluation.test_psnr,
+            **{f"{baseline.name}_mse": baseline.test_mse for baseline in evaluation.classic},
         )
         self.history.append(record)
         return record
@@ -407,12 +436,13 @@ class Trainer:
     @torch.no_grad()
     def evaluate(self) -> Evaluation:
         """Score the model as it is now on the fixed noisy test inputs of the current noise level."""
-        noisy, identity, pca = self.evaluation_set()
+        noisy, identity, pca, classics = self.evaluation_set()
         self.model.eval()
         reconstruction = self.model(noisy)
         test_mse = F.mse_loss(reconstruction, self.X_test).item()
         psnr = (10 * math.log10(1.0 / test_mse) if test_mse > 0 else None) if self.dataset.bounded else None
-        return Evaluation(test_mse, identity, pca, psnr, noisy.cpu().numpy(), reconstruction.cpu().numpy())
+        noisy_np, reconstructed = noisy.cpu().numpy(), reconstruction.cpu().numpy()
+        return Evaluation(test_mse, identity, pca, psnr, noisy_np, reconstructed, classics)
 
     def _divergence(self, train_loss: float) -> str:
         """Why training has diverged, or "" if it has not: a non-finite loss or weight, or a runaway loss.

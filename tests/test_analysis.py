@@ -159,7 +159,7 @@ def test_evaluating_as_trained_gives_the_kept_records_test_mse(noise, dataset):
 
 def test_the_trainer_scores_every_epoch_on_the_fixed_noisy_test_inputs(tiny_config):
     trainer = Trainer(tiny_config.replace(noise="salt_pepper"))
-    noisy, _, _ = trainer.evaluation_set()
+    noisy, *_ = trainer.evaluation_set()
     np.testing.assert_array_equal(noisy.numpy(), fixed_noisy_test(trainer.config, trainer.dataset, 0.2).numpy())
 
 

@@ -229,9 +229,9 @@ HELP = "Run 'python -m dae_core train --help' to see the flags."
             "--epochs: The 'epochs' parameter of TrainConfig must be an int in [1, 10000]. Got 0 instead.",
         ),
         (
-            ["train", "--dataset", "mnist"],
-            "argument --dataset: invalid choice: 'mnist' (choose from 'synthetic', 'digits', 'moons', 'circles', "
-            f"'spiral', 'photos', 'csv'). {HELP}",
+            ["train", "--dataset", "cifar"],
+            "argument --dataset: invalid choice: 'cifar' (choose from 'synthetic', 'digits', 'moons', 'circles', "
+            f"'spiral', 'photos', 'mnist', 'fashion-mnist', 'images', 'csv'). {HELP}",
         ),
         (
             ["train", "--csv", "t.csv", "--dataset", "digits"],

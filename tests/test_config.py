@@ -38,7 +38,7 @@ def test_all_problems_are_reported_at_once():
 @pytest.mark.parametrize(
     "build",
     [
-        lambda: DataConfig(dataset="mnist"),
+        lambda: DataConfig(dataset="cifar"),
         lambda: DataConfig(n_samples=True),
         lambda: DataConfig(n_informative=30, n_features=20),
         lambda: NoiseConfig(noise_level=float("nan")),
@@ -103,10 +103,10 @@ def test_empty_hidden_layers_round_trips():
 
 def test_flat_reports_every_bad_value():
     with pytest.raises(ConfigError) as err:
-        RunConfig.from_flat({"hidden_dim": "lots", "noise_level": "9", "colour": "red"})
+        RunConfig.from_flat({"hidden_dim": "lots", "noise_level": "9", "flavour": "red"})
     assert str(err.value).splitlines() == [
         "The 'hidden_dim' parameter must be an int. Got 'lots' instead.",
-        "Unknown key 'colour' for RunConfig. Valid keys: " + ", ".join(RunConfig().to_flat()) + ".",
+        "Unknown key 'flavour' for RunConfig. Valid keys: " + ", ".join(RunConfig().to_flat()) + ".",
         "The 'noise_level' parameter of NoiseConfig must be a float in [0, 3]. Got 9.0 instead.",
     ]
 

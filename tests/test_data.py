@@ -11,7 +11,7 @@ from dae_core.config import DATASETS
 from dae_core.data import TableSize, csv_columns, csv_size, read_csv
 from dae_core.serving.limits import Limits
 
-GENERATED = [name for name in DATASETS if name != "csv"]
+GENERATED = [name for name in DATASETS if name not in ("csv", "images", "mnist", "fashion-mnist")]  # no files needed
 
 
 @pytest.mark.parametrize("name", GENERATED)
@@ -42,7 +42,7 @@ def test_standard_scaler_is_fitted_on_training_rows_only(tiny_dataset):
 
 
 def test_digits_are_images_in_unit_range(digits_dataset):
-    assert digits_dataset.image_shape == (8, 8) and digits_dataset.n_features == 64
+    assert digits_dataset.image_shape == (8, 8, 1) and digits_dataset.n_features == 64
     assert digits_dataset.bounded
     assert digits_dataset.X_train.min() == 0.0 and digits_dataset.X_train.max() == 1.0
     assert len(digits_dataset.X_train) + len(digits_dataset.X_test) == 1797
@@ -57,7 +57,7 @@ def _grayscale_sample_photos():
 
 def test_photos_are_patches_of_the_two_photographs_in_unit_range():
     data = load_dataset(DataConfig(dataset="photos", n_samples=300, patch_size=8))
-    assert data.image_shape == (8, 8) and data.n_features == 64 and data.bounded and data.scaler.kind == "range"
+    assert data.image_shape == (8, 8, 1) and data.n_features == 64 and data.bounded and data.scaler.kind == "range"
     assert data.feature_names[:3] == ["px0_0", "px0_1", "px0_2"] and data.feature_names[-1] == "px7_7"
     assert len(data.X_train) + len(data.X_test) == 300
     assert data.X_test.min() >= 0.0 and data.X_test.max() <= 1.0
@@ -76,7 +76,7 @@ def test_photos_are_seeded_by_the_data_seed():
     first = load_dataset(DataConfig(dataset="photos", n_samples=101, patch_size=5))
     again = load_dataset(DataConfig(dataset="photos", n_samples=101, patch_size=5))
     other = load_dataset(DataConfig(dataset="photos", n_samples=101, patch_size=5, data_seed=7))
-    assert first.X_train.shape == (80, 25) and first.image_shape == (5, 5)
+    assert first.X_train.shape == (80, 25) and first.image_shape == (5, 5, 1)
     np.testing.assert_array_equal(first.X_train, again.X_train)
     np.testing.assert_array_equal(first.y_test, again.y_test)
     assert not np.array_equal(first.X_train, other.X_train)
@@ -125,7 +125,7 @@ def test_csv_with_label_column(tmp_path):
 
 
 def test_csv_from_bytes():
-    data = load_dataset(DataConfig(dataset="csv"), csv_source=_table().encode())
+    data = load_dataset(DataConfig(dataset="csv"), source=_table().encode())
     assert data.feature_names == ["a", "b", "label"] and data.y_train is None
 
 
@@ -162,7 +162,7 @@ def test_missing_csv_path():
 
 def test_binary_garbage_is_a_clear_error():
     with pytest.raises(DataError, match="not UTF-8"):
-        load_dataset(DataConfig(dataset="csv"), csv_source=b"\xff\xfe\x00\x81" * 50)
+        load_dataset(DataConfig(dataset="csv"), source=b"\xff\xfe\x00\x81" * 50)
 
 
 # --- a table's size, counted before it is parsed -------------------------------------------------------

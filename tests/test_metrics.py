@@ -92,3 +92,129 @@ def test_filter_smoothness_is_the_correlation_of_neighbouring_weights():
     checkerboard = np.array([[1.0, -1.0, -1.0, 1.0]])  # every neighbour has the opposite sign
     assert filter_smoothness(checkerboard, (2, 2)) == pytest.approx(-1.0)
     assert filter_smoothness(np.zeros((3, 4)), (2, 2)) == 0.0
+
+
+def _gabor(size, theta, wavelength, sigma, phase=0.0):
+    """A hand-made Gabor of size x size pixels: a cosine grating across direction ``theta`` under a Gaussian."""
+    y, x = np.mgrid[:size, :size] - (size - 1) / 2
+    across = x * np.cos(theta) + y * np.sin(theta)
+    return np.exp(-(x**2 + y**2) / (2 * sigma**2)) * np.cos(2 * np.pi * across / wavelength + phase)
+
+
+def _gabor_bank(size=12):
+    return np.array(
+        [
+            _gabor(size, theta, wavelength, sigma, phase).ravel()
+            for theta in np.linspace(0, np.pi, 8, endpoint=False)
+            for wavelength, sigma, phase in [(4, 2, 0.0), (5, 2.5, np.pi / 2), (6, 3, 1.0)]
+        ]
+    )
+
+
+def test_gabors_are_edge_like_and_white_noise_is_not():
+    from dae_core.metrics import edge_likeness, orientation_concentration
+
+    gabors = _gabor_bank()  # 24 filters, 8 orientations
+    noise = np.random.default_rng(0).normal(size=(64, 144))
+    assert edge_likeness(gabors, (12, 12)) >= 0.9
+    assert edge_likeness(noise, (12, 12)) <= 0.2
+    gabor_concentration = orientation_concentration(gabors, (12, 12))
+    noise_concentration = orientation_concentration(noise, (12, 12))
+    assert gabor_concentration.shape == (24,) and noise_concentration.shape == (64,)
+    assert np.all((gabor_concentration >= 0) & (gabor_concentration <= 1))
+    assert gabor_concentration.min() > noise_concentration.max()
+    assert orientation_concentration(gabors[:1], (12, 12))[0] > noise_concentration.mean()
+
+
+def test_orientation_concentration_by_hand():
+    """A vertical edge has all its power along the horizontal frequency axis: concentration 1. A 4 x 4
+    checkerboard's power lies at the corner frequency (½, ½) alone, which is also (½, -½): both diagonals at once,
+    so no one orientation, 0 (like its 90-degree turn, itself). An isotropic Gaussian blob's power spreads evenly
+    over orientations: near 0."""
+    from dae_core.metrics import orientation_concentration
+
+    edge = np.repeat([[0.0, 0.0, 1.0, 1.0]], 4, axis=0)
+    checkerboard = (np.indices((4, 4)).sum(axis=0) % 2).astype(float)
+    y, x = np.mgrid[:12, :12] - 5.5
+    blob = np.exp(-(x**2 + y**2) / 8)
+    result = orientation_concentration(np.array([edge.ravel(), checkerboard.ravel()]), (4, 4))
+    np.testing.assert_allclose(result, [1.0, 0.0], atol=1e-12)
+    assert orientation_concentration(blob.reshape(1, -1), (12, 12))[0] < 0.05
+
+
+def test_a_rotated_gabor_counts_the_same():
+    from dae_core.metrics import edge_likeness, orientation_concentration
+
+    gabor = _gabor(12, np.pi / 6, 5, 2.5)
+    turned = np.rot90(gabor)  # 90 degrees: the same shape across the other way
+    assert orientation_concentration(np.array([turned.ravel()]), (12, 12))[0] == pytest.approx(
+        orientation_concentration(np.array([gabor.ravel()]), (12, 12))[0], abs=1e-9
+    )
+    assert edge_likeness(np.array([gabor.ravel(), turned.ravel()]), (12, 12)) == 1.0
+
+
+def test_constant_and_tiny_filters():
+    from dae_core.metrics import edge_likeness, orientation_concentration
+
+    constant = np.full((3, 144), 0.1, np.float32)  # float32 rounding leaves the mean-removed filter not exactly 0
+    constant[1], constant[2] = 0.0, -7.3
+    np.testing.assert_array_equal(orientation_concentration(constant, (12, 12)), [0.0, 0.0, 0.0])
+    assert edge_likeness(constant, (12, 12)) == 0.0
+    vertical = np.array([[-1.0, 0.0, 1.0]] * 3).ravel()  # 3 x 3 Sobel-like edges
+    horizontal = np.array([[-1.0, 0.0, 1.0]] * 3).T.ravel()
+    dot = np.array([[0.0, 0, 0], [0, 1, 0], [0, 0, 0]]).ravel()
+    concentration = orientation_concentration(np.array([vertical, horizontal, dot]), (3, 3))
+    assert concentration[0] > 0.9 and concentration[1] > 0.9 and concentration[2] < 0.1
+    assert edge_likeness(np.array([vertical, horizontal, dot]), (3, 3)) == pytest.approx(2 / 3)
+
+
+def test_channels_average_their_power_spectra():
+    """Weights are flattened in (height, width, channels) order; the channels' spectra are averaged."""
+    from dae_core.metrics import edge_likeness, orientation_concentration
+
+    gabors = _gabor_bank()  # (24, 144)
+    same = np.repeat(gabors[:, :, None], 3, axis=2).reshape(24, -1)  # every channel the same Gabor
+    np.testing.assert_allclose(
+        orientation_concentration(same, (12, 12, 3)), orientation_concentration(gabors, (12, 12)), atol=1e-12
+    )
+    assert orientation_concentration(gabors, (12, 12, 1)) == pytest.approx(orientation_concentration(gabors, (12, 12)))
+    # one channel a horizontal edge-detector, one vertical: power along two orientations 90 degrees apart, no
+    # single orientation
+    vertical, horizontal = _gabor(12, 0.0, 5, 2.5), _gabor(12, np.pi / 2, 5, 2.5)
+    crossed = np.stack([vertical, horizontal], axis=2).reshape(1, -1)
+    assert orientation_concentration(crossed, (12, 12, 2))[0] < 0.05
+    noise = np.random.default_rng(1).normal(size=(64, 12 * 12 * 3))
+    assert edge_likeness(noise, (12, 12, 3)) <= 0.2
+
+
+@pytest.mark.parametrize(
+    ("weights", "shape", "message"),
+    [
+        (np.zeros((4, 144)), (12, 11), "hold 132 numbers"),
+        (np.zeros((4, 144)), (12, 12, 3), "hold 432 numbers"),
+        (np.zeros(144), (12, 12), "one filter a row"),
+        (np.zeros((4, 12)), (1, 12), "at least 2"),
+        (np.zeros((4, 144)), (144,), "filter_shape"),
+        (np.zeros((4, 144)), (12.0, 12.0), "filter_shape"),
+        (np.zeros((0, 144)), (12, 12), "no filters"),
+        (np.full((2, 4), np.nan), (2, 2), "non-finite"),
+    ],
+)
+def test_bad_shapes_are_refused_clearly(weights, shape, message):
+    from dae_core.metrics import edge_likeness
+
+    with pytest.raises(ValueError, match=message):
+        edge_likeness(weights, shape)
+
+
+def test_orientation_histogram_puts_a_gratings_power_in_its_bin():
+    from dae_core.metrics import orientation_histogram
+
+    x = np.arange(8.0)
+    vertical_bars = np.tile(np.cos(np.pi * x / 2), (8, 1))  # varies along x: frequency (0, ¼), angle 0
+    horizontal_bars = vertical_bars.T  # angle π/2: bin 4 of 8
+    hist = orientation_histogram(np.array([vertical_bars.ravel(), horizontal_bars.ravel(), np.zeros(64)]), (8, 8))
+    assert hist.shape == (3, 8)
+    np.testing.assert_allclose(hist[0], np.eye(8)[0], atol=1e-12)
+    np.testing.assert_allclose(hist[1], np.eye(8)[4], atol=1e-12)
+    np.testing.assert_array_equal(hist[2], np.zeros(8))

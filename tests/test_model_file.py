@@ -142,7 +142,7 @@ def test_round_trip_keeps_digits_image_shape_and_range_scaler():
     trained, dataset = _train(dataset="digits", epochs=1, hidden_dim=16)
     loaded = model_file.load(model_file.to_bytes(trained))
     _assert_same_model(loaded, trained, dataset.X_test[:50])
-    assert loaded.image_shape == (8, 8)
+    assert loaded.image_shape == (8, 8, 1)
     assert loaded.scaler.bounded
     assert loaded.history[-1].test_psnr is not None
 
@@ -165,7 +165,7 @@ def test_an_early_stopped_model_reports_the_metrics_of_the_weights_it_kept():
     stopped = trainer.result()
     best = min(stopped.history, key=lambda record: record.test_mse)
     assert stopped.history[-1].epoch > best.epoch  # it trained past the best epoch, then went back to it
-    noisy, _, _ = trainer.evaluation_set()  # the fixed noisy test inputs behind every record's test MSE
+    noisy, *_ = trainer.evaluation_set()  # the fixed noisy test inputs behind every record's test MSE
     loaded = model_file.load(model_file.to_bytes(stopped))
     assert loaded.weights_epoch == best.epoch
     measured = float(np.mean((loaded.denoise(noisy.numpy()) - trainer.dataset.X_test) ** 2))
@@ -480,8 +480,8 @@ def test_bad_feature_names_and_image_shape_are_refused(good):
     )
     wrong = _with_meta(good, lambda meta: meta.update(image_shape=[4, 4]))
     assert _refusal(wrong) == (
-        "'image_shape' in the model file must be null or [height, width] with height × width = 20 "
-        "(the number of features). Got [4, 4] instead. Save the model again."
+        "'image_shape' in the model file must be null or [height, width, channels] with height × width × channels "
+        "= 20 (the number of features). Got [4, 4] instead. Save the model again."
     )
 
 

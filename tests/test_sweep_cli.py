@@ -9,7 +9,7 @@ from dae_core import model_file
 from dae_core.cli import main
 
 TINY = ["--epochs", "3", "--n-samples", "200", "--n-features", "8", "--hidden-dim", "3"]
-TRAIN_KEYS = {"test_mse", "identity_mse", "pca_mse", "test_psnr", "ratio_to_identity", "ratio_to_pca", "train_loss",
+TRAIN_KEYS = {"test_mse", "identity_mse", "pca_mse", "test_psnr", "psnr", "baselines", "ratio_to_identity", "ratio_to_pca", "train_loss",
               "epochs", "train_seconds", "stop_reason", "device", "saved", "config"}  # fmt: skip
 
 

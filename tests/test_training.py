@@ -35,7 +35,7 @@ def test_records_are_plain_json_safe_data(tiny_config):
 def test_baselines_in_records_are_the_identity_and_pca_on_the_same_noisy_inputs(tiny_config):
     trainer = Trainer(tiny_config)
     record = next(trainer.epochs())
-    noisy, _, _ = trainer.evaluation_set()
+    noisy, *_ = trainer.evaluation_set()
     noisy, clean = noisy.numpy(), trainer.dataset.X_test
     assert record.identity_mse == pytest.approx(np.mean((noisy - clean) ** 2), rel=1e-5)
     assert record.pca_mse == pytest.approx(pca_mse(trainer.dataset.X_train, noisy, clean, 3), rel=1e-9)
@@ -128,7 +128,7 @@ def test_early_stopping_stops_and_keeps_the_best_weights(tiny_config):
     assert trainer.stop_reason.startswith(f"Early stop at epoch {records[-1].epoch}")
     best = min(r.test_mse for r in records)
     trainer.model.eval()
-    noisy, _, _ = trainer.evaluation_set()
+    noisy, *_ = trainer.evaluation_set()
     reconstruction = trainer.model(noisy).detach().numpy()
     assert float(np.mean((reconstruction - trainer.dataset.X_test) ** 2)) == pytest.approx(best, rel=1e-5)
     kept = trainer.result()

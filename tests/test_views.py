@@ -75,7 +75,7 @@ def test_the_filters_view_measures_what_its_sweep_trained(digits_dataset):
         scores = probe(run.trained, digits_dataset, seed=run.config.train.seed)
         assert member.probe_accuracy == pytest.approx(scores["code_accuracy"], abs=0.01)
     assert result.raw_probe_accuracy == pytest.approx(scores["raw_accuracy"])
-    assert result.image_shape == (8, 8) and result.test_levels == ()
+    assert result.image_shape == (8, 8, 1) and result.test_levels == ()
 
 
 def test_the_noise_grid_scores_each_model_at_each_test_level(digits_dataset):

@@ -1,11 +1,12 @@
-"""The command line: ``python -m dae_core train`` does the seed tutorial's job right, ``inspect`` reads a model file.
+"""The command line: ``python -m dae_core train`` does the seed tutorial's job right, ``inspect`` reads a model file,
+``datasets fetch mnist`` downloads a dataset into the data folder.
 
 Every default comes from ``RunConfig()``; a flag only overrides what it names. Bad input (a flag, a CSV
 table, a model file, an output path) exits with code 2 and one ``error: ...`` line on stderr. Training
 that diverges (a non-finite or runaway loss) still reports the restored model, then exits with code 1.
 
 This package holds the parser and ``main``; each command lives in its own module (``train``, ``sweep``,
-``inspect``), and what they share in ``flags``. Only this module imports the command modules.
+``inspection``, ``datasets``), and what they share in ``flags``. Only this module imports the command modules.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 
 from ..config import FLAG_OF_FIELD, MAX_SWEEP_RUNS, SWEEPABLE
 from ..errors import DAEError
+from .datasets import run_datasets
 from .flags import EXIT_BAD_INPUT, Parser, UsageError, add_run_flags, parse_int
 from .inspection import run_inspect
 from .sweep import run_sweep
@@ -30,7 +32,7 @@ def build_parser() -> Parser:
         description="Train and inspect denoising autoencoders. Without a command, 'train' is run.",
         allow_abbrev=False,
     )
-    commands = parser.add_subparsers(dest="command", metavar="{train,sweep,inspect}")
+    commands = parser.add_subparsers(dest="command", metavar="{train,sweep,inspect,datasets}")
 
     train_cmd = commands.add_parser(
         "train",
@@ -91,10 +93,48 @@ def build_parser() -> Parser:
     inspect_cmd.add_argument("model", metavar="MODEL", help="a .dae model file")
     inspect_cmd.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     inspect_cmd.set_defaults(handler=run_inspect)
+
+    datasets_cmd = commands.add_parser(
+        "datasets",
+        help="download MNIST or Fashion-MNIST into the data folder, or list what is there",
+        description="Download the IDX files of MNIST or Fashion-MNIST (checked against their published MD5s) into "
+        "the data folder, $DAE_DATA_DIR or else ~/.dae-lab, under datasets/NAME; or list what is there.",
+        epilog="Exit status: 0 when done; 2 when a download fails (no network, an HTTP error, a wrong checksum: the "
+        "message says where to put the files by hand) or on bad input.",
+        allow_abbrev=False,
+    )
+    datasets_cmd.prog = "python -m dae_core datasets"
+    datasets_cmd.set_defaults(handler=run_datasets)
+    actions = datasets_cmd.add_subparsers(dest="datasets_command", metavar="{fetch,list}")
+    fetch_cmd = actions.add_parser(
+        "fetch",
+        help="download a dataset's four files, keeping those already there",
+        description="Download the four gzipped IDX files of a dataset from its mirrors, in order, checking each "
+        "against its published MD5; files already there with the right checksum are kept. Then load the set.",
+        allow_abbrev=False,
+    )
+    fetch_cmd.prog = "python -m dae_core datasets fetch"
+    fetch_cmd.add_argument("name", metavar="NAME", help="the dataset: mnist or fashion-mnist")
+    fetch_cmd.add_argument(
+        "--to",
+        metavar="DIR",
+        help="put the four files in DIR (default: <data folder>/datasets/NAME, where the app looks for them)",
+    )
+    fetch_cmd.add_argument("--force", action="store_true", help="download every file again, even one already there")
+    list_cmd = actions.add_parser(
+        "list",
+        help="each dataset's folder, and whether its files are there and right",
+        description="Each dataset, its folder in the data folder, and whether its four files are there and right.",
+        allow_abbrev=False,
+    )
+    list_cmd.prog = "python -m dae_core datasets list"
     parser.commands = {
         "train": train_cmd,
         "sweep": sweep_cmd,
         "inspect": inspect_cmd,
+        "datasets": datasets_cmd,
+        "datasets fetch": fetch_cmd,
+        "datasets list": list_cmd,
     }  # to name a command's flags in errors
     return parser
 
@@ -108,7 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args, unknown = parser.parse_known_args(argv)
         if unknown:  # reported by the command's own parser, so the hint lists that command's flags
-            raise UsageError(_unknown_flags_message(unknown, parser.commands[args.command]))
+            command = " ".join(filter(None, (args.command, getattr(args, "datasets_command", None))))
+            raise UsageError(_unknown_flags_message(unknown, parser.commands[command]))
         return args.handler(args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from ..config import (
     ACTIVATIONS,
+    ARCHITECTURES,
     CONFIG_FLAGS,
     DATASETS,
     DEFAULT_TORCH_THREADS,
@@ -100,11 +101,49 @@ def add_run_flags(cmd: argparse.ArgumentParser, lists: Sequence[str] = ()) -> No
         help=f"photos: side of the square patches in pixels (default {d.data.patch_size})",
     )
     data.add_argument(
+        "--images",
+        dest="images_path",
+        metavar="PATH",
+        help="your own pictures: a zip or a folder of PNG/JPEG files, labelled by sub-folder; implies --dataset images",
+    )
+    data.add_argument(
+        "--image-size",
+        type=parse_int,
+        metavar="N",
+        help=f"images: side in pixels each picture is cropped square and resized to (default {d.data.image_size})",
+    )
+    data.add_argument(
+        "--color", action="store_true", default=None, help="images: keep colour (3 channels) instead of grayscale"
+    )
+    data.add_argument(
         "--data-seed", type=parse_int, metavar="N", help=f"data and split seed (default {d.data.data_seed})"
     )
 
     model = cmd.add_argument_group("model")
-    model.add_argument("--hidden-dim", type=parse_int, metavar="N", help=f"code size (default {d.model.hidden_dim})")
+    model.add_argument(
+        "--architecture",
+        choices=ARCHITECTURES,
+        help=f"dense layers, or conv: convolutions over image data (default {d.model.architecture})",
+    )
+    model.add_argument(
+        "--hidden-dim",
+        type=parse_int,
+        metavar="N",
+        help=f"dense: code size (default {d.model.hidden_dim})",
+    )
+    model.add_argument(
+        "--conv-channels",
+        type=parse_widths,
+        metavar="C1,C2",
+        help="conv: channels of each stride-2 stage, comma-separated "
+        f"(default {','.join(map(str, d.model.conv_channels))})",
+    )
+    model.add_argument(
+        "--code-channels",
+        type=parse_int,
+        metavar="N",
+        help=f"conv: the code's channels (code = channels x height x width; default {d.model.code_channels})",
+    )
     model.add_argument(
         "--hidden-layers",
         type=parse_widths,
@@ -174,7 +213,7 @@ def add_run_flags(cmd: argparse.ArgumentParser, lists: Sequence[str] = ()) -> No
 
     if lists:
         for action in cmd._actions:
-            if not action.option_strings or action.dest in ("help", "tied_weights", "lesson"):
+            if not action.option_strings or action.dest in ("help", "tied_weights", "color", "lesson"):
                 continue
             flag, item = action.option_strings[0], action.type or str
             if action.dest in lists:
@@ -230,6 +269,14 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         if os.path.isdir(given["csv_path"]):  # else the engine reads it as a file that does not exist
             folder, example = given["csv_path"], os.path.join(given["csv_path"], "table.csv")
             raise UsageError(f"--csv {folder!r} is a folder. Give a CSV file, e.g. {example!r}.")
+    if "images_path" in given and given.get("dataset", "images") != "images":
+        raise UsageError(f"--images reads pictures, but --dataset is {given['dataset']!r}. Drop one of the two.")
+    if "images_path" in given:
+        given["dataset"] = "images"
+        if not os.path.exists(given["images_path"]):
+            raise UsageError(
+                f"--images {given['images_path']!r} does not exist. Give a zip or a folder of PNG/JPEG pictures."
+            )
     if "label_column" in given and given.get("dataset") != "csv":
         raise UsageError("--label-column only applies to a CSV table. Add --csv PATH or drop --label-column.")
     slug = getattr(args, "lesson", None)
@@ -243,6 +290,8 @@ def run_report(summary: Summary, history, train_seconds: float, stop_reason: str
     return json_safe(
         summary.to_dict()
         | {
+            "psnr": summary.test_psnr,
+            "baselines": summary.baselines,
             "train_loss": history[-1].train_loss if history else None,
             "epochs": len(history),
             "train_seconds": train_seconds,

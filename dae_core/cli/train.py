@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..config import DEFAULT_TORCH_THREADS, RunConfig
 from ..errors import ConfigError
-from ..records import Schedule, Summary, format_ratio, format_schedule, parse_schedule
+from ..records import CLASSIC_NAMES, Schedule, Summary, format_ratio, format_schedule, parse_schedule
 from .flags import EXIT_OK, EXIT_TRAINING_FAILED, UsageError, config_from_args, run_report
 
 if TYPE_CHECKING:  # torch loads only when a command trains: `--help` and the dashboard's flag table need none
@@ -46,9 +46,11 @@ def run_train(args: argparse.Namespace) -> int:
         print(trainer.stop_reason, file=sys.stderr if failed else sys.stdout, flush=True)
 
     final = trainer.evaluate()  # the weights it ends with: best, last or restored
-    summary = Summary(final.test_mse, final.identity_mse, final.pca_mse, final.test_psnr)
+    summary = final.summary
     print(f"Test MSE: {final.test_mse:.4f}")
-    print(baseline_line(summary, config.model.hidden_dim))
+    print(baseline_line(summary, trainer.pca_components))
+    if final.classic:
+        print(classic_line(summary, final))
     alignment = _field_alignment(trainer, final)
     if alignment is not None:
         print(f"Field alignment with the best possible denoiser: {alignment:.2f} (1: every step points the right way)")
@@ -68,6 +70,11 @@ def run_train(args: argparse.Namespace) -> int:
         report = run_report(summary, trainer.history, train_seconds, trainer.stop_reason, str(trainer.device))
         report |= {"field_alignment": alignment} if alignment is not None else {}
         report |= {"saved": args.save, "config": config.to_dict(), "schedule": format_schedule(schedule)}
+        dataset = trainer.dataset
+        report |= {"image_shape": list(dataset.image_shape) if dataset.image_shape else None}
+        report |= {"classic_widths": {baseline.name: baseline.width for baseline in final.classic}}
+        report |= {"parameters": sum(p.numel() for p in trainer.model.parameters())}
+        report |= {"code_size": trainer.model.hidden_dim}
         print(json.dumps(report), flush=True)
     return EXIT_TRAINING_FAILED if failed else EXIT_OK
 
@@ -122,6 +129,18 @@ def baseline_line(summary: Summary, code_size: int) -> str:
         f"{summary.pca_mse:.4f}; this model is {_ratio(summary.ratio_to_pca)} {pca_name} and "
         f"{_ratio(summary.ratio_to_identity)} identity (lower is better), so {verdict}."
     )
+
+
+def classic_line(summary: Summary, final: Evaluation) -> str:
+    """The classic denoisers on the same inputs, their widths, and how many dB the model is above the best."""
+    widths = {"gaussian_blur": "σ {:g} px", "median": "{:g}×{:g} px"}
+    parts = []
+    for baseline in final.classic:
+        width = widths[baseline.name].format(baseline.width, baseline.width)
+        parts.append(f"{CLASSIC_NAMES[baseline.name]} ({width}) {baseline.test_mse:.4f}")
+    margin = summary.db_over_classic
+    verdict = f"this model is {margin:+.1f} dB against the best of them" if margin is not None else ""
+    return f"Classic denoisers on the same inputs: {', '.join(parts)}; {verdict}."
 
 
 def _ratio(ratio: float | None) -> str:
