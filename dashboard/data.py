@@ -20,6 +20,10 @@ if TYPE_CHECKING:  # torch and scikit-learn load in the warm-up thread, after th
     from dae_core.data import Dataset
 
 NEEDS_TABLE = "The 'csv' dataset needs a table: upload a CSV file in the Data settings on the Train page."
+NEEDS_PICTURES = (
+    "The dashboard does not read pictures yet: train on your own pictures from the command line, "
+    "python -m dae_core train --images PICTURES.zip --architecture conv, and open the saved model with --save."
+)
 
 
 @st.cache_resource(max_entries=16, show_spinner="Loading the dataset…")
@@ -34,6 +38,8 @@ def dataset_for(data: DataConfig) -> Dataset:
     table = lab().csv if data.dataset == "csv" else None
     if data.dataset == "csv" and table is None:
         raise DataError(NEEDS_TABLE)
+    if data.dataset == "images":
+        raise DataError(NEEDS_PICTURES)
     warm_up().join()  # it is paying the same one-off import costs; on 2 cores, wait rather than race it
     data = dataclasses.replace(data, csv_path="", csv_digest="")  # which table it is: the digest below says
     return _cached_dataset(data, table.digest if table else "", table.data if table else None)

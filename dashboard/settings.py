@@ -23,12 +23,15 @@ DATASET_LABELS = {
     "circles": "circles (2-D)",
     "spiral": "spiral (2-D)",
     "photos": "Photo patches (grayscale)",
+    "mnist": "MNIST (28×28, from the data folder)",
+    "fashion-mnist": "Fashion-MNIST (28×28, from the data folder)",
+    "images": "Your pictures (command line: --images)",
     "csv": "CSV upload",
 }
 
 
 def _generated(config: RunConfig) -> bool:
-    return config.data.dataset not in ("digits", "csv")
+    return config.data.dataset not in ("digits", "csv", "images")
 
 
 FIELDS = {  # section -> rows of one or two fields; a narrow screen stacks each row in reading order

@@ -32,10 +32,9 @@ def draw() -> None:
     epoch, weights = (kept.epoch if kept else 0), shown.trained.model.first_layer_weights.detach().numpy()
     dataset = shown.dataset
     title = f"Encoder filters after epoch {epoch}"
+    shape = getattr(shown.trained.model, "filter_shape", None) or dataset.image_shape  # conv: 3 x 3 kernels
     if dataset.image_shape:
-        figure = figures.filter_tiles(
-            weights, dataset.image_shape, max_units=MAX_TILES, normalize=normalize, title=title
-        )
+        figure = figures.filter_tiles(weights, shape, max_units=MAX_TILES, normalize=normalize, title=title)
     else:
         figure = figures.filter_heatmap(weights, dataset.feature_names, max_units=MAX_ROWS, title=title)
     st.plotly_chart(figure, key="filters")
