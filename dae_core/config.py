@@ -41,6 +41,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "test_fraction": (0.05, 0.5),
     "data_seed": (0, 2**31 - 1),
     "hidden_dim": (1, 4096),
+    "code_channels": (1, 256),
     "epochs": (1, 10_000),
     "batch_size": (0, 100_000),
     "lr": (0.0, 1e7),  # above 0: the check is open at the low end
@@ -189,7 +190,7 @@ class ModelConfig:
         owner = "ModelConfig"
         _check_choice(p, owner, "architecture", self.architecture, ARCHITECTURES)
         _check_int(p, owner, "hidden_dim", self.hidden_dim, *BOUNDS["hidden_dim"])
-        _check_int(p, owner, "code_channels", self.code_channels, *CONV_CHANNELS)
+        _check_int(p, owner, "code_channels", self.code_channels, *BOUNDS["code_channels"])
         _check_widths(p, self, "hidden_layers", 0, MAX_LAYERS, LAYER_WIDTHS)
         _check_widths(p, self, "conv_channels", 1, MAX_CONV_STAGES, CONV_CHANNELS)
         _check_choice(p, owner, "activation", self.activation, ACTIVATIONS)

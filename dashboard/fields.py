@@ -14,7 +14,15 @@ from typing import Any
 import streamlit as st
 
 from dae_core import RunConfig
-from dae_core.config import BOUNDS, FIELD_LABELS, FIELD_SECTION, in_words, noise_level_range, noise_level_within
+from dae_core.config import (
+    BOUNDS,
+    FIELD_LABELS,
+    FIELD_SECTION,
+    IMAGE_DATASETS,
+    in_words,
+    noise_level_range,
+    noise_level_within,
+)
 from dae_core.errors import ConfigError, DAEError
 
 from . import runs, server
@@ -24,13 +32,23 @@ from .session import lab
 from .state import FormError
 
 NO_LABEL = "(none)"
-BUILT_IN_FEATURES = {"digits": 64, "moons": 2, "circles": 2, "spiral": 2}  # columns of the data that has fixed ones
+BUILT_IN_FEATURES = {
+    "digits": 64,
+    "moons": 2,
+    "circles": 2,
+    "spiral": 2,
+    "mnist": 784,
+    "fashion-mnist": 784,
+}  # columns of the data that has fixed ones
 SIZE_THE_MODEL = (
     "dataset",
     "n_features",
     "patch_size",
     "hidden_dim",
     "hidden_layers",
+    "architecture",
+    "conv_channels",
+    "code_channels",
 )  # a change may take it past max_parameters
 
 
@@ -57,8 +75,8 @@ class Field:
 
 def _value(config: RunConfig, name: str) -> Any:
     """What the widget of field ``name`` shows for ``config``."""
-    if name == "hidden_layers":
-        return ",".join(str(width) for width in config.model.hidden_layers)
+    if name in ("hidden_layers", "conv_channels"):
+        return ",".join(str(width) for width in getattr(config.model, name))
     if name == "label_column":
         return config.data.label_column or NO_LABEL
     value = config.to_dict()[FIELD_SECTION[name]][name]
@@ -73,6 +91,8 @@ def _n_features(config: RunConfig) -> int | None:
         return data.n_features
     if data.dataset == "photos":
         return data.patch_size**2
+    if data.dataset == "images":
+        return data.image_size**2 * (3 if data.color else 1)
     if data.dataset != "csv":
         return BUILT_IN_FEATURES[data.dataset]
     if lab().csv is None:
@@ -98,7 +118,7 @@ def _changed(name: str) -> None:
     try:
         if isinstance(text, int) and (refusal := server.LIMITS.refusal(name, text)):
             raise ConfigError(refusal)  # before the config's own range: a value past a limit may be past both
-        if name == "hidden_layers":
+        if name in ("hidden_layers", "conv_channels"):
             new = RunConfig.from_flat({name: text}, base=old)
         elif name == "label_column":
             new = old.replace(label_column="" if text == NO_LABEL else text)
@@ -106,6 +126,8 @@ def _changed(name: str) -> None:
             new = old.replace(noise=text, noise_level=noise_level_within(text, old.noise.noise_level))
         else:
             new = old.replace(**{name: text})
+        if new.model.architecture == "conv" and new.data.dataset not in IMAGE_DATASETS:
+            new = new.replace(architecture="dense")  # a table has no pixels to convolve
         if name in SIZE_THE_MODEL:
             _check_model_size(new)
     except DAEError as exc:

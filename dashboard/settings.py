@@ -8,7 +8,16 @@ from __future__ import annotations
 import streamlit as st
 
 from dae_core import RunConfig, lessons, share
-from dae_core.config import ACTIVATIONS, DATASETS, LOSSES, NOISE_LABELS, NOISE_TYPES, OPTIMIZERS
+from dae_core.config import (
+    ACTIVATIONS,
+    ARCHITECTURES,
+    DATASETS,
+    IMAGE_DATASETS,
+    LOSSES,
+    NOISE_LABELS,
+    NOISE_TYPES,
+    OPTIMIZERS,
+)
 
 from .fields import Field, draw_field
 from .link import set_config
@@ -30,6 +39,17 @@ DATASET_LABELS = {
 }
 
 
+ARCHITECTURE_LABELS = {"dense": "dense", "conv": "convolutional"}
+
+
+def _conv(config: RunConfig) -> bool:
+    return config.model.architecture == "conv" and config.data.dataset in IMAGE_DATASETS
+
+
+def _dense(config: RunConfig) -> bool:
+    return not _conv(config)
+
+
 def _generated(config: RunConfig) -> bool:
     return config.data.dataset not in ("digits", "csv", "images")
 
@@ -48,12 +68,22 @@ FIELDS = {  # section -> rows of one or two fields; a narrow screen stacks each 
     ],
     "Model": [
         [
-            Field("hidden_dim", "int", "hidden_dim: width of the bottleneck code, 1 to 4096."),
+            Field("architecture", "select", "Dense layers see each pixel as its own input; a convolutional model "
+                  "slides small 3×3 filters over the image.", ARCHITECTURES, ARCHITECTURE_LABELS,
+                  shown=lambda config: config.data.dataset in IMAGE_DATASETS),
             Field("activation", "select", "Non-linearity after every hidden layer.", ACTIVATIONS),
         ],
         [
+            Field("hidden_dim", "int", "hidden_dim: width of the bottleneck code, 1 to 4096.", shown=_dense),
             Field("hidden_layers", "text", "Encoder widths between the input and the code, "
-                  "comma-separated; the decoder mirrors them. Empty for none; up to 8 layers of 1 to 4096 units."),
+                  "comma-separated; the decoder mirrors them. Empty for none; up to 8 layers of 1 to 4096 units.",
+                  shown=_dense),
+        ],
+        [
+            Field("conv_channels", "text", "Channels of each 3×3 stride-2 stage, comma-separated; each stage halves "
+                  "the height and width. 1 to 4 stages of 1 to 256 channels.", shown=_conv),
+            Field("code_channels", "int", "Channels of the code: its size is channels × height × width.",
+                  shown=_conv),
         ],
     ],
     "Noise": [

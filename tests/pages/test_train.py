@@ -6,6 +6,7 @@ from app_driver import (
     current_settings,
     has_element,
     open_app,
+    run_config,
     session,
     set_settings,
     stop_job,
@@ -256,3 +257,23 @@ def test_choosing_a_dataset_offers_its_preset(app):
     assert current_settings(app) == preset_for(RunConfig().replace(dataset="moons"))
     assert not has_element(app, "btn_preset")  # nothing left to offer
     assert app.number_input(key="w_hidden_dim").value == 2 and app.text_input(key="w_hidden_layers").value == "64,64"
+
+
+def test_a_conv_run_on_photos_trains_from_the_train_page_and_filters_draws_its_kernels(app):
+    at = train(app, dataset="photos", architecture="conv", conv_channels="8", code_channels=4)
+    assert run_config(at).model.architecture == "conv" and run_config(at).model.conv_channels == (8,)
+    assert not has_element(at, "w_hidden_dim") and has_element(at, "w_code_channels")
+    at.switch_page("pages/filters.py").run()
+    assert not at.exception and not at.error
+    set_settings(at.switch_page("pages/train.py").run(), dataset="synthetic")
+    assert run_config(at).model.architecture == "conv"  # the run that trained keeps its settings
+    assert current_settings(at).model.architecture == "dense" and has_element(at, "w_hidden_dim")
+
+
+def test_mnist_without_its_files_says_where_to_put_them(app, tmp_path, monkeypatch):
+    monkeypatch.setenv("DAE_DATA_DIR", str(tmp_path))
+    at = app.switch_page("pages/train.py").run()
+    set_settings(at, dataset="mnist")
+    at.button(key="btn_train").click().run()
+    shown = " ".join(str(e.value) for e in [*at.error, *at.warning, *at.info])
+    assert "python -m dae_core datasets fetch mnist" in shown and str(tmp_path) in shown
