@@ -350,11 +350,6 @@ def read_csv(source, label_column: str = "", limits: TableLimits | None = None):
     return X, y, [str(c) for c in frame.columns]
 
 
-def data_dir() -> str:
-    """The data folder: ``DAE_DATA_DIR``, else ``~/.dae-lab`` (saved runs live there too)."""
-    return os.environ.get("DAE_DATA_DIR", "").strip() or os.path.join(os.path.expanduser("~"), ".dae-lab")
-
-
 def _pixel_names(image_shape: tuple[int, int, int]) -> list[str]:
     h, w, c = image_shape
     if c == 1:
@@ -366,7 +361,7 @@ def _idx_dataset(cfg: DataConfig) -> Dataset:
     """MNIST or Fashion-MNIST from the data folder, with their published split: ``n_samples`` rows in all, a seeded
     stratified ``test_fraction`` of them from the test files and the rest from the training files (as many as the
     files hold, at most)."""
-    from .idx import idx_folder, load_idx_set, stratified_subset
+    from .idx import data_dir, idx_folder, load_idx_set, stratified_subset
 
     full = load_idx_set(idx_folder(data_dir(), cfg.dataset), cfg.dataset)
     n_test = min(max(round(cfg.n_samples * cfg.test_fraction), 1), len(full.y_test))
