@@ -277,6 +277,9 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
             raise UsageError(
                 f"--images {given['images_path']!r} does not exist. Give a zip or a folder of PNG/JPEG pictures."
             )
+        from ..images import images_digest
+
+        given["images_digest"] = images_digest(given["images_path"])  # the run names the pictures it trained on
     if "label_column" in given and given.get("dataset") != "csv":
         raise UsageError("--label-column only applies to a CSV table. Add --csv PATH or drop --label-column.")
     slug = getattr(args, "lesson", None)
