@@ -30,6 +30,7 @@ WORKSPACE_KEY = "ws"  # the visitor's own workspace token: the dashboard's, neve
 MAX_KEY_CHARS = 40  # longer than any setting's name
 MAX_VALUE_CHARS = 200  # no setting needs more; a longer value is refused without being parsed or echoed
 CSV_PLACEHOLDER = "TABLE.csv"  # shown in the command when the table's name is unknown
+PICTURES_PLACEHOLDER = "PICTURES.zip"  # the same for pictures
 TEACHING_KEYS = ("lesson", "hide")  # a teacher's link: see Teaching
 PAGE_KEYS = ("test_noise", "test_noise_level", "test_noise_seed", "projection")  # page state: see PageState
 PROJECTIONS = {"pca": "PCA", "tsne": "t-SNE"}  # Latent space's projection, as a link names it
@@ -203,9 +204,10 @@ def _number(text: str) -> float | None:
 def to_cli_command(config: RunConfig, table_name: str | None = None, history: Sequence[EpochRecord] = ()) -> str:
     """The ``python -m dae_core train ...`` line that trains ``config``; only changed fields become flags.
 
-    A CSV run names its table with ``--csv``: ``table_name`` (an upload's file name), else ``config.data.csv_path``,
-    else a placeholder. ``history`` (the run's records) adds ``--schedule`` when its live settings changed mid-run
-    (``records.schedule_of``), so the command trains the same run, not one that kept its starting settings.
+    A CSV run names its table with ``--csv``, and a run on pictures its zip with ``--images``: ``table_name`` (an
+    upload's file name), else the config's path, else a placeholder. ``history`` (the run's records) adds
+    ``--schedule`` when its live settings changed mid-run (``records.schedule_of``), so the command trains the same
+    run, not one that kept its starting settings.
     Fields the command line has no flag for are listed in a trailing shell comment.
     """
     changed = config.to_flat(only_changed=True)
@@ -213,7 +215,11 @@ def to_cli_command(config: RunConfig, table_name: str | None = None, history: Se
     if config.data.dataset == "csv":
         changed.pop("dataset", None)  # --csv implies it
         changed["csv_path"] = table_name or config.data.csv_path or CSV_PLACEHOLDER
-    changed.pop("csv_digest", None)  # which table it was: the command names the file itself
+    if config.data.dataset == "images":
+        changed.pop("dataset", None)  # --images implies it
+        changed["images_path"] = table_name or config.data.images_path or PICTURES_PLACEHOLDER
+    for digest in ("csv_digest", "images_digest"):
+        changed.pop(digest, None)  # which upload it was: the command names the file itself
     unsupported = []
     for name, text in changed.items():
         flag = FLAG_OF_FIELD.get(name)

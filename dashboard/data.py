@@ -1,6 +1,7 @@
-"""Datasets for the dashboard: built once per server and shared, with a CSV table taken from the session's upload.
+"""Datasets for the dashboard: built once per server and shared, with a CSV table or a zip of pictures taken from the
+session's upload.
 
-The dashboard never reads a CSV path from the settings: a link must not make the server open its files.
+The dashboard never reads a CSV or pictures path from the settings: a link must not make the server open its files.
 """
 
 from __future__ import annotations
@@ -21,25 +22,27 @@ if TYPE_CHECKING:  # torch and scikit-learn load in the warm-up thread, after th
 
 NEEDS_TABLE = "The 'csv' dataset needs a table: upload a CSV file in the Data settings on the Train page."
 NEEDS_PICTURES = (
-    "The dashboard does not read pictures yet: train on your own pictures from the command line, "
-    "python -m dae_core train --images PICTURES.zip --architecture conv, and open the saved model with --save."
+    "The 'images' dataset needs pictures: upload a zip of PNG or JPEG files in the Data settings on the Train page "
+    "(one sub-folder per class labels them)."
 )
+
+NEEDS_UPLOAD = {"csv": NEEDS_TABLE, "images": NEEDS_PICTURES}  # the datasets that train on an upload
 
 
 @st.cache_resource(max_entries=16, show_spinner="Loading the dataset…")
-def _cached_dataset(data: DataConfig, csv_digest: str, _csv_data: bytes | None) -> Dataset:
+def _cached_dataset(data: DataConfig, upload_digest: str, _upload: bytes | None) -> Dataset:
     from dae_core.data import load_dataset
 
-    return load_dataset(data, _csv_data)
+    return load_dataset(data, _upload)
 
 
 def dataset_for(data: DataConfig) -> Dataset:
-    """The split, scaled dataset for ``data``, shared by every session; a CSV comes from this session's upload."""
-    table = lab().csv if data.dataset == "csv" else None
-    if data.dataset == "csv" and table is None:
-        raise DataError(NEEDS_TABLE)
-    if data.dataset == "images":
-        raise DataError(NEEDS_PICTURES)
+    """The split, scaled dataset for ``data``, shared by every session; a CSV table or pictures come from this
+    session's upload."""
+    upload = lab().uploaded(data.dataset)
+    if upload is None and data.dataset in NEEDS_UPLOAD:
+        raise DataError(NEEDS_UPLOAD[data.dataset])
     warm_up().join()  # it is paying the same one-off import costs; on 2 cores, wait rather than race it
-    data = dataclasses.replace(data, csv_path="", csv_digest="")  # which table it is: the digest below says
-    return _cached_dataset(data, table.digest if table else "", table.data if table else None)
+    # which upload it is: the digest below says
+    data = dataclasses.replace(data, csv_path="", csv_digest="", images_path="", images_digest="")
+    return _cached_dataset(data, upload.digest if upload else "", upload.data if upload else None)

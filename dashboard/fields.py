@@ -44,6 +44,8 @@ SIZE_THE_MODEL = (
     "dataset",
     "n_features",
     "patch_size",
+    "image_size",
+    "color",
     "hidden_dim",
     "hidden_layers",
     "architecture",
@@ -57,7 +59,7 @@ class Field:
     """One setting's widget: a ``RunConfig`` field, how it is drawn, and when it is shown."""
 
     name: str
-    kind: str  # "select", "int", "float", "slider" or "text"
+    kind: str  # "select", "int", "float", "slider", "toggle" or "text"
     help: str
     options: tuple = ()  # select: the choices
     labels: dict = field(default_factory=dict)  # select: how each choice reads
@@ -116,7 +118,7 @@ def _changed(name: str) -> None:
     text = st.session_state[f"w_{name}"]
     old = state.config
     try:
-        if isinstance(text, int) and (refusal := server.LIMITS.refusal(name, text)):
+        if isinstance(text, int) and not isinstance(text, bool) and (refusal := server.LIMITS.refusal(name, text)):
             raise ConfigError(refusal)  # before the config's own range: a value past a limit may be past both
         if name in ("hidden_layers", "conv_channels"):
             new = RunConfig.from_flat({name: text}, base=old)
@@ -153,6 +155,8 @@ def draw_field(where, item: Field, config: RunConfig) -> None:
     elif item.kind == "float":
         low, high = BOUNDS[item.name]
         where.number_input(item.label, float(low), float(high), step=item.step, format="%g", **common)
+    elif item.kind == "toggle":
+        where.toggle(item.label, **common)
     elif item.kind == "slider":
         low, high = noise_level_range(config.noise.noise)
         where.slider(item.label, low, high, step=item.step, **common)

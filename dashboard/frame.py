@@ -143,7 +143,8 @@ def export_ui() -> None:
             history = trained.history
             download_ui(st, "History (CSV)", lambda: records.history_csv(history), "history.csv", "download_history")
         st.caption("The same run from the command line:")
-        table = state.csv.name if state.csv and config.data.dataset == "csv" else None
+        upload = state.uploaded(config.data.dataset)
+        table = upload.name if upload else None
         st.markdown(code_span(share.to_cli_command(config, table_name=table, history=history)))
 
 

@@ -37,7 +37,11 @@ ANSWER_SECONDS = 1.0  # a run button waits this long for the run to do as asked,
 FIRST_POINT_SECONDS = 1.0  # a new run's page waits up to this long for its first epoch, to open on a drawn chart
 STOP_SECONDS = 5.0  # how long Train or Reset waits for a replaced run to end and file itself in Experiments
 NO_MODEL = "Train a model on the Train page first, or upload one in the sidebar."
-NEEDS_ITS_TABLE = "This model was trained on a CSV table. Upload the same table on the Train page to see it here."
+NEEDS_ITS_UPLOAD = {
+    "csv": "This model was trained on a CSV table. Upload the same table on the Train page to see it here.",
+    "images": "This model was trained on uploaded pictures. Upload the same zip on the Train page to see it here.",
+}
+NO_DATA = "This run's data cannot be loaded on this server now; train it again on data that is here."
 MAKE_ONE_HERE = "To make one, train a run here and download it from the sidebar's Export (Model file)."
 
 
@@ -95,12 +99,12 @@ def start(config: RunConfig, *, paused: bool = False, initial: dict | None = Non
         dataset = dataset_for(config.data)
         serial = max(state.serial, last_saved_run(state.workspace)) + 1  # a second tab's runs keep their numbers
         live = LiveRun(state.workspace, serial, sessions={current_session()}, lists=[state.runs])
-        table = state.csv.data if config.data.dataset == "csv" and state.csv else None
+        upload = state.uploaded(config.data.dataset)
         live.job = RemoteJob(
             config,
             dataset,
             pool=server.pool(),
-            table=table,
+            table=upload.data if upload else None,
             limits=server.LIMITS,
             start_paused=paused,
             on_end=live.file,
@@ -121,13 +125,15 @@ def start(config: RunConfig, *, paused: bool = False, initial: dict | None = Non
 
 
 def with_table(config: RunConfig) -> RunConfig:
-    """``config`` naming the table in use when it trains on a CSV table (file name and content hash), so that its
-    run, record and Experiments say which table it was; the form's settings leave it out (a link never names a
+    """``config`` naming the upload in use when it trains on a CSV table or pictures (file name and content hash), so
+    that its run, record and Experiments say which it was; the form's settings leave it out (a link never names a
     file)."""
-    table = lab().csv
-    if config.data.dataset != "csv" or table is None:
+    upload = lab().uploaded(config.data.dataset)
+    if upload is None:
         return config
-    return config.replace(csv_path=table.name, csv_digest=table.digest[:12])
+    if config.data.dataset == "images":
+        return config.replace(images_path=upload.name, images_digest=upload.digest[:12])
+    return config.replace(csv_path=upload.name, csv_digest=upload.digest[:12])
 
 
 def page_open(live: LiveRun | None = None):
@@ -250,7 +256,7 @@ def shown_model() -> Shown | None:
     state_now = {RUNNING: " (still training)", PAUSED: " (paused)", QUEUED: " (queued)"}.get(snapshot.status, "")
     label = f"run {records.run_name(run.serial, snapshot.settings)} at epoch {epoch}{state_now}"
     dataset = run.job.dataset
-    missing = "" if dataset is not None else NEEDS_ITS_TABLE
+    missing = "" if dataset is not None else NEEDS_ITS_UPLOAD.get(snapshot.config.data.dataset, NO_DATA)
     return Shown(run.model[1], dataset, label, ("run", run.serial, epoch), live, snapshot.settings, missing)
 
 
@@ -270,8 +276,9 @@ def run_model(run: Run, snapshot: JobSnapshot) -> TrainedModel | None:
 def _uploaded_model(upload: UploadedModel) -> Shown:
     trained = upload.trained
     dataset, missing = None, ""
-    if trained.config.data.dataset == "csv" and not lab().csv:
-        missing = NEEDS_ITS_TABLE
+    name = trained.config.data.dataset
+    if name in NEEDS_ITS_UPLOAD and not lab().uploaded(name):
+        missing = NEEDS_ITS_UPLOAD[name]
     else:
         try:
             dataset = dataset_for(trained.config.data)

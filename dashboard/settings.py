@@ -1,6 +1,7 @@
 """The settings form: its sections and fields in one table, drawn from the session's config, and the presets.
 
-How one field is drawn and takes a change is in ``fields``, the CSV upload in ``upload``, the link in ``link``.
+How one field is drawn and takes a change is in ``fields``, the CSV and pictures uploads in ``upload``, the link in
+``link``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dae_core.config import (
 from .fields import Field, draw_field
 from .link import set_config
 from .session import lab
-from .upload import csv_ui
+from .upload import csv_ui, pictures_ui
 from .widgets import plain
 
 DATASET_LABELS = {
@@ -34,7 +35,7 @@ DATASET_LABELS = {
     "photos": "Photo patches (grayscale)",
     "mnist": "MNIST (28×28, from the data folder)",
     "fashion-mnist": "Fashion-MNIST (28×28, from the data folder)",
-    "images": "Your pictures (command line: --images)",
+    "images": "Your pictures (zip upload)",
     "csv": "CSV upload",
 }
 
@@ -48,6 +49,10 @@ def _conv(config: RunConfig) -> bool:
 
 def _dense(config: RunConfig) -> bool:
     return not _conv(config)
+
+
+def _pictures(config: RunConfig) -> bool:
+    return config.data.dataset == "images"
 
 
 def _generated(config: RunConfig) -> bool:
@@ -64,6 +69,12 @@ FIELDS = {  # section -> rows of one or two fields; a narrow screen stacks each 
                   shown=lambda config: config.data.dataset == "synthetic"),
             Field("patch_size", "int", "Side of the square patches cut from the two photographs, 4 to 32 pixels.",
                   shown=lambda config: config.data.dataset == "photos"),
+        ],
+        [
+            Field("image_size", "int", "Side each picture is centre-cropped square and resized to, 4 to 64 pixels.",
+                  shown=_pictures),
+            Field("color", "toggle", "Keep the three colour channels (three times the inputs) instead of grayscale.",
+                  shown=_pictures),
         ],
     ],
     "Model": [
@@ -135,6 +146,8 @@ def settings_ui() -> RunConfig:
                 draw_field(place, item, config)
         if section == "Data" and config.data.dataset == "csv" and "dataset" not in hidden:
             csv_ui(config)
+        if section == "Data" and _pictures(config) and "dataset" not in hidden:
+            pictures_ui(config)
         if section == "Data" and "dataset" not in hidden:
             _preset_ui(config)
     preset = state.teaching.lesson.config if state.teaching.lesson else None

@@ -21,15 +21,15 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class CsvTable:
-    """An uploaded table: its file name, bytes and their SHA-256 (the dataset cache's key)."""
+class UploadedFile:
+    """An uploaded table or zip of pictures: its file name, bytes and their SHA-256 (the dataset cache's key)."""
 
     name: str
     data: bytes
     digest: str
 
     @classmethod
-    def from_upload(cls, name: str, data: bytes) -> CsvTable:
+    def from_upload(cls, name: str, data: bytes) -> UploadedFile:
         return cls(name, data, hashlib.sha256(data).hexdigest())
 
 
@@ -105,9 +105,12 @@ class Lab:
     model_uploads: int = 0  # model files the sidebar's uploader has handed over (each gets a new, empty uploader)
     model_note: tuple[str, str] | None = None  # ("error" or "again", text): what the last model file came to
     show: str = "run"  # which model the analysis pages show: "run" or "upload"
-    csv: CsvTable | None = None  # the table in use: the uploader's, or the last one uploaded in this session
+    csv: UploadedFile | None = None  # the table in use: the uploader's, or the last one uploaded in this session
     csv_uploads: int = 0  # files the CSV uploader has handed over (each gets a new, empty uploader)
     csv_error: str | None = None  # why the last upload was refused (no table is in use then)
+    pictures: UploadedFile | None = None  # the zip of pictures in use, as for the table
+    pictures_uploads: int = 0  # zips the pictures uploader has handed over
+    pictures_error: str | None = None  # why the last zip was refused
     data_problem: str | None = None  # why the chosen data cannot train now (this run's draw of the form says)
     memo: dict[tuple, Any] = field(default_factory=dict)  # derived results, see widgets.memo
     test_noise: TestNoise | None = None
@@ -119,3 +122,10 @@ class Lab:
     browser: str = ""  # the secret of the browser the workspace belongs to (dashboard.session.browser_cookie)
     foreign: str = ""  # the token of another browser's workspace the opening link named, while its runs are offered
     store_notes: list[str] = field(default_factory=list)  # what the store could not keep; the next page says it once
+
+    def uploaded(self, dataset: str) -> UploadedFile | None:
+        """The upload a run on ``dataset`` trains on: the table for 'csv', the pictures for 'images', else None."""
+        return {"csv": self.csv, "images": self.pictures}.get(dataset)
+
+
+UPLOADED_DATASETS = ("csv", "images")  # the datasets a run trains on from an upload (``Lab.uploaded``)

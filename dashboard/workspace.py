@@ -35,7 +35,7 @@ from dae_core.serving.worker import cached_dataset
 
 from . import server
 from .server import store
-from .state import CsvTable, Lab, Run
+from .state import UPLOADED_DATASETS, Lab, Run, UploadedFile
 
 SERVER_STOPPED = "the server stopped while it trained; the epochs it had are kept"
 UNSAVED = (
@@ -100,10 +100,12 @@ def decline_foreign(state: Lab) -> None:
 
 
 def restore(state: Lab) -> None:
-    """Put the workspace's runs in Experiments, its last model on the analysis pages and its table in use."""
-    table = store().table(state.workspace)
+    """Put the workspace's runs in Experiments, its last model on the analysis pages and its uploads in use."""
+    table, pictures = store().table(state.workspace), store().table(state.workspace, "pictures")
     if table is not None:
-        state.csv = CsvTable.from_upload(*table)
+        state.csv = UploadedFile.from_upload(*table)
+    if pictures is not None:
+        state.pictures = UploadedFile.from_upload(*pictures)
     saved = store().runs(state.workspace)
     state.runs[:] = saved
     state.serial = max((run.run for run in saved), default=0)
@@ -121,14 +123,17 @@ def kept_run(state: Lab, record: RunRecord) -> Run:
         trained = model_file.load(model) if model is not None else None
     snapshot = JobSnapshot.of_record(record, trained.weights_epoch if trained is not None else None)
     data = snapshot.config.data
-    table = state.csv.data if state.csv and data.dataset == "csv" else None
+    upload = state.uploaded(data.dataset)
+    digest = data.images_digest if data.dataset == "images" else data.csv_digest
 
     def dataset():
-        if table is not None and data.csv_digest and not state.csv.digest.startswith(data.csv_digest):
-            return None  # another table is in use now: the pages ask for the one it trained on
+        if upload is None and data.dataset in UPLOADED_DATASETS:
+            return None  # its table or pictures are not in use now (never a path from the record): the pages say so
+        if upload is not None and digest and not upload.digest.startswith(digest):
+            return None  # another upload is in use now: the pages ask for the one it trained on
         try:
-            return cached_dataset(snapshot.config.data, table)
-        except DAEError:  # a CSV run whose table is not in use now: the pages say so
+            return cached_dataset(snapshot.config.data, upload.data if upload else None)
+        except DAEError:  # data this server cannot load now (MNIST's files gone): the pages say so
             return None
 
     return Run(record.run, KeptJob(snapshot, trained, dataset))
@@ -275,13 +280,20 @@ def forget(state: Lab) -> None:
     state.workspace = store().new_workspace(state.browser)
 
 
-def keep_table(state: Lab) -> None:
-    """Keep the table in use (or its removal) in the workspace, for the next reload."""
+def keep_table(state: Lab, kind: str = "table") -> None:
+    """Keep the upload of ``kind`` in use ("table" or "pictures"), or its removal, in the workspace, for the next
+    reload."""
+    upload = state.csv if kind == "table" else state.pictures
     try:
-        if state.csv is None:
-            store().delete_table(state.workspace)
+        if upload is None:
+            store().delete_table(state.workspace, kind)
         else:
-            store().put_table(state.workspace, state.csv.name, state.csv.data)
+            store().put_table(state.workspace, upload.name, upload.data, kind)
     except StoreError as exc:
-        what = "The table's removal" if state.csv is None else f"The table {state.csv.name}"
+        noun = "table" if kind == "table" else "pictures"
+        what = (
+            f"The {noun} {upload.name}"
+            if upload
+            else ("The table's" if kind == "table" else "The pictures'") + " removal"
+        )
         state.store_notes.append(f"{what} could not be kept for a reload: {exc}. This tab goes on with it as it is.")

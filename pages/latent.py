@@ -31,11 +31,12 @@ with st.spinner(f"Projecting {len(rows)} codes with {method}…"):
         lambda: analysis.project(codes, method.lower().replace("-", ""), seed=0),
     )
 labels = None if dataset.y_test is None else dataset.y_test[rows]
+names = dataset.class_names  # picture folders: the legend and the hover name them
 hover = [
-    f"test sample {i}" + ("" if labels is None else f", label {label}")
+    f"test sample {i}" + ("" if labels is None else f", label {figures.class_name(label, names)}")
     for i, label in zip(rows, labels if labels is not None else np.zeros(len(rows)))
 ]
-figure = figures.latent_scatter(projection, labels=labels, hover=hover, method=method, ids=rows)
+figure = figures.latent_scatter(projection, labels=labels, hover=hover, method=method, ids=rows, class_names=names)
 event = st.plotly_chart(figure, key="latent", on_select="rerun", selection_mode="points")
 picked = [point.get("customdata") for point in (event or {}).get("selection", {}).get("points", [])]
 picked = [int(i[0] if isinstance(i, list) else i) for i in picked if i is not None]

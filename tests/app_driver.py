@@ -12,6 +12,8 @@ WIDGETS = {  # RunConfig field -> the AppTest widget list that holds its control
     "n_samples": "number_input",
     "n_features": "number_input",
     "patch_size": "number_input",
+    "image_size": "number_input",
+    "color": "toggle",
     "architecture": "selectbox",
     "hidden_dim": "number_input",
     "hidden_layers": "text_input",
@@ -41,7 +43,7 @@ def train(at: AppTest, **settings) -> AppTest:
     """Train through the UI: Train page, settings (tiny by default), the Train button, wait for the job."""
     at.switch_page("pages/train.py").run()
     settings = {**TINY, **settings}
-    if settings.get("dataset") in ("digits", "csv"):
+    if settings.get("dataset") in ("digits", "csv", "images"):
         del settings["n_samples"]  # fixed by the data; the page shows no control for it
     set_settings(at, **settings)
     at.button(key="btn_train").click().run()
@@ -235,3 +237,36 @@ def model_uploader(at: AppTest):
     from dashboard.frame import model_uploader_key
 
     return at.sidebar.file_uploader(key=model_uploader_key(session(at).model_uploads))
+
+
+def picture_zip(folders=("stripes", "checks"), per_folder: int = 16, size: int = 12, color: bool = False) -> bytes:
+    """A zip of PNGs in one sub-folder per class: horizontal stripes and a checkerboard, each with its own noise."""
+    import io
+    import zipfile
+
+    import numpy as np
+    from PIL import Image
+
+    rows, columns = np.indices((size, size))
+    patterns = [(rows // 2) % 2, (rows // 2 + columns // 2) % 2, (columns // 2) % 2]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for label, folder in enumerate(folders):
+            for i in range(per_folder):
+                noise = np.random.default_rng(100 * label + i).uniform(0, 0.3, (size, size))
+                pixels = np.uint8(255 * np.clip(0.6 * patterns[label % 3] + noise, 0, 1))
+                picture = Image.fromarray(np.stack([pixels, pixels[::-1], pixels.T], -1) if color else pixels)
+                png = io.BytesIO()
+                picture.save(png, "PNG")
+                archive.writestr(f"{folder}/{i:02d}.png", png.getvalue())
+    return buffer.getvalue()
+
+
+def upload_pictures(at: AppTest, name: str, data: bytes) -> AppTest:
+    """Pick the pictures dataset on Train (if needed) and upload ``data`` as the zip ``name``."""
+    from dashboard.upload import PICTURES
+
+    if at.selectbox(key="w_dataset").value != "images":
+        set_settings(at, dataset="images")
+    at.file_uploader(key=PICTURES.key(session(at).pictures_uploads)).set_value((name, data, "application/zip"))
+    return at.run()

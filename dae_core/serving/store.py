@@ -6,9 +6,9 @@ also belongs to the browser that made it: its ``owner`` is the SHA-256 of a seco
 dashboard's HttpOnly cookie) and an address cannot carry. ``access`` tells the owner's browser from any other, so
 a link with someone else's token never adds a visitor's runs to that workspace (it can only copy them, ``copy``).
 Each run is kept as its ``RunRecord`` (JSON) and its model file (``dae_core.model_file``'s format: safetensors and
-JSON, never a pickle), and the uploaded table in use as its bytes. Per workspace at most ``Limits.workspace_runs``
-runs and ``Limits.workspace_mb`` megabytes are kept, the oldest going first, and a workspace untouched for
-``Limits.retention_days`` is deleted.
+JSON, never a pickle), and the uploads in use (a CSV table, a zip of pictures) as their bytes. Per workspace at most
+``Limits.workspace_runs`` runs and ``Limits.workspace_mb`` megabytes are kept, the oldest going first, and a
+workspace untouched for ``Limits.retention_days`` is deleted.
 
 All workspaces together keep at most ``Limits.store_mb`` megabytes: a save that would pass it deletes whole
 workspaces first, the oldest untouched first, never the one being written.
@@ -49,6 +49,8 @@ NOBODY = "-"  # the owner of a workspace no browser may write to (no SHA-256 is 
 OWN, FOREIGN, MISSING = "own", "foreign", "missing"  # how a browser may open a workspace (SQLiteStore.access)
 FILE_NAME = "workspaces.sqlite3"  # the store's one file in the data folder
 MEMORY_STORE_MB = 256  # at most this much of the server's memory holds workspaces while the data folder cannot
+UPLOADS = {"table": "tables", "pictures": "pictures"}  # each kind of upload a workspace keeps, and its SQL table
+WORKSPACE_TABLES = ("runs", *UPLOADS.values(), "workspaces")  # what holds a workspace: deleting it clears each
 PROBE_KEY = "probe"  # the key of the row a check writes and rolls back (a real key is 64 hex digits)
 log = logging.getLogger(__name__)
 
@@ -113,9 +115,11 @@ class SQLiteStore:
                 "CREATE TABLE IF NOT EXISTS runs (key TEXT NOT NULL, run INTEGER NOT NULL, record TEXT NOT NULL, "
                 "model BLOB, bytes INTEGER NOT NULL, saved REAL NOT NULL, PRIMARY KEY (key, run))"
             )
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS tables (key TEXT PRIMARY KEY, name TEXT NOT NULL, data BLOB NOT NULL)"
-            )
+            for uploads in UPLOADS.values():  # one upload of each kind per workspace
+                db.execute(
+                    f"CREATE TABLE IF NOT EXISTS {uploads} "
+                    "(key TEXT PRIMARY KEY, name TEXT NOT NULL, data BLOB NOT NULL)"
+                )
             # Each run's size without reading past its model (a column after a blob lies behind the blob's pages).
             db.execute("CREATE INDEX IF NOT EXISTS runs_size ON runs (key, saved, run, bytes)")
         self.prune()
@@ -202,10 +206,11 @@ class SQLiteStore:
                 "INSERT OR REPLACE INTO runs SELECT ?, run, record, model, bytes, saved FROM runs WHERE key = ?",
                 (_key(target), _key(source)),
             ).rowcount
-            db.execute(
-                "INSERT OR REPLACE INTO tables SELECT ?, name, data FROM tables WHERE key = ?",
-                (_key(target), _key(source)),
-            )
+            for uploads in UPLOADS.values():
+                db.execute(
+                    f"INSERT OR REPLACE INTO {uploads} SELECT ?, name, data FROM {uploads} WHERE key = ?",
+                    (_key(target), _key(source)),
+                )
             self._make_room(db, _key(target))
         return copied
 
@@ -255,20 +260,21 @@ class SQLiteStore:
         """Past ``Limits.store_mb`` for all workspaces together (runs and tables): delete whole workspaces, the
         oldest untouched first, never ``key``'s, the one being written, until the rest fits. How many went."""
         quota = self.limits.store_mb * 2**20
-        (total,) = db.execute(
-            "SELECT (SELECT COALESCE(SUM(bytes), 0) FROM runs) + (SELECT COALESCE(SUM(LENGTH(data)), 0) FROM tables)"
-        ).fetchone()
+        uploaded = " + ".join(f"(SELECT COALESCE(SUM(LENGTH(data)), 0) FROM {uploads})" for uploads in UPLOADS.values())
+        (total,) = db.execute(f"SELECT (SELECT COALESCE(SUM(bytes), 0) FROM runs) + {uploaded}").fetchone()
         gone = 0
         if total <= quota:
             return gone
         oldest = db.execute("SELECT key FROM workspaces WHERE key != ? ORDER BY touched, key", (key,)).fetchall()
         for (old,) in oldest:
+            sizes = [
+                f"(SELECT COALESCE(SUM(LENGTH(data)), 0) FROM {uploads} WHERE key = ?)" for uploads in UPLOADS.values()
+            ]
             (size,) = db.execute(
-                "SELECT (SELECT COALESCE(SUM(bytes), 0) FROM runs WHERE key = ?) + "
-                "(SELECT COALESCE(SUM(LENGTH(data)), 0) FROM tables WHERE key = ?)",
-                (old, old),
+                "SELECT (SELECT COALESCE(SUM(bytes), 0) FROM runs WHERE key = ?) + " + " + ".join(sizes),
+                (old,) * (1 + len(sizes)),
             ).fetchone()
-            for table in ("runs", "tables", "workspaces"):
+            for table in WORKSPACE_TABLES:
                 db.execute(f"DELETE FROM {table} WHERE key = ?", (old,))
             total, gone = total - size, gone + 1
             if total <= quota:
@@ -296,27 +302,28 @@ class SQLiteStore:
         with self._lock, self._connect() as db:
             db.executemany("DELETE FROM runs WHERE key = ? AND run = ?", [(_key(token), run) for run in runs])
 
-    def put_table(self, token: str, name: str, data: bytes) -> None:
-        """Keep the uploaded table in use (one per workspace; its size is capped by the upload limit)."""
+    def put_table(self, token: str, name: str, data: bytes, kind: str = "table") -> None:
+        """Keep the upload of ``kind`` in use ("table" or "pictures", one of each per workspace; its size is capped by
+        the upload limit)."""
         with self._lock, self._connect() as db:
-            db.execute("INSERT OR REPLACE INTO tables VALUES (?, ?, ?)", (_key(token), name, data))
+            db.execute(f"INSERT OR REPLACE INTO {UPLOADS[kind]} VALUES (?, ?, ?)", (_key(token), name, data))
             self._make_room(db, _key(token))
 
-    def table(self, token: str) -> tuple[str, bytes] | None:
-        """(file name, bytes) of the table in use, or None."""
+    def table(self, token: str, kind: str = "table") -> tuple[str, bytes] | None:
+        """(file name, bytes) of the upload of ``kind`` in use, or None."""
         with self._lock, self._connect() as db:
-            row = db.execute("SELECT name, data FROM tables WHERE key = ?", (_key(token),)).fetchone()
+            row = db.execute(f"SELECT name, data FROM {UPLOADS[kind]} WHERE key = ?", (_key(token),)).fetchone()
         return None if row is None else (row[0], row[1])
 
-    def delete_table(self, token: str) -> None:
+    def delete_table(self, token: str, kind: str = "table") -> None:
         with self._lock, self._connect() as db:
-            db.execute("DELETE FROM tables WHERE key = ?", (_key(token),))
+            db.execute(f"DELETE FROM {UPLOADS[kind]} WHERE key = ?", (_key(token),))
 
     def forget(self, token: str) -> None:
         """Delete the workspace and everything in it."""
         key = _key(token)
         with self._lock, self._connect() as db:
-            for table in ("runs", "tables", "workspaces"):
+            for table in WORKSPACE_TABLES:
                 db.execute(f"DELETE FROM {table} WHERE key = ?", (key,))
 
     def prune(self) -> int:
@@ -324,7 +331,7 @@ class SQLiteStore:
         cutoff = self._clock() - self.limits.retention_days * 86400
         with self._lock, self._connect() as db:
             old = [key for (key,) in db.execute("SELECT key FROM workspaces WHERE touched < ?", (cutoff,))]
-            for table in ("runs", "tables", "workspaces"):
+            for table in WORKSPACE_TABLES:
                 db.executemany(f"DELETE FROM {table} WHERE key = ?", [(key,) for key in old])
             self._pruned = self._clock()
         return len(old)
@@ -534,8 +541,8 @@ class FallbackStore:
     def model(self, token: str, run: int) -> bytes | None:
         return self._read(token, "model", run)
 
-    def table(self, token: str) -> tuple[str, bytes] | None:
-        return self._read(token, "table")
+    def table(self, token: str, kind: str = "table") -> tuple[str, bytes] | None:
+        return self._read(token, "table", kind)
 
     # --- writes: a failure raises a StoreError that says why ----------------------------------------
     def add_run(self, token: str, record: RunRecord, model: bytes | None) -> None:
@@ -544,11 +551,11 @@ class FallbackStore:
     def delete_runs(self, token: str, runs: list[int]) -> None:
         self._write(token, "delete_runs", runs)
 
-    def put_table(self, token: str, name: str, data: bytes) -> None:
-        self._write(token, "put_table", name, data)
+    def put_table(self, token: str, name: str, data: bytes, kind: str = "table") -> None:
+        self._write(token, "put_table", name, data, kind)
 
-    def delete_table(self, token: str) -> None:
-        self._write(token, "delete_table")
+    def delete_table(self, token: str, kind: str = "table") -> None:
+        self._write(token, "delete_table", kind)
 
     def forget(self, token: str) -> None:
         self._write(token, "forget")
