@@ -1,5 +1,5 @@
-"""Looking inside a trained DAE: reconstructions of noisy inputs, codes, 2-D projections, a linear probe
-and the reconstruction vector field.
+"""Looking inside a trained DAE: reconstructions of noisy inputs, a whole photograph denoised tile by tile, codes,
+2-D projections, a linear probe and the reconstruction vector field.
 
 Everything here works on arrays in the *scaled* space of the training data and returns plain NumPy
 arrays or small dataclasses, so the dashboard, the command line and notebooks share it.
@@ -13,7 +13,7 @@ import numpy as np
 
 from . import metrics
 from .config import NoiseConfig
-from .data import Dataset
+from .data import PHOTO_PEAK, Dataset, sample_photo
 from .errors import ConfigError, DataError
 from .noise import corrupt_array
 from .training import TEST_NOISE_SEED_OFFSET, TrainedModel, fixed_noisy_test
@@ -152,6 +152,141 @@ def _reconstruction(trained: TrainedModel, clean: np.ndarray, noisy: np.ndarray)
         per_sample_mse=metrics.per_sample_mse(clean, reconstructed),
         per_sample_psnr=per_sample_psnr,
     )
+
+
+# --- a whole photograph, tile by tile ---------------------------------------------------------------
+PHOTO_CROP = 256  # side of the central crop denoised by default: 5 ms (dense) to 30 ms (conv) on one thread, patch 12
+PHOTO_BATCH = 4096  # tiles per model call: 4096 x 144 float32 is 2.4 MB
+
+
+@dataclass(frozen=True)
+class PhotoDenoising:
+    """A photograph corrupted once as a whole and denoised tile by tile: (H, W) float32 arrays in the model's
+    scaled space (for ``photos``, pixel / 255 through the model's scaler, as its training patches)."""
+
+    clean: np.ndarray  # (H, W)
+    noisy: np.ndarray  # (H, W) the whole picture corrupted once: what the tiles are cut from
+    denoised: np.ndarray  # (H, W) the tiles' reconstructions, stitched, overlaps averaged
+    tile_size: int  # the model's patch side
+    stride: int  # pixels between neighbouring tiles; below tile_size they overlap
+
+    @property
+    def noisy_mse(self) -> float:
+        return metrics.mse(self.clean, self.noisy)
+
+    @property
+    def denoised_mse(self) -> float:
+        return metrics.mse(self.clean, self.denoised)
+
+    @property
+    def noisy_psnr(self) -> float:
+        """PSNR of the noisy photograph against the clean one, in dB (data range 1)."""
+        return metrics.psnr(self.clean, self.noisy)
+
+    @property
+    def denoised_psnr(self) -> float:
+        return metrics.psnr(self.clean, self.denoised)
+
+
+def tile_starts(length: int, size: int, stride: int) -> np.ndarray:
+    """First pixels of tiles of ``size`` every ``stride`` pixels along ``length``; the last tile ends at the border,
+    so every pixel is covered (that last step may be shorter than ``stride``)."""
+    starts = np.arange(0, length - size + 1, stride)
+    return starts if starts[-1] == length - size else np.append(starts, length - size)
+
+
+def cut_tiles(image: np.ndarray, size: int, stride: int) -> np.ndarray:
+    """(H, W) image to (rows, cols, size, size) tiles at :func:`tile_starts` along each side."""
+    windows = np.lib.stride_tricks.sliding_window_view(image, (size, size))  # (H-size+1, W-size+1, size, size), a view
+    tops, lefts = tile_starts(image.shape[0], size, stride), tile_starts(image.shape[1], size, stride)
+    return windows[tops[:, None], lefts[None, :]]
+
+
+def stitch(tiles: np.ndarray, shape: tuple[int, int], stride: int) -> np.ndarray:
+    """(rows, cols, size, size) tiles cut by :func:`cut_tiles` back into one (H, W) float32 image, each pixel the
+    mean of the tiles that cover it (summed in float64, so tiles that agree give back their pixels exactly)."""
+    size = tiles.shape[-1]
+    tops, lefts = tile_starts(shape[0], size, stride), tile_starts(shape[1], size, stride)
+    total, count = np.zeros(shape), np.zeros(shape)
+    for dy in range(size):  # size² vectorised steps rather than one per tile; within a step no pixel repeats
+        for dx in range(size):
+            cells = np.ix_(tops + dy, lefts + dx)
+            total[cells] += tiles[:, :, dy, dx]
+            count[cells] += 1
+    return (total / count).astype(np.float32)
+
+
+def denoise_tiled(denoise, image: np.ndarray, size: int, stride: int, batch_size: int = PHOTO_BATCH) -> np.ndarray:
+    """Run ``denoise`` ((N, size²) rows to rows) over the (H, W) ``image`` tile by tile, ``batch_size`` tiles a call,
+    and stitch the results: overlapping tiles (``stride`` < ``size``) are averaged, which hides the tiles' seams."""
+    tiles = cut_tiles(image, size, stride)  # (rows, cols, size, size)
+    rows = tiles.reshape(-1, size * size)
+    out = np.concatenate([denoise(rows[i : i + batch_size]) for i in range(0, len(rows), batch_size)])
+    return stitch(out.reshape(tiles.shape), image.shape, stride)
+
+
+def _photo_in_model_scale(trained: TrainedModel, photo: np.ndarray) -> np.ndarray:
+    """A [0, 1] photograph in the model's scaled space: its raw pixels (× 255) through the model's range scaler,
+    which has one offset and one scale for every pixel."""
+    offset, scale = float(trained.scaler.offset_[0]), float(trained.scaler.scale_[0])
+    return np.clip((photo * np.float32(PHOTO_PEAK) - offset) / scale, 0.0, 1.0).astype(np.float32)
+
+
+def denoise_photo(
+    trained: TrainedModel,
+    photo: str | np.ndarray,
+    noise: str,
+    level: float,
+    seed: int = 0,
+    *,
+    crop: int | None = PHOTO_CROP,
+    downscale: int = 1,
+    stride: int | None = None,
+    batch_size: int = PHOTO_BATCH,
+) -> PhotoDenoising:
+    """Corrupt a whole photograph once (seeded, like :func:`reconstruct`) and denoise it with a model trained on
+    ``photos`` patches, tile by tile.
+
+    ``photo``: a name in ``data.PHOTOS`` or an (H, W) grayscale array in [0, 1]. ``downscale``: shrink it first by
+    this integer factor (block means); ``crop``: then keep its central ``crop`` × ``crop`` pixels (None: all of it).
+    ``stride``: pixels between tiles, default half the patch side. Measured at patch 12, Gaussian 0.2, 256 × 256:
+    half-overlapping tiles, averaged, scored 0.3-1.0 dB more than tiles side by side (no seams) for about twice the
+    time; a quarter of the side or less added under 0.2 dB more for 2-4 times the time again.
+    """
+    NoiseConfig(noise, level)  # validates the pair, raising ConfigError in the config's wording
+    shape = trained.image_shape
+    if trained.config.data.dataset != "photos" or shape is None or shape[2] != 1:
+        raise DataError(
+            f"Denoising a whole photograph needs a model trained on the 'photos' dataset; this one was trained on "
+            f"{trained.config.data.dataset!r}. Train one on photos."
+        )
+    size = shape[0]
+    stride = max(size // 2, 1) if stride is None else stride
+    for name, value, low in (("stride", stride, 1), ("downscale", downscale, 1), ("crop", crop, size)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low):
+            raise ConfigError(
+                f"The '{name}' parameter of denoise_photo must be an int >= {low}. Got {value!r} instead."
+            )
+    image = sample_photo(photo) if isinstance(photo, str) else np.asarray(photo, np.float32)
+    if image.ndim != 2:
+        raise DataError(f"The photograph must be a 2-D grayscale array. Got {image.ndim} dimension(s) instead.")
+    if downscale > 1:
+        h, w = image.shape[0] // downscale, image.shape[1] // downscale
+        image = image[: h * downscale, : w * downscale].reshape(h, downscale, w, downscale).mean(axis=(1, 3))
+    if crop is not None:
+        top, left = max((image.shape[0] - crop) // 2, 0), max((image.shape[1] - crop) // 2, 0)
+        image = image[top : top + crop, left : left + crop]
+    if min(image.shape) < size:
+        raise DataError(
+            f"The photograph is {image.shape[0]}x{image.shape[1]} pixels, smaller than the model's {size}x{size} "
+            "patches. Use a larger crop or a smaller downscale."
+        )
+    clean = _photo_in_model_scale(trained, image)  # (H, W)
+    ones = np.ones(clean.size, np.float32)
+    noisy = corrupt_array(clean.reshape(1, -1), noise, level, seed, low=0 * ones, high=ones, clip=True)
+    noisy = noisy.reshape(clean.shape)  # the whole picture corrupted once, before it is cut
+    denoised = denoise_tiled(trained.denoise, noisy, size, stride, batch_size)
+    return PhotoDenoising(clean, noisy, denoised, size, stride)
 
 
 def codes(trained: TrainedModel, X: np.ndarray) -> np.ndarray:

@@ -129,6 +129,7 @@ def _spiral(n_samples: int, noise: float, rng: np.random.Generator):
 
 PHOTOS = ("china", "flower")  # scikit-learn's two sample photographs, in ``load_sample_images`` order: label 0, 1
 LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601 weights of R, G, B in grayscale
+PHOTO_PEAK = 255.0  # the photographs' raw pixel range is [0, 255]: the units of the ``photos`` patches
 
 
 @functools.cache
@@ -141,6 +142,14 @@ def _grayscale_photos() -> tuple[np.ndarray, ...]:
     for gray in grays:
         gray.flags.writeable = False  # shared by every load: a caller's change would reach the next one
     return grays
+
+
+def sample_photo(name: str) -> np.ndarray:
+    """One of scikit-learn's sample photographs (``PHOTOS``) in grayscale, (427, 640) float32 in [0, 1]: the picture
+    the ``photos`` patches are cut from, divided by its peak value 255."""
+    if name not in PHOTOS:
+        raise DataError(f"The 'photo' parameter must be one of {', '.join(map(repr, PHOTOS))}. Got {name!r} instead.")
+    return _grayscale_photos()[PHOTOS.index(name)] / np.float32(PHOTO_PEAK)
 
 
 def _photo_patches(n_samples: int, patch_size: int, rng: np.random.Generator):

@@ -508,21 +508,25 @@ def image_grid(
 ) -> go.Figure:
     """A grid of images, one row per sample: original | noisy | reconstructed | |reconstructed − original|.
 
-    Inputs are (N, h*w) rows in [0, 1]. Rows are labelled with ``labels`` (e.g. the test index) and
-    their PSNR in dB when ``psnr`` is given. More than ``rows_per_block`` samples continue in a block to
-    the right, so the grid stays about as wide as it is tall. It is all one heatmap of a tiled array;
-    :func:`image_origin` says where each image sits in it. ``ink``: 1 is drawn dark, as digits on paper; else 1 is
-    bright, as in a photograph.
+    Inputs are (N, h*w*c) rows in [0, 1], (h, w, c) order. Rows are labelled with ``labels`` (e.g. the test index)
+    and their PSNR in dB when ``psnr`` is given. More than ``rows_per_block`` samples continue in a block to
+    the right, so the grid stays about as wide as it is tall. It is all one tiled array: a grayscale heatmap, or for
+    colour (c = 3) one RGBA image (the |error| panel per channel); :func:`image_origin` says where each image sits in
+    it. ``ink`` (grayscale only): 1 is drawn dark, as digits on paper; else 1 is bright, as in a photograph.
     """
-    clean, noisy, reconstructed = (gray(rows, image_shape) for rows in (clean, noisy, reconstructed))
     h, w = image_shape[:2]
-    clean = _as_rows(clean, what="clean", width=h * w)[:max_images]
+    colour = len(image_shape) == 3 and image_shape[2] == 3
+    channels = 3 if colour else 1
+    if not colour:
+        clean, noisy, reconstructed = (gray(rows, image_shape) for rows in (clean, noisy, reconstructed))
+    clean = _as_rows(clean, what="clean", width=h * w * channels)[:max_images]
     if clean.size == 0:
         return empty_figure("No images to show.", title)
     n = len(clean)
-    noisy = _as_rows(noisy, what="noisy", width=h * w)[:n]
-    reconstructed = _as_rows(reconstructed, what="reconstructed", width=h * w)[:n]
-    panels = np.stack([clean, noisy, reconstructed, np.abs(reconstructed - clean)], axis=1).reshape(n, 4, h, w)
+    noisy = _as_rows(noisy, what="noisy", width=h * w * channels)[:n]
+    reconstructed = _as_rows(reconstructed, what="reconstructed", width=h * w * channels)[:n]
+    panels = np.stack([clean, noisy, reconstructed, np.abs(reconstructed - clean)], axis=1)
+    panels = panels.reshape(n, 4, h, w, channels)
     headers = ["original", "noisy", "recon.", "|error|"]  # short: a column is ~40 px wide in a half-width layout
     names = _names(labels, n) if labels is not None else [str(i) for i in range(n)]
     psnr_values = None if psnr is None else np.asarray(psnr, dtype=np.float64).ravel()[:n]
@@ -534,7 +538,7 @@ def image_grid(
     blocks, rows = math.ceil(n / rows_per_block), min(n, rows_per_block)
     block_width = LABEL_PIXELS + 4 * (w + 1)
     # float32 halves what is sent per redraw; the model's pixels are float32 anyway.
-    z = np.full((rows * (h + 1) - 1, blocks * block_width - 1), np.nan, dtype=np.float32)
+    z = np.full((rows * (h + 1) - 1, blocks * block_width - 1, channels), np.nan, dtype=np.float32)
     annotations = []
     for i in range(n):
         for panel in range(4):
@@ -552,18 +556,21 @@ def image_grid(
                 "font": {"size": 10},
             }
         )
-    heatmap = {
-        "type": "heatmap",
-        "z": z,
-        "colorscale": GRAYSCALE,
-        "reversescale": not ink,
-        "zmin": 0.0,
-        "zmax": 1.0,
-        "hoverongaps": False,
-        # Rows are labelled beside the grid; per-pixel hover text would cost ~10 ms and 200 kB per redraw.
-        "hovertemplate": "intensity %{z:.2f} (0–1)<extra></extra>",
-        "showscale": False,  # gray 0–1 needs no legend; the room goes to the images
-    }
+    if colour:
+        heatmap = _rgba_image(z)
+    else:
+        heatmap = {
+            "type": "heatmap",
+            "z": z[:, :, 0],
+            "colorscale": GRAYSCALE,
+            "reversescale": not ink,
+            "zmin": 0.0,
+            "zmax": 1.0,
+            "hoverongaps": False,
+            # Rows are labelled beside the grid; per-pixel hover text would cost ~10 ms and 200 kB per redraw.
+            "hovertemplate": "intensity %{z:.2f} (0–1)<extra></extra>",
+            "showscale": False,  # gray 0–1 needs no legend; the room goes to the images
+        }
     header_at = [
         image_origin(b * rows_per_block, p, image_shape, rows_per_block)[1] + (w - 1) / 2
         for b in range(blocks)
@@ -584,6 +591,80 @@ def image_grid(
         annotations=annotations,
         height=130 + rows * (h + 1) * pixel_size,
         margin={"t": 90, "l": 16},
+    )
+
+
+def _rgba_image(z: np.ndarray) -> dict:
+    """A (H, W, 3) array in [0, 1], NaN in the gaps, as one image trace: 8-bit RGB, the gaps transparent."""
+    gaps = np.isnan(z).any(axis=2)
+    rgba = np.empty((*z.shape[:2], 4), np.uint8)
+    rgba[:, :, :3] = np.round(np.clip(np.nan_to_num(z), 0.0, 1.0) * 255)
+    rgba[:, :, 3] = np.where(gaps, 0, 255)
+    return {
+        "type": "image",
+        "z": rgba,
+        "colormodel": "rgba256",
+        "hovertemplate": "RGB %{z[0]}, %{z[1]}, %{z[2]} (0–255)<extra></extra>",
+    }
+
+
+def photo_denoising(
+    clean: np.ndarray,
+    noisy: np.ndarray,
+    denoised: np.ndarray,
+    noisy_psnr: float,
+    denoised_psnr: float,
+    *,
+    title: str = "The whole photograph: original | noisy | denoised tile by tile",
+    pixel_size: float = 1.0,
+) -> go.Figure:
+    """Three (H, W) grayscale pictures in [0, 1] side by side at full size (``pixel_size`` screen pixels per pixel,
+    where the page is wide enough), each headed by its PSNR against the original.
+
+    Each picture is one heatmap of 8-bit values placed along one x axis with a gap between them: a third of the bytes
+    of float32 (a 256 × 256 crop sends ~260 kB in all) and what a screen shows anyway.
+    """
+    pictures = [np.asarray(picture, np.float64) for picture in (clean, noisy, denoised)]
+    if pictures[0].ndim != 2 or pictures[0].size == 0:
+        return empty_figure("No photograph to show.", title)
+    h, w = pictures[0].shape
+    for name, picture in zip(("noisy", "denoised"), pictures[1:]):
+        if picture.shape != (h, w):
+            raise DataError(
+                f"The {name} picture must have the original's shape ({h}, {w}). Got {picture.shape} instead."
+            )
+    gap = max(w // 32, 2)
+    headers = ["original", f"noisy: {noisy_psnr:.1f} dB", f"denoised: {denoised_psnr:.1f} dB"]
+    traces = [
+        {
+            "type": "heatmap",
+            "z": np.round(np.clip(picture, 0.0, 1.0) * 255).astype(np.uint8),
+            "x0": panel * (w + gap),
+            "dx": 1,
+            "name": headers[panel].split(":")[0],
+            "colorscale": GRAYSCALE,
+            "reversescale": True,  # a photograph: 1 is bright
+            "zmin": 0,
+            "zmax": 255,
+            "showscale": False,
+            "hovertemplate": "intensity %{z} of 255<extra>%{fullData.name}</extra>",
+        }
+        for panel, picture in enumerate(pictures)
+    ]
+    return _figure(
+        traces,
+        title,
+        xaxis={
+            "tickvals": [panel * (w + gap) + (w - 1) / 2 for panel in range(3)],
+            "ticktext": headers,
+            "tickangle": 0,
+            "side": "top",
+            "range": [-0.5, 3 * w + 2 * gap - 0.5],
+            **_IMAGE_AXIS,
+        },
+        yaxis={"showticklabels": False, "autorange": "reversed", "scaleanchor": "x", **_IMAGE_AXIS},
+        height=round(110 + h * pixel_size),
+        margin={"t": 80, "l": 16, "r": 16, "b": 16},
     )
 
 
@@ -804,11 +885,13 @@ def latent_scatter(
     title: str | None = None,
     max_classes: int = 20,
     ids: np.ndarray | None = None,
+    class_names: Sequence[str] = (),
 ) -> go.Figure:
     """Codes projected to 2-D: one colour and legend entry per class, or a colour bar for many labels.
 
     ``hover`` gives one line of text per point (e.g. "test #12 · label 3 · MSE 0.041"); ``ids`` (one per point,
     say the test row) ride along as each point's ``customdata``, so a selected point says which row it is.
+    ``class_names``: what each integer label means (a picture folder's name), shown in the legend in its place.
     """
     title = title or f"Latent space: {method} of the codes"
     axis_titles = (f"{method} 1 (arbitrary units)", f"{method} 2 (arbitrary units)")
@@ -827,7 +910,7 @@ def latent_scatter(
         traces = [
             _points_trace(
                 projection[labels == value],
-                user_text(value),
+                user_text(class_name(value, class_names)),
                 PALETTE[i % len(PALETTE)],
                 6,
                 text=text[labels == value],
@@ -864,6 +947,12 @@ def latent_scatter(
         if labels is not None
         else {},
     )
+
+
+def class_name(value, class_names: Sequence[str]):
+    """Label ``value``'s name in ``class_names`` when it indexes one, else the value itself."""
+    index = int(value) if isinstance(value, (int, np.integer)) else -1
+    return class_names[index] if 0 <= index < len(class_names) else value
 
 
 def _is_discrete(classes: np.ndarray) -> bool:

@@ -1,5 +1,6 @@
 """Evaluating a model on test samples: the test-time noise, chosen apart from the training noise, and the figures
-Reconstructions draws from a reconstruction (one helper per kind of data: images, 2-D points, other tables).
+Reconstructions draws from a reconstruction (one helper per kind of data: images, 2-D points, other tables), plus, for
+a model of photo patches, a whole photograph denoised tile by tile under the same test noise.
 
 The test noise starts at the run's own: its noise type at the shown epoch's level (live changes included) and its
 own draw (seed 0), the very noisy test inputs training scored it on, so the page's test MSE is Train's. It follows
@@ -16,11 +17,12 @@ import streamlit as st
 
 from dae_core import analysis, figures, metrics
 from dae_core.config import NOISE_LABELS, NOISE_TYPES, noise_level_range, noise_level_within
+from dae_core.data import PHOTOS
 
 from . import runs
 from .session import lab
 from .state import Run, TestNoise
-from .widgets import memo
+from .widgets import memo, remembered
 
 if TYPE_CHECKING:
     from dae_core.serving.snapshot import JobSnapshot
@@ -35,6 +37,7 @@ HEATMAP_ROWS = 30
 SHOWN_SAMPLES = max(SHOWN_IMAGES, HEATMAP_ROWS)  # how many samples a figure below may take from the order given
 FLOW_STEPS = 20  # the flow animation's steps, all computed at once
 LIVE_IMAGES = 8  # test images under Train's live chart: two blocks of four, one row each
+PHOTO_NAMES = {"china": "Temple (china.jpg)", "flower": "Flower (flower.jpg)"}  # scikit-learn's sample photographs
 
 
 def _test_noise_changed(name: str) -> None:
@@ -78,13 +81,18 @@ def own_evaluation(shown: Shown) -> analysis.Reconstruction:
     return memo(("own evaluation", shown.token), lambda: analysis.evaluate_as_trained(shown.trained, shown.dataset))
 
 
+def _draw_seed(shown: Shown, test: TestNoise) -> int:
+    """The seed ``test`` stands for: seed 0 draws from the run's own test-noise stream."""
+    return test.seed if test.seed != OWN_DRAW else analysis.own_draw_seed(shown.trained)
+
+
 def reconstruction(shown: Shown, test: TestNoise) -> analysis.Reconstruction:
     """The test samples under ``test``: the run's own evaluation at its own test noise, else ``analysis.reconstruct``
     (seed 0 then draws from the run's own test-noise stream, at the chosen type and level)."""
     if not test.differences:
         return own_evaluation(shown)
     trained, dataset, noise, level = shown.trained, shown.dataset, test.noise, test.noise_level
-    seed = test.seed if test.seed != OWN_DRAW else analysis.own_draw_seed(trained)
+    seed = _draw_seed(shown, test)
     return memo(
         ("test noise", shown.token, noise, level, test.seed),
         lambda: analysis.reconstruct(
@@ -123,11 +131,11 @@ def live_images_ui(run: Run, snapshot: JobSnapshot) -> None:
 
 def _live_images(trained, dataset, epoch: int):
     rec = analysis.evaluate_as_trained(trained, dataset)
-    rows = list(range(LIVE_IMAGES))
+    rows = list(range(min(LIVE_IMAGES, len(rec.clean))))  # a small upload may hold out fewer test pictures
     return figures.image_grid(
         rec.clean[rows], rec.noisy[rows], rec.reconstructed[rows], dataset.image_shape,
         psnr=rec.per_sample_psnr[rows] if rec.per_sample_psnr is not None else None, labels=rows,
-        rows_per_block=LIVE_IMAGES // 2, pixel_size=6,
+        rows_per_block=max(1, LIVE_IMAGES // 2), pixel_size=6,
         title=f"Test images at epoch {epoch}", ink=dataset.ink,
     )  # fmt: skip
 
@@ -159,6 +167,33 @@ def image_grid_ui(shown: Shown, rec: analysis.Reconstruction, chosen: int, order
         ink=shown.dataset.ink,
     )  # fmt: skip
     st.plotly_chart(figure, key="reconstruction")
+
+
+def whole_photo_ui(shown: Shown, test: TestNoise) -> None:
+    """A model of photo patches: a whole photograph (its central crop) corrupted once by the test noise, cut into
+    tiles of the patch size, each denoised, and stitched back, beside the clean and noisy photograph."""
+    st.subheader("The whole photograph")
+    photo = st.segmented_control(
+        "Photograph", list(PHOTO_NAMES), format_func=PHOTO_NAMES.get, **remembered("recon_photo", PHOTOS[0])
+    )
+    photo = photo or PHOTOS[0]  # the control can be cleared
+    noise, level = test.noise, test.noise_level
+    result = memo(
+        ("whole photo", shown.token, photo, noise, level, test.seed),
+        lambda: analysis.denoise_photo(shown.trained, photo, noise, level, _draw_seed(shown, test)),
+    )
+    size, stride = result.tile_size, result.stride
+    title = f"{PHOTO_NAMES[photo].split()[0]}, central {result.clean.shape[0]} × {result.clean.shape[1]} pixels"
+    figure = figures.photo_denoising(
+        result.clean, result.noisy, result.denoised, result.noisy_psnr, result.denoised_psnr, title=title
+    )
+    st.plotly_chart(figure, key="whole_photo")
+    st.caption(
+        f"The photograph corrupted once by the test noise above ({NOISE_LABELS[noise]} {level:g}), cut into "
+        f"{size} × {size} tiles (the model's patches) every {stride} pixels, each tile denoised, and the tiles put "
+        f"back, overlaps averaged. PSNR against the original: noisy {result.noisy_psnr:.1f} dB, denoised "
+        f"{result.denoised_psnr:.1f} dB."
+    )
 
 
 def plane_views_ui(shown: Shown, rec: analysis.Reconstruction, test: TestNoise, chosen: int) -> None:

@@ -74,3 +74,6 @@ with figure_area:
         evaluation.plane_views_ui(shown, rec, test, chosen)
     else:
         evaluation.feature_views_ui(shown, rec, chosen, order, worst_first)
+
+if dataset.name == "photos":  # a model of patches can denoise a whole photograph, tile by tile
+    evaluation.whole_photo_ui(shown, test)

@@ -456,3 +456,91 @@ def test_flow_checks_its_steps(manifold):
     with pytest.raises(DataError) as error:
         analysis.flow(trained, np.zeros((3, 2)), steps=-1)
     assert str(error.value) == "The 'steps' parameter of flow must be an int in [0, 1000]. Got -1 instead."
+
+
+# --- a whole photograph, tile by tile ----------------------------------------------------------------
+@pytest.fixture(scope="module")
+def photos():
+    """A tiny model of 8 x 8 photo patches."""
+    return _train(RunConfig().replace(dataset="photos", patch_size=8, n_samples=200, hidden_dim=8, epochs=2))
+
+
+def test_tile_starts_step_by_the_stride_and_end_at_the_border():
+    np.testing.assert_array_equal(analysis.tile_starts(256, 12, 6), [*range(0, 241, 6), 244])
+    np.testing.assert_array_equal(analysis.tile_starts(36, 12, 12), [0, 12, 24])  # flush already: no extra tile
+    np.testing.assert_array_equal(analysis.tile_starts(12, 12, 6), [0])
+
+
+@pytest.mark.parametrize("stride", [12, 6, 5, 1])
+def test_stitching_exact_reconstructions_gives_the_image_back_exactly(stride):
+    image = np.random.default_rng(0).random((37, 50), dtype=np.float32)
+    tiles = analysis.cut_tiles(image, 12, stride)
+    assert tiles.shape == (len(analysis.tile_starts(37, 12, stride)), len(analysis.tile_starts(50, 12, stride)), 12, 12)
+    stitched = analysis.denoise_tiled(lambda rows: rows.copy(), image, 12, stride, batch_size=7)
+    assert stitched.dtype == np.float32
+    np.testing.assert_array_equal(stitched, image)
+
+
+def test_overlapping_tiles_are_averaged():
+    """Two tiles 12 wide at columns 0 and 6 of an image 18 wide: the first comes back all 0, the second all 1."""
+    stitched = analysis.denoise_tiled(lambda rows: np.repeat(np.arange(len(rows), dtype=np.float32)[:, None], 144, 1),
+                                      np.zeros((12, 18), np.float32), 12, 6)  # fmt: skip
+    np.testing.assert_array_equal(stitched[:, :6], 0)
+    np.testing.assert_array_equal(stitched[:, 6:12], 0.5)
+    np.testing.assert_array_equal(stitched[:, 12:], 1)
+
+
+def test_sample_photo_is_the_patches_source_in_zero_one():
+    from dae_core import data
+
+    china = data.sample_photo("china")
+    assert china.shape == (427, 640) and china.dtype == np.float32 and (china.min(), china.max()) == (0, 1)
+    np.testing.assert_allclose(data.sample_photo("flower") * 255, data._grayscale_photos()[1], rtol=1e-6)
+    with pytest.raises(DataError) as error:
+        data.sample_photo("moon")
+    assert str(error.value) == "The 'photo' parameter must be one of 'china', 'flower'. Got 'moon' instead."
+
+
+def test_denoise_photo_corrupts_once_and_stitches_the_model_s_tiles(photos):
+    trained, _ = photos
+    result = analysis.denoise_photo(trained, "flower", "gaussian", 0.3, seed=5, crop=40)
+    offset, scale = trained.scaler.offset_[0], trained.scaler.scale_[0]
+    from dae_core.data import sample_photo
+
+    photo = sample_photo("flower")[193:233, 300:340]  # the central 40 x 40 of 427 x 640
+    np.testing.assert_allclose(result.clean, np.clip((photo * 255 - offset) / scale, 0, 1), atol=1e-6)
+    ones = np.ones(1600, np.float32)
+    noisy = corrupt_array(result.clean.reshape(1, -1), "gaussian", 0.3, 5, low=0 * ones, high=ones, clip=True)
+    np.testing.assert_array_equal(result.noisy, noisy.reshape(40, 40))
+    assert (result.tile_size, result.stride) == (8, 4)  # half the patch by default
+    np.testing.assert_array_equal(result.denoised, analysis.denoise_tiled(trained.denoise, result.noisy, 8, 4))
+    by_hand = 10 * np.log10(1 / np.mean((result.clean.astype(np.float64) - result.denoised) ** 2))
+    assert result.denoised_psnr == pytest.approx(by_hand, rel=1e-9)
+    assert result.noisy_mse == pytest.approx(np.mean((result.clean.astype(np.float64) - result.noisy) ** 2))
+    assert result.denoised_psnr > result.noisy_psnr  # even two epochs remove some Gaussian noise
+
+
+def test_an_identity_model_gives_the_photograph_back(photos, monkeypatch):
+    trained, _ = photos
+    monkeypatch.setattr(trained, "denoise", lambda rows: rows)
+    result = analysis.denoise_photo(trained, "china", "masking", 0.0, crop=None, downscale=3, stride=3)
+    assert result.clean.shape == (142, 213)  # 427 x 640 shrunk by 3, uncropped
+    np.testing.assert_array_equal(result.denoised, result.clean)
+    assert (result.denoised_mse, result.denoised_psnr, result.noisy_psnr) == (0, float("inf"), float("inf"))
+
+
+def test_denoise_photo_refuses_other_models_and_bad_sizes(photos, digits):
+    with pytest.raises(DataError) as error:
+        analysis.denoise_photo(digits[0], "china", "gaussian", 0.2)
+    assert str(error.value) == (
+        "Denoising a whole photograph needs a model trained on the 'photos' dataset; this one was trained on "
+        "'digits'. Train one on photos."
+    )
+    with pytest.raises(ConfigError) as error:
+        analysis.denoise_photo(photos[0], "china", "gaussian", 0.2, crop=4)
+    assert str(error.value) == "The 'crop' parameter of denoise_photo must be an int >= 8. Got 4 instead."
+    with pytest.raises(DataError) as error:
+        analysis.denoise_photo(photos[0], np.zeros((6, 20)), "gaussian", 0.2, crop=None)
+    assert str(error.value) == (
+        "The photograph is 6x20 pixels, smaller than the model's 8x8 patches. Use a larger crop or a smaller downscale."
+    )

@@ -622,3 +622,43 @@ def test_an_image_grid_draws_ink_dark_and_a_photograph_bright():
     digits = figures.image_grid(rows, rows, rows, (2, 2)).to_dict()["data"][0]
     photo = figures.image_grid(rows, rows, rows, (2, 2), ink=False).to_dict()["data"][0]
     assert digits["colorscale"] == photo["colorscale"] and not digits["reversescale"] and photo["reversescale"]
+
+
+# --- colour images and the whole photograph ---------------------------------------------------------
+def test_a_colour_image_grid_is_one_rgb_image_with_transparent_gaps():
+    n, shape = 3, (4, 5, 3)
+    clean, noisy, reconstructed = (np.random.default_rng(seed).random((n, 60)) for seed in range(3))
+    fig = figures.image_grid(clean, noisy, reconstructed, shape, psnr=np.ones(n), labels=range(n))
+    (image,) = fig.data
+    assert image.type == "image" and image.colormodel == "rgba256"
+    z = np.asarray(image.z)
+    assert z.dtype == np.uint8 and z.shape == (3 * 5 - 1, figures.LABEL_PIXELS + 4 * 6 - 1, 4)
+    panels = [clean, noisy, reconstructed, np.abs(reconstructed - clean)]
+    for i in range(n):
+        for panel in range(4):
+            top, left = figures.image_origin(i, panel, shape)
+            expected = np.round(panels[panel][i].reshape(4, 5, 3) * 255)  # (h, w, c) rows: red, green, blue
+            np.testing.assert_array_equal(z[top : top + 4, left : left + 5, :3], expected)
+    assert (z[:, :, 3] == 255).sum() == n * 4 * 20 and set(np.unique(z[:, :, 3])) == {0, 255}  # gaps see-through
+    assert fig.layout.yaxis.scaleanchor == "x" and _messages(fig)[0] == "#0<br>1.0 dB"
+    gray = figures.image_grid(clean[:, :20], clean[:, :20], clean[:, :20], (4, 5, 1))
+    assert gray.data[0].type == "heatmap"  # grayscale stays a heatmap
+
+
+def test_photo_denoising_shows_three_pictures_at_full_size_headed_by_psnr():
+    rng = np.random.default_rng(0)
+    clean, noisy, denoised = rng.random((3, 40, 60))
+    fig = figures.photo_denoising(clean, noisy, denoised, 15.04, 21.96, pixel_size=2)
+    assert [trace.type for trace in fig.data] == ["heatmap"] * 3
+    for trace, picture in zip(fig.data, (clean, noisy, denoised)):
+        z = np.asarray(trace.z)
+        assert z.dtype == np.uint8 and z.shape == (40, 60)
+        np.testing.assert_array_equal(z, np.round(picture * 255))
+        assert (trace.zmin, trace.zmax, trace.reversescale) == (0, 255, True)  # 1 is bright
+    assert [trace.x0 for trace in fig.data] == [0, 62, 124]  # side by side, a gap of 2 between
+    assert list(fig.layout.xaxis.ticktext) == ["original", "noisy: 15.0 dB", "denoised: 22.0 dB"]
+    assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.height == 110 + 80
+    json.loads(fig.to_json())
+    with pytest.raises(DataError) as error:
+        figures.photo_denoising(clean, noisy[:5], denoised, 1, 2)
+    assert str(error.value) == "The noisy picture must have the original's shape (40, 60). Got (5, 60) instead."

@@ -1,7 +1,10 @@
-"""Reconstructions: the right figure for each kind of data, test-time noise, and the per-sample error table."""
+"""Reconstructions: the right figure for each kind of data, test-time noise, the per-sample error table, and for a
+model of photo patches, a whole photograph denoised tile by tile."""
 
+import io
 import json
 import re
+import zipfile
 
 import numpy as np
 import pytest
@@ -30,13 +33,14 @@ def test_without_a_model_it_says_what_to_do(app):
         ({"dataset": "synthetic"}, {"reconstruction", "heatmap"}),
         ({"dataset": "digits", "epochs": 1}, {"reconstruction"}),
         ({"dataset": "moons"}, {"reconstruction", "vector_field", "best_field"}),
-        ({"dataset": "photos", "patch_size": 8, "epochs": 1}, {"reconstruction"}),
+        ({"dataset": "photos", "patch_size": 8, "epochs": 1}, {"reconstruction", "whole_photo"}),
     ],
     ids=["tabular", "digits", "2-D", "photos"],
 )
 def test_each_kind_of_data_gets_its_figures(app, settings, charts):
     open_reconstructions(app, **settings)
-    drawn = {key for key in ("reconstruction", "heatmap", "vector_field", "best_field") if has_element(app, key)}
+    keys = ("reconstruction", "heatmap", "vector_field", "best_field", "whole_photo")
+    drawn = {key for key in keys if has_element(app, key)}
     assert drawn == charts
     table = app.dataframe[0].value
     errors = table["reconstruction MSE"].to_numpy()
@@ -126,3 +130,57 @@ def test_2d_data_sets_the_model_s_field_beside_the_best_denoiser_s(app):
     assert len(flow["frames"]) == 21 and flow["frames"][12]["name"] == "12"
     app.selectbox(key="test_noise").set_value("masking").run()  # no closed form for masking: no best field
     assert not has_element(app, "best_field") and has_element(app, "vector_field")
+
+
+def _spec(app, key: str) -> dict:
+    return json.loads(app.get_by_key(key).proto.spec)
+
+
+def test_a_photos_run_denoises_a_whole_photograph_under_the_test_noise(app):
+    open_reconstructions(app, dataset="photos", patch_size=8, epochs=1)
+    assert "The whole photograph" in [header.value for header in app.subheader]
+    first = _spec(app, "whole_photo")
+    assert [trace["type"] for trace in first["data"]] == ["heatmap"] * 3
+    assert first["layout"]["title"]["text"] == "Temple, central 256 × 256 pixels"
+    [caption] = [c.value for c in app.caption if c.value.startswith("The photograph corrupted once")]
+    assert "8 × 8 tiles (the model's patches) every 4 pixels" in caption
+    app.button_group(key="recon_photo").set_value("flower").run()
+    assert not app.exception
+    assert _spec(app, "whole_photo")["layout"]["title"]["text"] == "Flower, central 256 × 256 pixels"
+    noisy_header = _spec(app, "whole_photo")["layout"]["xaxis"]["ticktext"][1]
+    app.slider(key="test_noise_level").set_value(0.8).run()  # the page's test noise reaches the photograph
+    assert not app.exception
+    assert _spec(app, "whole_photo")["layout"]["xaxis"]["ticktext"][1] != noisy_header
+
+
+def _colour_pictures_zip(n=12, size=6) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for i in range(n):
+            picture = io.BytesIO()
+            rgb = np.random.default_rng(i).integers(0, 256, (size, size, 3), dtype=np.uint8)
+            Image.fromarray(rgb).save(picture, "PNG")
+            archive.writestr(f"p{i:02d}.png", picture.getvalue())
+    return buffer.getvalue()
+
+
+def test_a_colour_images_run_is_drawn_in_colour(app, monkeypatch):
+    """A model of colour pictures (made here: the page only needs a model and its data) draws RGB images."""
+    import dashboard.runs
+    from dae_core import RunConfig, Trainer
+    from dae_core.data import load_dataset
+
+    config = RunConfig().replace(dataset="images", image_size=6, color=True, hidden_dim=8, epochs=1)
+    dataset = load_dataset(config.data, _colour_pictures_zip())
+    assert dataset.image_shape == (6, 6, 3)
+    trainer = Trainer(config, dataset)
+    list(trainer.epochs())
+    shown = dashboard.runs.Shown(trainer.result(), dataset, "colour pictures", ("colour", 1), False, config)
+    monkeypatch.setattr(dashboard.runs, "shown_model", lambda: shown)
+    app.switch_page("pages/reconstructions.py").run()
+    assert not app.exception and not app.error
+    [image] = _spec(app, "reconstruction")["data"]
+    assert image["type"] == "image" and image["colormodel"] == "rgba256"
+    assert not has_element(app, "whole_photo")
