@@ -182,7 +182,7 @@ class ModelConfig:
     conv_channels: tuple[int, ...] = (32,)  # conv: channels of each stride-2 stage (each halves height and width)
     code_channels: int = 32  # conv: the code's channels; its size is channels x height x width
     activation: str = "leaky_relu"  # the seed used relu, but dead relu code units cost ~10% on digits
-    output_activation: str = "auto"  # auto: sigmoid for [0,1] data, identity for standardized data
+    output_activation: str = "auto"  # auto: sigmoid for [0,1] data (dense), identity for standardized data or conv
     tied_weights: bool = False  # decoder reuses the transposed encoder weights
 
     def __post_init__(self):

@@ -467,17 +467,29 @@ def _finite_or_none(value) -> float | None:
     return float(value) if value is not None and math.isfinite(value) else None
 
 
+def _layer_sizes(model) -> list[tuple[int, int]]:
+    """(inputs, outputs) of each encoder layer, flat: a conv layer's are channels x height x width."""
+    if not hasattr(model, "code_shape"):
+        return [(layer.in_features, layer.out_features) for layer in model.encoder]
+    channels = [model.image_shape[2], *model.conv_channels, model.code_channels]
+    spatial = [*model.sizes, model.sizes[-1]]  # each stage halves; the code layer keeps the size
+    flat = [c * h * w for c, (h, w) in zip(channels, spatial)]
+    return list(zip(flat[:-1], flat[1:]))
+
+
 def describe(trained: TrainedModel) -> dict[str, Any]:
     """A JSON-safe summary: config, layers with their shapes, parameter count, epochs and final metrics."""
     model = trained.model
-    output_activation = resolve_output_activation(trained.config.model.output_activation, trained.scaler.bounded)
-    layers = []
+    cfg = trained.config.model
+    conv = cfg.architecture == "conv"
+    output_activation = resolve_output_activation(cfg.output_activation, trained.scaler.bounded, cfg.architecture)
+    layers, sizes = [], _layer_sizes(model)
     for i, layer in enumerate(model.encoder):
         layers.append(
             {
                 "name": f"encoder.{i}",
-                "in_features": layer.in_features,
-                "out_features": layer.out_features,
+                "in_features": sizes[i][0],
+                "out_features": sizes[i][1],
                 "weight_shape": list(layer.weight.shape),
                 "bias_shape": list(layer.bias.shape),
                 "activation": model.activation,
@@ -489,12 +501,13 @@ def describe(trained: TrainedModel) -> dict[str, Any]:
         mirror = n_decoder - 1 - i  # decoder step i mirrors encoder layer `mirror`
         source = model.encoder[mirror]
         bias = model.decoder_bias[i] if model.tied_weights else model.decoder[i].bias
+        weight = source.weight if model.tied_weights else model.decoder[i].weight  # a tied conv reuses it as is
         layers.append(
             {
                 "name": f"decoder.{i}",
-                "in_features": source.out_features,
-                "out_features": source.in_features,
-                "weight_shape": [source.in_features, source.out_features],
+                "in_features": sizes[mirror][1],
+                "out_features": sizes[mirror][0],
+                "weight_shape": list(weight.shape) if conv else [sizes[mirror][0], sizes[mirror][1]],
                 "bias_shape": list(bias.shape),
                 "activation": output_activation if i == n_decoder - 1 else model.activation,
                 "tied_to": f"encoder.{mirror} (transposed)" if model.tied_weights else None,

@@ -36,6 +36,8 @@ def test_tied_weights_share_the_encoder_matrices():
 def test_auto_output_is_sigmoid_for_unit_range_and_identity_for_standardized():
     assert resolve_output_activation("auto", bounded=True) == "sigmoid"
     assert resolve_output_activation("auto", bounded=False) == "identity"
+    assert resolve_output_activation("auto", bounded=True, architecture="conv") == "identity"  # no saturating stall
+    assert resolve_output_activation("sigmoid", bounded=True, architecture="conv") == "sigmoid"  # asked for: kept
     standardized = DenoisingAutoencoder.from_config(ModelConfig(), 20, bounded=False)
     images = DenoisingAutoencoder.from_config(ModelConfig(), 64, bounded=True)
     out = images(torch.randn(50, 64) * 10)

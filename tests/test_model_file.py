@@ -266,6 +266,26 @@ def test_describe_tied_layers_and_no_history():
     assert summary["test_mse"] is None
 
 
+@pytest.mark.parametrize("tied", [False, True])
+def test_describe_gives_a_conv_models_layers_as_flat_sizes_and_kernel_shapes(tied):
+    from dae_core import RunConfig, Trainer
+
+    trainer = Trainer(RunConfig().replace(dataset="digits", architecture="conv", conv_channels=(8,), code_channels=4,
+                                          tied_weights=tied, epochs=1))  # fmt: skip
+    list(trainer.epochs())
+    summary = model_file.describe(trainer.result())
+    assert json.loads(json.dumps(summary, allow_nan=False)) == summary
+    # 8x8x1 pixels -> 8 channels of 4x4 (stride 2) -> a code of 4 channels of 4x4, and back
+    assert [(layer["name"], layer["in_features"], layer["out_features"], layer["weight_shape"], layer["activation"])
+            for layer in summary["layers"]] == [
+        ("encoder.0", 64, 128, [8, 1, 3, 3], "leaky_relu"),
+        ("encoder.1", 128, 64, [4, 8, 3, 3], "leaky_relu"),
+        ("decoder.0", 64, 128, [4, 8, 3, 3], "leaky_relu"),
+        ("decoder.1", 128, 64, [8, 1, 3, 3], "identity"),  # a conv model's 'auto' output: identity
+    ]  # fmt: skip
+    assert summary["hidden_dim"] == 64 and summary["image_shape"] == [8, 8, 1]
+
+
 # --- refusals: not a model file ------------------------------------------------------------------------
 
 
