@@ -156,6 +156,7 @@ def filter_smoothness(weights: np.ndarray, image_shape: tuple[int, int]) -> floa
 # noise passes 0.5 for 33% of 3 x 3 filters, 3% of 5 x 5 and none of 8 x 8 or larger, so for tiny filters read the
 # number against noise of the same size.
 ORIENTED_THRESHOLD = 0.5
+MIN_ORIENTED_SIDE = 8  # filters at least this many pixels a side: white noise passes the threshold for none of them
 _FLAT_ENERGY = 1e-12  # a filter whose mean-removed energy is below this share of its energy counts as constant
 
 
@@ -245,3 +246,12 @@ def edge_likeness(weights: np.ndarray, filter_shape, threshold: float = ORIENTED
     ``orientation_concentration(...).mean()``.
     """
     return float(np.mean(orientation_concentration(weights, filter_shape) > threshold))
+
+
+def edge_likeness_if_readable(weights: np.ndarray, filter_shape) -> float | None:
+    """``edge_likeness`` of filters large enough for it to read against chance, at least ``MIN_ORIENTED_SIDE`` pixels
+    on each side (photo patches, digits); None for smaller ones (a conv model's 3 x 3 kernels, where noise alone
+    passes the threshold a third of the time) or without a shape (table data)."""
+    if filter_shape is None or min(filter_shape[:2]) < MIN_ORIENTED_SIDE:
+        return None
+    return edge_likeness(weights, filter_shape)

@@ -17,8 +17,12 @@ from .widgets import metric_row, plain
 
 POLL_SECONDS = 0.5
 STOP_WAIT_SECONDS = 1.0  # long enough for a stopped sweep to end, short enough not to hold the page
+GALLERY_UNITS = 36  # filters drawn per model: 6 x 6 tiles, enough to see their kind; the table measures them all
 _FORMATS = {
     "filter smoothness": st.column_config.NumberColumn(format="%.3f"),
+    "edge-likeness": st.column_config.NumberColumn(
+        format="%.3f", help="The share of filters tuned to one orientation (edges, bars): near 0 for speckle or blobs."
+    ),
     "test MSE": st.column_config.NumberColumn(format="%.4f"),
     "noisy input MSE": st.column_config.NumberColumn(format="%.4f"),
     "probe accuracy": st.column_config.NumberColumn(format="%.3f"),
@@ -91,22 +95,28 @@ def progress_ui(job: RemoteSweep, drawn_status: str) -> None:
 def result_ui(result: ViewResult) -> None:
     """The view's figures and numbers."""
     members = result.members
-    if result.slug == "filters":
+    if members[0].filters is not None:  # the views that keep filters: filters, edges
         names = [f"ν = {member.level:g}" for member in members]
         galleries = [member.filters for member in members]
+        units = len(galleries[0])
+        shown = min(units, GALLERY_UNITS)
         title = "Encoder filters by training noise level"
-        st.plotly_chart(figures.filter_galleries(galleries, result.image_shape, names, title=title), key="view_filters")
-        st.caption("The first 36 of each model's 100 units, each scaled to its own largest weight.")
-        table = [
-            {
+        figure = figures.filter_galleries(galleries, result.image_shape, names, max_units=shown, title=title)
+        st.plotly_chart(figure, key="view_filters")
+        which = f"The first {shown} of each model's {units} units" if shown < units else f"Each model's {units} units"
+        st.caption(f"{which}, each scaled to its own largest weight.")
+        table = []
+        for member in members:
+            row = {
                 "training noise level": member.level,
                 "filter smoothness": member.smoothness,
+                "edge-likeness": member.edge_likeness,
                 "test MSE": member.test_mse,
                 "noisy input MSE": member.identity_mse,
-                "probe accuracy": member.probe_accuracy,
             }
-            for member in members
-        ]
+            if result.raw_probe_accuracy is not None:  # a view that probes the codes
+                row["probe accuracy"] = member.probe_accuracy
+            table.append(row)
         st.dataframe(table, hide_index=True, column_config=_FORMATS)
     elif result.slug == "noise-grid":
         grid = [member.test_mse_by_level for member in members]

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dae_core import figures
+from dae_core import figures, metrics
 from dashboard import frame, runs
 from dashboard.session import lab
 from dashboard.widgets import remembered
@@ -38,6 +38,13 @@ def draw() -> None:
     else:
         figure = figures.filter_heatmap(weights, dataset.feature_names, max_units=MAX_ROWS, title=title)
     st.plotly_chart(figure, key="filters")
+    if dataset.image_shape and dataset.image_shape[2] == 3:
+        st.caption("Colour filters are drawn in grayscale: each pixel the mean of its red, green and blue weights.")
+    edges = metrics.edge_likeness_if_readable(weights, shape if dataset.image_shape else None)
+    if edges is not None:
+        oriented = f"{round(edges * len(weights))} of {len(weights)} filters"
+        tip = f"The share tuned to one orientation (edges, bars): {oriented}. Near 0 for speckle and blobs."
+        st.metric("Edge-likeness", f"{edges:.3f}", help=tip)
     limit = MAX_TILES if dataset.image_shape else MAX_ROWS
     if len(weights) > limit:
         st.caption(f"The first {limit} of {len(weights)} units.")

@@ -9,9 +9,10 @@ from dashboard.widgets import plain, remembered
 
 frame.page(
     "Views from the papers",
-    "Three classic comparisons from the denoising autoencoder papers. Each trains one model per noise level, all "
+    "Four classic comparisons from the denoising autoencoder papers. Each trains one model per noise level, all "
     "at once as one batched model, and keeps the result for this session.",
-    "start with **Filters against noise level**, then see how noise trades clean accuracy for robustness.",
+    "start with **Filters against noise level**, then see how noise trades clean accuracy for robustness, and how "
+    "masked photographs teach edge detectors.",
 )
 slug = st.segmented_control(
     "View", list(VIEWS), format_func=lambda s: VIEWS[s].title, required=True, **remembered("paper_view", "filters")

@@ -126,6 +126,17 @@ def test_gabors_are_edge_like_and_white_noise_is_not():
     assert orientation_concentration(gabors[:1], (12, 12))[0] > noise_concentration.mean()
 
 
+def test_edge_likeness_is_read_only_for_filters_large_enough_to_beat_chance():
+    from dae_core.metrics import MIN_ORIENTED_SIDE, edge_likeness, edge_likeness_if_readable
+
+    gabors = _gabor_bank(MIN_ORIENTED_SIDE)
+    shape = (MIN_ORIENTED_SIDE, MIN_ORIENTED_SIDE, 1)  # a dataset's image_shape: (height, width, channels)
+    assert edge_likeness_if_readable(gabors, shape) == edge_likeness(gabors, shape) >= 0.9
+    noise = np.random.default_rng(0).normal(size=(64, 9))
+    assert edge_likeness(noise, (3, 3)) > 0.2  # 3 x 3 kernels: noise alone looks oriented (a third of them)
+    assert edge_likeness_if_readable(noise, (3, 3)) is None and edge_likeness_if_readable(noise, None) is None
+
+
 def test_orientation_concentration_by_hand():
     """A vertical edge has all its power along the horizontal frequency axis: concentration 1. A 4 x 4
     checkerboard's power lies at the corner frequency (½, ½) alone, which is also (½, -½): both diagonals at once,

@@ -5,6 +5,9 @@ import pytest
 
 from dae_core import ConfigError
 from dae_core.analysis import probe, reconstruct
+from dae_core.config import RunConfig
+from dae_core.lessons import LESSONS, preset_for
+from dae_core.metrics import edge_likeness, filter_smoothness
 from dae_core.serving.job import SweepJob
 from dae_core.serving.limits import Limits
 from dae_core.serving.pool import WorkerPool
@@ -45,7 +48,8 @@ def test_bad_levels_say_what_to_type(text, message):
 
 
 def test_a_view_sweep_checks_its_view_and_levels():
-    with pytest.raises(ConfigError, match="There is no view 'nope'. The views are: filters, noise-grid, probe."):
+    message = r"There is no view 'nope'\. The views are: filters, noise-grid, probe, edges\."
+    with pytest.raises(ConfigError, match=message):
         ViewSweep("nope", (0.0,))
     with pytest.raises(ConfigError, match=r"A view sweeps 1 to 6 noise levels in \[0, 1\]. Got \[1.5\] instead."):
         ViewSweep("probe", (1.5,))
@@ -72,6 +76,8 @@ def test_the_filters_view_measures_what_its_sweep_trained(digits_dataset):
     for member, run in zip(result.members, runs):
         assert member.test_mse == pytest.approx(run.trained.kept_record.test_mse, rel=1e-5)
         assert member.filters.shape == (100, 64)
+        assert member.smoothness == filter_smoothness(member.filters, (8, 8))
+        assert member.edge_likeness == edge_likeness(member.filters, (8, 8)) and 0 <= member.edge_likeness <= 1
         scores = probe(run.trained, digits_dataset, seed=run.config.train.seed)
         assert member.probe_accuracy == pytest.approx(scores["code_accuracy"], abs=0.01)
     assert result.raw_probe_accuracy == pytest.approx(scores["raw_accuracy"])
@@ -88,6 +94,32 @@ def test_the_noise_grid_scores_each_model_at_each_test_level(digits_dataset):
                     for level in result.test_levels]  # fmt: skip
         np.testing.assert_allclose(member.test_mse_by_level, expected, rtol=1e-4)
         assert member.probe_accuracy is None and member.filters is None
+        assert member.smoothness is None and member.edge_likeness is None  # no filters kept: nothing to measure
+
+
+def test_the_edges_view_trains_the_photos_preset_s_model_as_the_edges_lesson_does():
+    spec = VIEWS["edges"]
+    preset = preset_for(RunConfig().replace(dataset="photos"))
+    assert spec.config.data == preset.data and spec.config.model == preset.model  # 12 x 12 patches → 64 tied units
+    assert spec.config.noise.noise == "masking" and spec.levels == (0.0, 0.3, 0.5)
+    assert spec.filters and not spec.probe and spec.test_levels == ()
+    lesson = LESSONS["edges"].config  # the lesson's steps quote the numbers the view's text does
+    assert spec.config.replace(noise_level=lesson.noise.noise_level) == lesson
+    configs = ViewSweep("edges", spec.levels).configs()
+    assert [c.noise.noise_level for c in configs] == [0.0, 0.3, 0.5]
+    public = Limits.from_env({"DAE_PROFILE": "public"})
+    public.admit(configs, n_features=preset.data.patch_size**2, n_rows=preset.data.n_samples)
+
+
+def test_the_edges_view_measures_each_members_edge_likeness():
+    spec = ViewSweep("edges", (0.0, 0.5), epochs=2)
+    result = finished(SweepJob(spec).start()).result  # loads the view's own photo patches
+    assert result.image_shape == (12, 12, 1) and result.raw_probe_accuracy is None
+    assert [member.level for member in result.members] == [0.0, 0.5]
+    for member in result.members:
+        assert member.filters.shape == (64, 144) and member.probe_accuracy is None
+        assert member.edge_likeness == edge_likeness(member.filters, (12, 12)) and 0 <= member.edge_likeness <= 1
+        assert member.smoothness == filter_smoothness(member.filters, (12, 12))
 
 
 def test_a_sweep_job_streams_each_members_records_and_stops_when_asked(digits_dataset):

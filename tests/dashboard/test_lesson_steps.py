@@ -219,3 +219,20 @@ def test_features():
         check(at, (D, D, D), "Lesson done. **Latent space** scores each run's codes")
 
     walk({"lesson": "features"}, body)
+
+
+def test_edges():
+    def body(at):
+        check(at, (N, T, T))
+        set_settings(at, epochs=3)
+        step_to(at, 1)
+        check(at, (N, T, T), "Without noise the model only has to copy each patch")
+        finish(at)
+        check(at, (D, D, N), "Done without noise. Open **Filters**")
+        set_settings(at, noise_level=0.5)
+        step_to(at, 1)
+        check(at, (D, D, N), "Masking 0.5 of each patch")
+        finish(at)
+        check(at, (D, D, D), "Lesson done: masked at 0.5, more of the filters are edges")
+
+    walk({"lesson": "edges"}, body)

@@ -5,6 +5,8 @@ import json
 import pytest
 from app_driver import current_job, has_element, train, wait_for
 
+from dae_core.metrics import edge_likeness
+
 
 def test_without_a_model_it_says_what_to_do(app):
     app.switch_page("pages/filters.py").run()
@@ -23,6 +25,13 @@ def test_filters_are_drawn_for_the_trained_model(app, settings):
     assert has_element(app, "filters")
     title = json.loads(app.get_by_key("filters").proto.spec)["layout"]["title"]["text"]
     assert title == f"Encoder filters after epoch {settings.get('epochs', 3)}"
+    edges = [metric for metric in app.metric if metric.label == "Edge-likeness"]
+    if settings["dataset"] == "synthetic":
+        assert edges == []  # a table's columns have no orientation
+    else:
+        weights = current_job(app).trained_model().model.first_layer_weights.detach().numpy()
+        side = settings.get("patch_size", 8)  # 8 x 8: digits, and the photo patches here
+        assert [metric.value for metric in edges] == [f"{edge_likeness(weights, (side, side)):.3f}"]
 
 
 def test_filters_follow_a_run_while_it_trains(app):

@@ -55,3 +55,25 @@ def test_a_view_trains_shows_its_result_and_keeps_it_across_pages(app):
     app.text_input(key="paper_levels_noise-grid").set_value("0, 0.2").run()  # the shown result names its levels
     assert any(c.value.startswith("Shown: the levels 0, 0.4. Press **Train again**") for c in app.caption)
     assert session(app).sweeps["noise-grid"] is job
+
+
+def test_the_edges_view_trains_in_the_pool_and_shows_each_model_s_edge_likeness(app):
+    open_view(app, "edges")
+    assert app.text_input(key="paper_levels_edges").value == "0, 0.3, 0.5"
+    assert any("Olshausen & Field" in m.value and "edge-likeness 0.016" in m.value for m in app.markdown)
+    app.text_input(key="paper_levels_edges").set_value("0, 0.5").run()
+    app.button(key="btn_view_train").click().run()
+    assert not app.exception and not app.error
+    job = sweeps(app)["edges"]
+    assert job.join(timeout=120), "the view's sweep did not finish"
+    app.run()
+    assert not app.exception and not app.error
+    gallery = json.loads(app.get_by_key("view_filters").proto.spec)
+    assert [a["text"] for a in gallery["layout"]["annotations"]] == ["<b>ν = 0</b>", "<b>ν = 0.5</b>"]
+    assert any(c.value.startswith("The first 36 of each model's 64 units") for c in app.caption)
+    [table] = app.dataframe
+    assert list(table.value.columns) == ["training noise level", "filter smoothness", "edge-likeness", "test MSE",
+                                         "noisy input MSE"]  # fmt: skip
+    members = job.snapshot().result.members
+    assert list(table.value["edge-likeness"]) == [member.edge_likeness for member in members]
+    assert all(0 <= member.edge_likeness <= 1 for member in members)
