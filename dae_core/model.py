@@ -173,12 +173,11 @@ def conv_image_shape(cfg: ModelConfig, image_shape, input_dim: int) -> ImageShap
     h, w, c = (*image_shape, 1)[:3]
     if h * w * c != input_dim:
         raise ConfigError(f"Images of {h} x {w} x {c} hold {h * w * c} numbers, but the rows hold {input_dim}.")
-    smallest = 2 ** len(cfg.conv_channels)
-    if min(h, w) < smallest:
-        raise ConfigError(
-            f"{len(cfg.conv_channels)} stride-2 stages halve {h} x {w} pixels {len(cfg.conv_channels)} times, below "
-            f"one pixel. Use at most {max(int(math.log2(min(h, w))), 1)} conv channel stages, or larger images."
-        )
+    stages, allowed = len(cfg.conv_channels), int(math.log2(min(h, w)))  # each stage halves: keep 2 pixels a side
+    if stages > allowed:
+        fix = (f"Use at most {allowed} conv channel stages, or larger images." if allowed else
+               "Use the dense architecture, or images at least 2 pixels on each side.")  # fmt: skip
+        raise ConfigError(f"{stages} stride-2 stages halve {h} x {w} pixels {stages} times, past one pixel. {fix}")
     return int(h), int(w), int(c)
 
 

@@ -50,8 +50,14 @@ def test_a_tied_decoder_layer_is_the_adjoint_of_its_encoder_layer():
 def test_a_conv_model_needs_images_and_enough_pixels_to_halve():
     with pytest.raises(ConfigError, match="needs image data"):
         build_model(ModelConfig(architecture="conv"), 20, False, None)
-    with pytest.raises(ConfigError, match="below one pixel"):
+    with pytest.raises(ConfigError) as refused:
         build_model(ModelConfig(architecture="conv", conv_channels=(4, 4, 4)), 16, True, (4, 4, 1))
+    assert str(refused.value) == (
+        "3 stride-2 stages halve 4 x 4 pixels 3 times, past one pixel. Use at most 2 conv channel stages, or larger "
+        "images."
+    )
+    with pytest.raises(ConfigError, match="Use the dense architecture, or images at least 2 pixels on each side"):
+        build_model(ModelConfig(architecture="conv"), 64, True, (1, 64, 1))
 
 
 def test_a_conv_run_on_photos_reports_psnr_image_shape_and_every_baseline(capsys):
