@@ -440,6 +440,11 @@ PRESETS = {
     # (0.12-0.13x the better); first-layer filter_smoothness 0.67-0.68 (untied 0.42-0.44, 0.0065-0.0069).
     "photos": {"n_samples": 2000, "patch_size": 12, "hidden_layers": (), "hidden_dim": 64, "tied_weights": True,
                "noise": "masking", "noise_level": 0.3, "epochs": 100},
+    # mnist: the conv model at its defaults (one 32-channel stride-2 stage, a code of 32 x 14 x 14) against heavy
+    # Gaussian noise, 5,000 digits. Measured on 5,000 real MNIST digits (4,000 train / 1,000 test files), seeds 0-2
+    # (one core, 17-28 s): PSNR 20.3-20.7 dB, 4.8-5.3 dB above the best classic denoiser (a 3 x 3 median, MSE 0.028;
+    # the noisy input 0.079). A sigmoid output stalled there for 2 seeds of 3: conv models default to identity.
+    "mnist": {"n_samples": 5000, "architecture": "conv", "noise": "gaussian", "noise_level": 0.4, "epochs": 10},
     "moons": {"hidden_layers": (64, 64), "hidden_dim": 2, "noise": "gaussian", "noise_level": 0.3, "lr": 3e-3,
               "epochs": 300},
     "circles": {"hidden_layers": (64, 64), "hidden_dim": 2, "noise": "gaussian", "noise_level": 0.3, "lr": 3e-3,

@@ -139,11 +139,19 @@ def test_the_edges_lesson_s_masked_run_has_more_edge_like_filters_than_its_run_w
     assert clean <= 0.05 and masked >= 0.15 and masked > clean + 0.1, (clean, masked)
 
 
-def test_the_digits_preset_fits_the_public_limits():
+@pytest.mark.parametrize("dataset, features", [("digits", 64), ("photos", 144)])  # 784 pixels: past its 256
+def test_the_image_presets_fit_the_public_limits(dataset, features):
     from dae_core.lessons import preset_for
     from dae_core.serving.limits import Limits
 
-    Limits.from_env({"DAE_PROFILE": "public"}).check_config(preset_for(RunConfig().replace(dataset="digits")), 64)
+    Limits.from_env({"DAE_PROFILE": "public"}).check_config(preset_for(RunConfig().replace(dataset=dataset)), features)
+
+
+def test_the_mnist_preset_trains_a_conv_model_against_heavy_noise():
+    from dae_core.lessons import preset_for
+
+    preset = preset_for(RunConfig().replace(dataset="mnist"))
+    assert preset.model.architecture == "conv" and preset.noise.noise == "gaussian" and preset.noise.noise_level == 0.4
 
 
 # --- steps with state: hand-made runs ---------------------------------------------------------------------------

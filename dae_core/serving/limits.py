@@ -129,7 +129,7 @@ class Limits:
         data = config.data
         if n_rows is not None:
             problems.append(self.refusal("n_samples", n_rows))
-        elif data.dataset in ("synthetic", "moons", "circles", "spiral", "photos"):
+        elif data.dataset in ("synthetic", "moons", "circles", "spiral", "photos", "mnist", "fashion-mnist"):
             problems.append(self.refusal("n_samples", data.n_samples))
         if n_features is None and data.dataset == "synthetic":
             problems.append(self.refusal("n_features", data.n_features))
