@@ -3,7 +3,7 @@
 Run it by hand from anywhere, with the project's environment active (Playwright for Python, and Debian's
 ``chromium`` on PATH; no browser is ever downloaded)::
 
-    python docs/take_screenshots.py [--out DIR] [--widths 1280,420]
+    python docs/take_screenshots.py [--out DIR] [--widths 1280,420] [--only photos,pictures]
 
 It starts its own ``streamlit run app.py`` on a free port, with ``DAE_DATA_DIR`` set to a temporary folder (so no
 run of yours is touched and none is left behind), waits for its health check, and stops the server's whole process
@@ -15,7 +15,14 @@ group at the end, on an error too. Then, for each width, in a fresh browser cont
   the sidebar's links, so the session and its run stay;
 - ``lesson-<slug>-<W>.png``: Train as ``/?lesson=<slug>`` opens it, once the lesson's run is done;
   ``page-reconstructions-manifold-<W>.png``: Reconstructions for the manifold lesson's 2-D run;
-- ``view-<slug>-<W>.png``: each view of the Views page, trained, with its figures drawn.
+- ``view-<slug>-<W>.png``: each view of the Views page, trained, with its figures drawn;
+- ``page-reconstructions-photos-<W>.png``: Reconstructions after a conv run on photo patches, the whole photograph
+  denoised tile by tile included;
+- ``page-train-pictures-<W>.png``: Train with a zip of pictures in use (PNGs in two folders, written to the
+  temporary folder), once a small conv run on them is done.
+
+``--only`` takes some of the groups of shots: ``pages`` (Home before a run, the digits run and every page),
+``lessons``, ``views``, ``photos`` and ``pictures``; all of them by default.
 
 Each shot covers the whole main area (Streamlit scrolls inside it, so the viewport grows to its height for the
 shot, at most ``MAX_HEIGHT`` px). The waits are on the page's own signals (the app's ``data-test-script-state``,
@@ -86,6 +93,12 @@ PAGES = [
     ("/papers", "papers", None),
 ]
 LESSONS = ["denoise", "tutorial", "manifold", "bottleneck", "features"]
+GROUPS = ("pages", "lessons", "views", "photos", "pictures")  # what --only may name, in the order they are taken
+# A conv run on photo patches with the photos preset's data and noise, short enough for a screenshot.
+PHOTOS_RUN = "dataset=photos&n_samples=1000&architecture=conv&noise=masking&noise_level=0.3&epochs=20"
+# A small conv run on the zip of pictures (see picture_zip): 16 x 16 pictures, 2 folders.
+PICTURES_RUN = "dataset=images&image_size=16&architecture=conv&conv_channels=16&code_channels=8&lr=0.003&epochs=200"
+PICTURES_IN_USE = "pictures.zip: 48 pictures of 16×16 grayscale, 2 folders (checks, stripes)"  # Train's caption
 # slug: (the segmented control's label, the key of the chart its result draws)
 VIEWS = {
     "filters": ("Filters against noise level", "view_filters"),
@@ -229,6 +242,26 @@ def go_to(page, path: str) -> None:
     close_sidebar_if_narrow(page)  # it stays open over the page after the click
 
 
+def picture_zip(path: Path, per_folder: int = 24, size: int = 16) -> Path:
+    """A zip of grayscale PNGs in two folders, ``stripes`` and ``checks``, each picture with its own noise."""
+    import io
+    import zipfile
+
+    import numpy as np
+    from PIL import Image
+
+    rows, columns = np.indices((size, size))
+    patterns = {"stripes": (rows // 2) % 2, "checks": (rows // 4 + columns // 4) % 2}
+    with zipfile.ZipFile(path, "w") as archive:
+        for label, (folder, pattern) in enumerate(patterns.items()):
+            for i in range(per_folder):
+                noise = np.random.default_rng(100 * label + i).uniform(0, 0.3, (size, size))
+                png = io.BytesIO()
+                Image.fromarray(np.uint8(255 * np.clip(0.6 * pattern + noise, 0, 1))).save(png, "PNG")
+                archive.writestr(f"{folder}/{i:02d}.png", png.getvalue())
+    return path
+
+
 def shrink(path: Path) -> int:
     """Rewrite a large shot with a palette of 256 colours (Pillow, which Streamlit installs); its new size."""
     from PIL import Image
@@ -287,7 +320,7 @@ class Shooter:
         print(f"  ({what}: {time.monotonic() - start:.1f} s)", flush=True)
 
 
-def shots_at(browser, url: str, width: int, shooter: Shooter) -> None:
+def shots_at(browser, url: str, width: int, shooter: Shooter, groups=GROUPS, pictures: Path | None = None) -> None:
     context = browser.new_context(viewport=VIEWPORTS[width])
     context.set_default_timeout(SCRIPT_SECONDS * 1000)
     page = context.new_page()
@@ -297,8 +330,6 @@ def shots_at(browser, url: str, width: int, shooter: Shooter) -> None:
             open_path(page, url, "/")
             shooter.shoot(page, f"page-home-before-run-{width}")
 
-        shooter.step(f"home before any run at {width}", home_before_run)
-
         def train_digits() -> None:
             open_path(page, url, "/train?dataset=digits")
             button(page, "btn_preset").click()
@@ -306,8 +337,10 @@ def shots_at(browser, url: str, width: int, shooter: Shooter) -> None:
             button(page, "btn_train").click()
             wait_done(page)
 
-        shooter.step(f"digits run at {width}", train_digits)
-        for path, name, chart in PAGES:
+        if "pages" in groups:
+            shooter.step(f"home before any run at {width}", home_before_run)
+            shooter.step(f"digits run at {width}", train_digits)
+        for path, name, chart in PAGES if "pages" in groups else []:
 
             def visit(path=path, name=name, chart=chart) -> None:
                 go_to(page, path)
@@ -317,7 +350,7 @@ def shots_at(browser, url: str, width: int, shooter: Shooter) -> None:
 
             shooter.step(f"page {name} at {width}", visit)
 
-        for slug in LESSONS:
+        for slug in LESSONS if "lessons" in groups else []:
 
             def lesson(slug=slug) -> None:
                 open_path(page, url, f"/?lesson={slug}")
@@ -333,7 +366,7 @@ def shots_at(browser, url: str, width: int, shooter: Shooter) -> None:
 
             shooter.step(f"lesson {slug} at {width}", lesson)
 
-        for slug, (label, chart) in VIEWS.items():
+        for slug, (label, chart) in VIEWS.items() if "views" in groups else []:
 
             def view(slug=slug, label=label, chart=chart) -> None:
                 if page.evaluate("() => location.pathname") != "/papers":
@@ -346,6 +379,30 @@ def shots_at(browser, url: str, width: int, shooter: Shooter) -> None:
                 shooter.shoot(page, f"view-{slug}-{width}")
 
             shooter.step(f"view {slug} at {width}", view)
+
+        def photos() -> None:
+            open_path(page, url, f"/train?{PHOTOS_RUN}")
+            button(page, "btn_train").click()
+            wait_done(page)
+            go_to(page, "/reconstructions")
+            wait_for_chart(page, "reconstruction")
+            wait_for_chart(page, "whole_photo")
+            shooter.shoot(page, f"page-reconstructions-photos-{width}")
+
+        def train_pictures() -> None:
+            open_path(page, url, f"/train?{PICTURES_RUN}")
+            page.locator('.st-key-w_pictures_file input[type="file"]').set_input_files(pictures)
+            page.get_by_text(PICTURES_IN_USE).wait_for()
+            wait_idle(page)
+            button(page, "btn_train").click()
+            wait_done(page)
+            wait_for_chart(page, "loss")
+            shooter.shoot(page, f"page-train-pictures-{width}")
+
+        if "photos" in groups:
+            shooter.step(f"conv run on photos at {width}", photos)
+        if "pictures" in groups:
+            shooter.step(f"zip of pictures at {width}", train_pictures)
     finally:
         context.close()
 
@@ -354,8 +411,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT, help="where the PNGs go (default: docs/screenshots)")
     parser.add_argument("--widths", default="1280,420", help="comma-separated, of: 1280, 420")
+    parser.add_argument("--only", default=",".join(GROUPS), help=f"comma-separated, of: {', '.join(GROUPS)}")
     args = parser.parse_args()
     widths = [int(w) for w in args.widths.split(",")]
+    groups = [group for group in args.only.split(",") if group]
+    if unknown := set(groups) - set(GROUPS):
+        parser.error(f"--only: no group {', '.join(sorted(unknown))}; the groups are {', '.join(GROUPS)}")
     executable = shutil.which("chromium")
     if executable is None:
         sys.exit("No 'chromium' on PATH; on Debian: apt-get install chromium.")
@@ -366,6 +427,7 @@ def main() -> int:
         log = Path(tmp) / "server.log"
         data = Path(tmp) / "data"
         data.mkdir()
+        pictures = picture_zip(Path(tmp) / "pictures.zip")
         try:
             with running_server(log, data) as url, sync_playwright() as playwright:
                 print(f"Server ready at {url} after {time.monotonic() - start:.1f} s", flush=True)
@@ -373,7 +435,7 @@ def main() -> int:
                 try:
                     for width in widths:
                         print(f"At {width} px:", flush=True)
-                        shots_at(browser, url, width, shooter)
+                        shots_at(browser, url, width, shooter, groups, pictures)
                 finally:
                     browser.close()
         except Exception:

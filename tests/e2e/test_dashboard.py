@@ -43,6 +43,11 @@ TRACES_JS = """key => {
                                       points: length(t.x) || length(t.z) || length(t.y),
                                       y: Array.from(t.y || []).slice(0, 50)}));
 }"""
+# JS: [rows, columns] of the first heatmap of the chart drawn with st.plotly_chart(key=...).
+HEATMAP_SHAPE_JS = """key => {
+    const z = document.querySelector(`.st-key-${key} .js-plotly-plot`)._fullData.find(t => t.type === "heatmap").z;
+    return [z.length, z[0].length];
+}"""
 # JS: elements of the main area that stick out on the right, outside any container that scrolls or clips them.
 OVERFLOW_JS = """() => {
     const clipped = el => {
@@ -369,6 +374,49 @@ def test_digits_reconstructions_and_filters_show_images(app):
     wait_for_chart(page, "latent")
     app.wait_idle(page)
     app.screenshot(page, "latent-digits-1280", whole=True)
+
+
+def test_a_conv_run_on_photos_shows_the_whole_photograph_and_3x3_kernels(app):
+    page = app.new_page()
+    train_small(app, page, "dataset=photos&architecture=conv&conv_channels=8&code_channels=4&n_samples=300&epochs=5")
+    go_to(page, "/reconstructions")
+    drawn = wait_for_chart(page, "reconstruction")
+    assert any(trace["type"] in ("heatmap", "image") for trace in drawn), f"no image in the patches grid: {drawn}"
+    photo = wait_for_chart(page, "whole_photo")
+    assert [trace["name"] for trace in photo] == ["original", "noisy", "denoised"], photo
+    app.wait_idle(page)
+    app.screenshot(page, "reconstructions-photos-conv-1280", whole=True)
+    go_to(page, "/filters")
+    wait_for_chart(page, "filters")
+    app.wait_idle(page)
+    rows, columns = page.evaluate(HEATMAP_SHAPE_JS, "filters")
+    assert (rows, columns) == (11, 11), f"8 kernels of 3 × 3 tile as 3 × 3 with gaps: 11 × 11, not {rows} × {columns}"
+    app.screenshot(page, "filters-photos-conv-1280", whole=True)
+    go_to(page, "/latent")
+    wait_for_chart(page, "latent")
+    app.wait_idle(page)
+    app.screenshot(page, "latent-photos-conv-1280", whole=True)
+
+
+def test_a_zip_of_pictures_uploaded_on_train_trains_and_latent_space_names_its_folders(app):
+    from app_driver import picture_zip  # tests/ is on the path: its conftest.py sits there
+
+    page = app.new_page()
+    app.open(page, "/train?dataset=images&image_size=12&architecture=conv&conv_channels=4&code_channels=2&epochs=2")
+    uploader = page.locator('.st-key-w_pictures_file input[type="file"]')
+    uploader.set_input_files(files=[{"name": "shapes.zip", "mimeType": "application/zip",
+                                     "buffer": picture_zip(per_folder=10, size=12)}])  # fmt: skip
+    page.get_by_text("shapes.zip: 20 pictures of 12×12 grayscale, 2 folders (checks, stripes)").wait_for()
+    app.wait_idle(page)
+    app.screenshot(page, "train-pictures-1280", whole=True)
+    button(page, "btn_train").click()
+    wait_for_status(page, "done", seconds=60)
+    app.wait_idle(page)
+    go_to(page, "/latent")
+    legend = [trace["name"] for trace in wait_for_chart(page, "latent")]
+    assert legend == ["checks", "stripes"], f"the legend names {legend}, not the zip's folders"
+    app.wait_idle(page)
+    app.screenshot(page, "latent-pictures-1280", whole=True)
 
 
 @pytest.mark.parametrize("path", ["/", "/train"])
