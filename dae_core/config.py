@@ -199,6 +199,14 @@ class ModelConfig:
             p.append(f"The 'tied_weights' parameter of {owner} must be a bool. Got {self.tied_weights!r} instead.")
         _raise_if(p)
 
+    def code_size(self, image_shape: tuple[int, ...] | None = None) -> int:
+        """Numbers in one code: ``hidden_dim``, or for a conv model on images of ``image_shape`` its channels x height
+        x width (each stride-2 stage halves a side, rounding up)."""
+        if self.architecture != "conv" or not image_shape:
+            return self.hidden_dim
+        shrink = 2 ** len(self.conv_channels)
+        return self.code_channels * -(-image_shape[0] // shrink) * -(-image_shape[1] // shrink)
+
 
 @dataclass(frozen=True)
 class TrainConfig:

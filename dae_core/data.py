@@ -410,6 +410,7 @@ def load_dataset(cfg: DataConfig, source=None) -> Dataset:
         names = _pixel_names(image_shape)
     else:
         X, y, names, image_shape = _generate(cfg)
+        class_names = PHOTOS if cfg.dataset == "photos" else ()  # a patch's label: the photograph it was cut from
 
     X_train, X_test, y_train, y_test = train_test_split(
         X, y if y is not None else np.zeros(len(X)), test_size=cfg.test_fraction, random_state=cfg.data_seed

@@ -478,6 +478,14 @@ def samples_heatmap(
 
 
 LABEL_PIXELS = 12  # blank image pixels left of each block of the image grid, where the row labels sit
+PLOT_WIDTH = 740  # px: a chart's plot area in the dashboard's main column on a 1280 px screen
+
+
+def _fitted_height(rows: int, columns: int, pixel_size: float, chrome: int) -> int:
+    """The figure height that shows a ``rows`` x ``columns`` image at ``pixel_size`` screen pixels per pixel, or
+    smaller where the plot area (``PLOT_WIDTH``) is narrower: an image pinned to square pixels shrinks to the width,
+    and a height set for the full size leaves the rest blank above and below it. ``chrome``: title, headers, margins."""
+    return round(chrome + rows * min(pixel_size, PLOT_WIDTH / columns))
 
 
 def image_origin(
@@ -589,7 +597,7 @@ def image_grid(
         },
         yaxis={"showticklabels": False, "autorange": "reversed", "scaleanchor": "x", **_IMAGE_AXIS},
         annotations=annotations,
-        height=130 + rows * (h + 1) * pixel_size,
+        height=_fitted_height(rows * (h + 1), z.shape[1], pixel_size, 130),
         margin={"t": 90, "l": 16},
     )
 
@@ -663,7 +671,7 @@ def photo_denoising(
             **_IMAGE_AXIS,
         },
         yaxis={"showticklabels": False, "autorange": "reversed", "scaleanchor": "x", **_IMAGE_AXIS},
-        height=round(110 + h * pixel_size),
+        height=_fitted_height(h, 3 * w + 2 * gap, pixel_size, 110),
         margin={"t": 80, "l": 16, "r": 16, "b": 16},
     )
 

@@ -155,7 +155,7 @@ def live_frame() -> None:
         said = records.verdict(
             snapshot.history,
             snapshot.weights_epoch,
-            code_size=snapshot.config.model.hidden_dim,
+            code_size=snapshot.config.model.code_size(dataset.image_shape if dataset is not None else None),
             input_size=dataset.n_features if dataset is not None else None,
         )
         st.markdown(f"**Verdict:** {said}")

@@ -52,7 +52,7 @@ if probe is None:
 else:
     cards = metric_row(3)
     cards[0].metric(
-        f"Codes ({trained.config.model.hidden_dim} dims)",
+        f"Codes ({trained.model.hidden_dim} dims)",
         f"{probe['code_accuracy']:.1%}",
         help="Logistic regression trained on the training codes, scored on the test codes.",
     )

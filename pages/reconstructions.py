@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from dae_core import metrics, records
+from dae_core import figures, metrics, records
 from dashboard import evaluation, frame, runs
 from dashboard.widgets import memo, metric_row, remembered
 
@@ -22,7 +22,7 @@ trained, dataset = shown.trained, shown.dataset
 test = evaluation.test_noise_ui(trained)
 noise, level, seed = test.noise, test.noise_level, test.seed
 rec = evaluation.reconstruction(shown, test)
-k = trained.config.model.hidden_dim
+k = min(trained.model.hidden_dim, dataset.n_features)  # the code's size, as training's PCA baseline
 pca_mse = memo(
     ("pca", shown.token[:2], noise, level, seed), lambda: metrics.pca_mse(dataset.X_train, rec.noisy, rec.clean, k)
 )
@@ -38,7 +38,8 @@ figure_area = st.container()
 st.subheader("Error per test sample, worst first")
 table = pd.DataFrame(rec.error_table())
 if dataset.y_test is not None:  # a table's labels are the user's text: the table's own download must not run them
-    table.insert(1, "label", dataset.y_test[table["index"].to_numpy()])
+    labels = dataset.y_test[table["index"].to_numpy()]
+    table.insert(1, "label", [figures.class_name(label, dataset.class_names) for label in labels])
     table = records.spreadsheet_safe_frame(table)
 table = table.rename(columns=COLUMNS)
 picked = st.dataframe(

@@ -138,3 +138,12 @@ def test_a_live_change_is_validated_once_where_the_config_says_what_is_live():
         running.replace_live(lr=0)
     with pytest.raises(ConfigError, match="can change while a run trains"):
         running.replace_live(epochs=5)
+
+
+def test_a_conv_code_size_is_channels_by_the_halved_height_and_width():
+    from dae_core.model import ConvDenoisingAutoencoder
+
+    for shape, stages in [((28, 28, 1), (32,)), ((12, 12, 1), (8, 8)), ((7, 9, 3), (4, 4)), ((8, 8, 1), (4, 4, 4))]:
+        cfg = ModelConfig(architecture="conv", conv_channels=stages, code_channels=5)
+        assert cfg.code_size(shape) == ConvDenoisingAutoencoder(shape, 5, stages).hidden_dim, shape
+    assert ModelConfig(hidden_dim=7).code_size((8, 8, 1)) == 7 and ModelConfig(architecture="conv").code_size() == 8

@@ -662,3 +662,13 @@ def test_photo_denoising_shows_three_pictures_at_full_size_headed_by_psnr():
     with pytest.raises(DataError) as error:
         figures.photo_denoising(clean, noisy[:5], denoised, 1, 2)
     assert str(error.value) == "The noisy picture must have the original's shape (40, 60). Got (5, 60) instead."
+
+
+def test_a_wide_image_grid_is_as_tall_as_its_images_at_the_plot_width_not_at_full_size():
+    """Square pixels pin the images to the plot's width: a height for 7 px per pixel would leave the rest blank."""
+    rows = np.random.default_rng(0).uniform(0, 1, (16, 28 * 28))
+    fig = figures.image_grid(rows, rows, rows, (28, 28, 1))  # two blocks of 8 rows, each 12 + 4 x 29 pixels wide
+    image_rows, image_columns = 8 * 29, 2 * (figures.LABEL_PIXELS + 4 * 29) - 1  # a gap after each, but the last
+    assert fig.layout.height == round(130 + image_rows * figures.PLOT_WIDTH / image_columns)  # 800 px, not 1,754
+    small = figures.image_grid(rows[:2, :64], rows[:2, :64], rows[:2, :64], (8, 8, 1))  # narrow: full size
+    assert small.layout.height == 130 + 2 * 9 * 7
