@@ -126,3 +126,29 @@ def test_a_sweep_on_a_dask_cluster_matches_the_local_sweep(capsys):
     _, out, _ = run(capsys, *argv)
     here = json.loads(out[-1])
     assert [r["test_mse"] for r in remote["runs"]] == [r["test_mse"] for r in here["runs"]]
+
+
+def test_a_conv_sweep_on_pictures_in_a_folder_trains_the_same_in_other_processes(capsys, tmp_path):
+    """Workers get the pictures' bytes (a folder packed into a zip), not a path they may not have."""
+    import io
+    import zipfile
+
+    from app_driver import picture_zip
+
+    with zipfile.ZipFile(io.BytesIO(picture_zip(per_folder=6, size=8))) as archive:
+        archive.extractall(tmp_path / "pictures")
+    argv = ["--images", str(tmp_path / "pictures"), "--image-size", "8", "--architecture", "conv",
+            "--conv-channels", "4", "--code-channels", "2", "--epochs", "2", "--noise-level", "0.1,0.3", "--json"]  # fmt: skip
+    code, out, err = run(capsys, *argv, "--jobs", "2")
+    spread = json.loads(out[-1])
+    assert code == 0, err
+    assert spread["groups"] == 2  # conv members train alone
+    assert {r["config"]["model"]["architecture"] for r in spread["runs"]} == {"conv"}
+    _, out, _ = run(capsys, *argv)
+    assert [r["test_mse"] for r in spread["runs"]] == [r["test_mse"] for r in json.loads(out[-1])["runs"]]
+    from dae_core import RunConfig
+    from dae_core.cli.sweep import _table
+
+    sent = _table(RunConfig().replace(dataset="images", images_path=str(tmp_path / "pictures")))
+    with zipfile.ZipFile(io.BytesIO(sent)) as archive:
+        assert sorted(archive.namelist()) == [f"{f}/{i:02d}.png" for f in ("checks", "stripes") for i in range(6)]

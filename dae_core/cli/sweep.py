@@ -7,9 +7,11 @@ Bad input exits with code 2 and one ``error:`` line, as every command does (see 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import time
+import zipfile
 from typing import TYPE_CHECKING
 
 from ..config import DEFAULT_TORCH_THREADS, MAX_SWEEP_RUNS, SWEEPABLE, RunConfig
@@ -101,14 +103,31 @@ def _check_folder(path: str) -> None:
 
 
 def _table(config: RunConfig) -> bytes | None:
-    """A CSV table's bytes, read here once, so that workers on other machines need no copy of the file."""
-    if config.data.dataset != "csv":
+    """A CSV table's or the pictures' bytes (a zip; a folder is packed into one), read here once, so that workers
+    on other machines need no copy of the files."""
+    data = config.data
+    if data.dataset not in ("csv", "images"):
         return None
+    path, flag = (data.csv_path, "--csv") if data.dataset == "csv" else (data.images_path, "--images")
     try:
-        with open(config.data.csv_path, "rb") as handle:
+        if os.path.isdir(path):
+            return _zipped(path)
+        with open(path, "rb") as handle:
             return handle.read()
     except OSError as exc:
-        raise UsageError(f"--csv {config.data.csv_path!r} could not be read ({exc.strerror}).") from None
+        raise UsageError(f"{flag} {path!r} could not be read ({exc.strerror}).") from None
+
+
+def _zipped(folder: str) -> bytes:
+    """The files under ``folder`` as an uncompressed zip's bytes, by their paths inside it (the reader of pictures
+    takes a zip as it takes a folder: sub-folders are the labels, other files are ignored the same way)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for root, _, files in sorted(os.walk(folder)):
+            for name in sorted(files):
+                path = os.path.join(root, name)
+                archive.write(path, os.path.relpath(path, folder))
+    return buffer.getvalue()
 
 
 # --- where the groups train --------------------------------------------------------------------------
