@@ -478,6 +478,7 @@ def samples_heatmap(
 
 
 LABEL_PIXELS = 12  # blank image pixels left of each block of the image grid, where the row labels sit
+FILTERS_HEIGHT = 400  # px: the least height of a gallery of filters, however small they are
 PLOT_WIDTH = 740  # px: a chart's plot area in the dashboard's main column on a 1280 px screen
 
 
@@ -1042,7 +1043,8 @@ def filter_tiles(
         title,
         xaxis=_NO_TICKS,
         yaxis={"autorange": "reversed", "scaleanchor": "x", **_NO_TICKS},
-        height=120 + rows * (h + 1) * pixel_size,
+        # small kernels (a conv model's 3 x 3) are drawn larger, to about FILTERS_HEIGHT px, so they can be read
+        height=_fitted_height(z.shape[0], z.shape[1], max(pixel_size, FILTERS_HEIGHT / z.shape[0]), 120),
     )
 
 

@@ -672,3 +672,11 @@ def test_a_wide_image_grid_is_as_tall_as_its_images_at_the_plot_width_not_at_ful
     assert fig.layout.height == round(130 + image_rows * figures.PLOT_WIDTH / image_columns)  # 800 px, not 1,754
     small = figures.image_grid(rows[:2, :64], rows[:2, :64], rows[:2, :64], (8, 8, 1))  # narrow: full size
     assert small.layout.height == 130 + 2 * 9 * 7
+
+
+def test_tiny_kernels_are_drawn_large_enough_to_read():
+    kernels = np.random.default_rng(0).normal(size=(32, 9))  # a conv model's 3 x 3 first layer: a 23 x 23 canvas
+    fig = figures.filter_tiles(kernels, (3, 3, 1))
+    assert fig.layout.height == round(120 + 23 * figures.FILTERS_HEIGHT / 23)  # 17 px per weight, not 9
+    digits = figures.filter_tiles(np.ones((64, 64)), (8, 8, 1))  # 8 x 8 tiles of 8 x 8: 71 px square, 9 px each
+    assert digits.layout.height == 120 + 71 * 9
