@@ -482,11 +482,12 @@ FILTERS_HEIGHT = 400  # px: the least height of a gallery of filters, however sm
 PLOT_WIDTH = 740  # px: a chart's plot area in the dashboard's main column on a 1280 px screen
 
 
-def _fitted_height(rows: int, columns: int, pixel_size: float, chrome: int) -> int:
+def _fitted_height(rows: int, columns: int, pixel_size: float, chrome: int, plot_width: int = PLOT_WIDTH) -> int:
     """The figure height that shows a ``rows`` x ``columns`` image at ``pixel_size`` screen pixels per pixel, or
     smaller where the plot area (``PLOT_WIDTH``) is narrower: an image pinned to square pixels shrinks to the width,
-    and a height set for the full size leaves the rest blank above and below it. ``chrome``: title, headers, margins."""
-    return round(chrome + rows * min(pixel_size, PLOT_WIDTH / columns))
+    and a height set for the full size leaves the rest blank above and below it. ``chrome``: title, headers, margins;
+    ``plot_width``: the plot area's width where the figure is drawn (less in a column)."""
+    return round(chrome + rows * min(pixel_size, plot_width / columns))
 
 
 def image_origin(
@@ -514,6 +515,7 @@ def image_grid(
     pixel_size: int = 7,
     title: str = "Original | noisy | reconstructed | absolute error",
     ink: bool = True,
+    plot_width: int = PLOT_WIDTH,
 ) -> go.Figure:
     """A grid of images, one row per sample: original | noisy | reconstructed | |reconstructed − original|.
 
@@ -598,7 +600,7 @@ def image_grid(
         },
         yaxis={"showticklabels": False, "autorange": "reversed", "scaleanchor": "x", **_IMAGE_AXIS},
         annotations=annotations,
-        height=_fitted_height(rows * (h + 1), z.shape[1], pixel_size, 130),
+        height=_fitted_height(rows * (h + 1), z.shape[1], pixel_size, 130, plot_width),
         margin={"t": 90, "l": 16},
     )
 

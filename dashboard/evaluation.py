@@ -118,6 +118,9 @@ def test_noise_note(shown: Shown, test: TestNoise, rec: analysis.Reconstruction)
     )
 
 
+LIVE_PLOT_WIDTH = 440  # px: the plot area beside Train's settings on a 1280 px screen
+
+
 def live_images_ui(run: Run, snapshot: JobSnapshot) -> None:
     """For image data, beside the loss chart: a few noisy test images and what the run's model makes of them now,
     redrawn with the chart, so a learner sees the noise go as the test curve falls."""
@@ -135,7 +138,7 @@ def _live_images(trained, dataset, epoch: int):
     return figures.image_grid(
         rec.clean[rows], rec.noisy[rows], rec.reconstructed[rows], dataset.image_shape,
         psnr=rec.per_sample_psnr[rows] if rec.per_sample_psnr is not None else None, labels=rows,
-        rows_per_block=max(1, LIVE_IMAGES // 2), pixel_size=6,
+        rows_per_block=max(1, LIVE_IMAGES // 2), pixel_size=6, plot_width=LIVE_PLOT_WIDTH,
         title=f"Test images at epoch {epoch}", ink=dataset.ink,
     )  # fmt: skip
 
