@@ -828,6 +828,108 @@ def flow_animation(
     return figure
 
 
+# --- a DAE as a sampler (dae_core.generate) --------------------------------------------------------
+def chain_animation(
+    data: np.ndarray, path: Sequence[np.ndarray], steps: Sequence[int], *, title: str = "Walk-back chains"
+) -> go.Figure:
+    """Walk-back chains (``path[k]``: their states after ``steps[k]`` steps) over the data, as an animation:
+    :func:`flow_animation`'s figure, with its slider counting chain steps."""
+    if len(steps) != len(path):
+        raise DataError(f"Give one step number per state: {len(path)} states, {len(steps)} step numbers.")
+    figure = flow_animation(data, path)
+    figure.update_layout(title_text=title)
+    figure.data[2].name = "chains"
+    for slider_step, step in zip(figure.layout.sliders[0].steps, steps):
+        slider_step.label = str(step)
+    return figure
+
+
+def sample_mmd(
+    names: Sequence[str],
+    values: Sequence[float],
+    uniform: float,
+    training: float,
+    *,
+    title: str = "Samples against held-out data (MMD², lower is closer)",
+) -> go.Figure:
+    """Each sampler's MMD² to held-out data as a bar, between the two ends as dashed lines: uniform noise over the
+    chains' box (a sampler that learned nothing) and the training points themselves (as close as data comes)."""
+    if len(names) != len(values):
+        raise DataError(f"Give one MMD² per sampler: {len(names)} names, {len(values)} values.")
+    if not len(names):
+        return empty_figure("No samplers to compare.", title, "sampler", "MMD²")
+    bars = {
+        "type": "bar",
+        "x": [user_text(name) for name in names],
+        "y": list(values),
+        "name": "samples",
+        "marker": {"color": SERIES_COLORS["reconstructed"]},
+        "text": [f"{value:.4f}" for value in values],
+        "textposition": "outside",
+        "hovertemplate": "%{x}<br>MMD² %{y:.4f}<extra></extra>",
+    }
+    ends = [
+        {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": value, "y1": value,
+         "line": {"color": color, "width": 2, "dash": "dash"},
+         "label": {"text": f"{label} {value:.4f}", "textposition": "end", "yanchor": "bottom",
+                   "font": {"color": color, "size": 11}}}
+        for label, value, color in (("uniform noise", uniform, SERIES_COLORS["identity_mse"]),
+                                    ("training points", training, SERIES_COLORS["clean"]))
+    ]  # fmt: skip
+    everything = [*values, uniform, training]
+    low, high = min(0.0, *everything), max(everything)
+    pad = 0.15 * (high - low) + 1e-9
+    return _figure(
+        [bars], title, "sampler", "MMD² to held-out data", shapes=ends, yaxis={"range": [low - pad / 3, high + pad]}
+    )
+
+
+def chain_grid(
+    paths: Sequence[np.ndarray],
+    steps: Sequence[int],
+    image_shape: tuple[int, ...],
+    names: Sequence[str],
+    *,
+    ink: bool = True,
+    title: str = "Walk-back chains of pictures, every few steps",
+) -> go.Figure:
+    """Chains of pictures: one block per sampler (``paths[i]``: (len(steps), chains, h*w*c) states), one row per
+    chain and one column per kept step, the blocks one under another and named at their left; one tiled heatmap.
+    ``ink``: 1 is drawn dark, as digits on paper."""
+    h, w = image_shape[:2]
+    if len(paths) != len(names):
+        raise DataError(f"Give one name per sampler: {len(paths)} samplers, {len(names)} names.")
+    if not len(paths):
+        return empty_figure("No samplers to compare.", title)
+    blocks, centres, top = [], [], 0
+    for path in paths:
+        path = np.asarray(path, np.float64)
+        if path.ndim != 3 or path.shape[0] != len(steps):
+            raise DataError(f"Each path must be (steps, chains, pixels) with {len(steps)} steps. Got {path.shape}.")
+        count, chains = path.shape[:2]
+        pictures = gray(path.reshape(count * chains, -1), image_shape).reshape(count, chains, h, w)
+        block = tile(pictures.transpose(1, 0, 2, 3))  # (chains, steps, h, w) tiled: a chain per row
+        blocks += [block, np.full((h, block.shape[1]), np.nan)]  # a picture's height between samplers
+        centres.append(top + (block.shape[0] - 1) / 2)
+        top += block.shape[0] + h
+    z = np.vstack(blocks[:-1])
+    heatmap = {
+        "type": "heatmap",
+        "z": z,
+        "colorscale": GRAYSCALE,
+        "reversescale": not ink,
+        "zmin": 0.0,
+        "zmax": 1.0,
+        "showscale": False,
+        "hoverinfo": "skip",
+    }
+    xaxis = {**_IMAGE_AXIS, "tickvals": tile_centres(len(steps), w), "ticktext": [str(s) for s in steps]}
+    yaxis = {**_IMAGE_AXIS, "autorange": "reversed", "scaleanchor": "x", "tickvals": centres,
+             "ticktext": [user_text(name) for name in names]}  # fmt: skip
+    height = _fitted_height(z.shape[0], z.shape[1], PLOT_WIDTH / max(z.shape[1], 1), 140)
+    return _figure([heatmap], title, "chain step", "", xaxis=xaxis, yaxis=yaxis, height=height)
+
+
 def vector_field(
     points: np.ndarray,
     displacement: np.ndarray,
@@ -1236,6 +1338,200 @@ def probe_by_noise(
     return _figure(
         traces, title, "training noise level", "probe accuracy", yaxis={"range": [low - pad, min(1.0, high + pad)]}
     )
+
+
+def accuracy_by_labels(
+    rows_per_class: Sequence[float],
+    tick_labels: Sequence[str],
+    curves: Sequence[tuple[str, Sequence[float], Sequence[float]]],
+    *,
+    title: str = "Test accuracy by labelled rows per class",
+) -> go.Figure:
+    """Accuracy against labelled rows per class (log axis), one line per method (name, means, standard deviations)
+    with a band of ± one standard deviation around it (``pretrain.PretrainResult``)."""
+    x = [float(value) for value in rows_per_class]
+    if not x or not curves:
+        return empty_figure("No results to draw.", title, "labelled rows per class", "test accuracy")
+    traces = []
+    for index, (name, means, stds) in enumerate(curves):
+        if len(means) != len(x) or len(stds) != len(x):
+            raise DataError(f"Give one mean and one spread per label count for {name!r}: {len(x)} counts.")
+        color = PALETTE[index % len(PALETTE)]
+        upper = [m + s for m, s in zip(means, stds)]
+        lower = [m - s for m, s in zip(means, stds)]
+        traces.append(
+            {
+                "type": "scatter",
+                "x": x + x[::-1],
+                "y": upper + lower[::-1],
+                "fill": "toself",
+                "fillcolor": color,
+                "opacity": 0.18,
+                "line": {"width": 0},
+                "hoverinfo": "skip",
+                "showlegend": False,
+                "legendgroup": name,
+            }
+        )
+        traces.append(
+            {
+                "type": "scatter",
+                "x": x,
+                "y": [float(m) for m in means],
+                "customdata": [[float(s)] for s in stds],
+                "name": user_text(name),
+                "legendgroup": name,
+                "mode": "lines+markers",
+                "line": {"color": color, "width": 2},
+                "marker": {"size": 8},
+                "hovertemplate": f"%{{x:.0f}} per class<br>accuracy %{{y:.3f}} ± %{{customdata[0]:.3f}}"
+                f"<extra>{user_text(name)}</extra>",
+            }
+        )
+    xaxis = {"type": "log", "tickvals": x, "ticktext": list(tick_labels)}
+    return _figure(traces, title, "labelled rows per class (log scale)", "test accuracy", xaxis=xaxis)
+
+
+def accuracy_by_test_noise(
+    test_levels: Sequence[float],
+    paths: Sequence[tuple[str, Sequence[float]]],
+    raw: Sequence[float] | None = None,
+    *,
+    noise_label: str = "masking",
+    title: str = "Accuracy of a classifier trained on clean inputs",
+) -> go.Figure:
+    """A classifier's accuracy against the test noise level: one line per path (``(name, accuracy per level)``, a
+    model's reconstructions), and the damaged inputs read as they are (``raw``) dashed."""
+    x_title = f"test noise level ({noise_label})"
+    for name, accuracies in paths:
+        if len(accuracies) != len(test_levels):
+            raise DataError(
+                f"Give one accuracy per test level: {len(test_levels)} levels, {len(accuracies)} for {name!r}."
+            )
+    if not len(test_levels):
+        return empty_figure("No test levels to compare.", title, x_title, "accuracy")
+    hover = "test noise %{x:g}<br>accuracy %{y:.3f}<extra>%{fullData.name}</extra>"
+    traces = [
+        {
+            "type": "scatter",
+            "x": list(test_levels),
+            "y": list(accuracies),
+            "name": user_text(name),
+            "mode": "lines+markers",
+            "line": {"color": PALETTE[i % len(PALETTE)], "width": 2},
+            "marker": {"size": 8},
+            "hovertemplate": hover,
+        }
+        for i, (name, accuracies) in enumerate(paths)
+    ]
+    if raw is not None:
+        traces.append(
+            {
+                "type": "scatter",
+                "x": list(test_levels),
+                "y": list(raw),
+                "name": "raw inputs",
+                "mode": "lines+markers",
+                "line": {"color": SERIES_COLORS["identity_mse"], "width": 2, "dash": "dash"},
+                "marker": {"size": 7},
+                "hovertemplate": hover,
+            }
+        )
+    low = min(min(trace["y"]) for trace in traces)
+    return _figure(traces, title, x_title, "accuracy", yaxis={"range": [max(0.0, low - 0.05), 1.0]})
+
+
+def image_rows(
+    rows: Sequence[np.ndarray],
+    image_shape: tuple[int, ...],
+    row_names: Sequence[str],
+    *,
+    column_names: Sequence | None = None,
+    marked: np.ndarray | None = None,
+    pixel_size: int = 6,
+    title: str = "",
+    ink: bool = True,
+) -> go.Figure:
+    """Rows of images, one tiled array: ``rows[k]`` is (n, h*w*c) in [0, 1], drawn left to right and named
+    ``row_names[k]`` on the left; ``column_names`` head the columns. ``marked`` (k, n) bools outline images in red
+    (say, those a classifier misreads). Colour images are drawn in gray."""
+    h, w = image_shape[:2]
+    if len(row_names) != len(rows):
+        raise DataError(f"Give one name per row of images: {len(rows)} rows, {len(row_names)} names.")
+    images = [
+        _as_rows(gray(block, image_shape), what=f"row {name!r}", width=h * w) for block, name in zip(rows, row_names)
+    ]
+    if not images or not len(images[0]):
+        return empty_figure("No images to show.", title)
+    count = len(images[0])
+    if any(len(block) != count for block in images):
+        raise DataError(f"Every row of images must hold {count} images. Got {[len(block) for block in images]}.")
+    z = tile(np.stack(images).reshape(len(images), count, h, w), gap=1).astype(np.float32)
+    heatmap = {
+        "type": "heatmap",
+        "z": z,
+        "colorscale": GRAYSCALE,
+        "reversescale": not ink,
+        "zmin": 0.0,
+        "zmax": 1.0,
+        "hoverongaps": False,
+        "hovertemplate": "intensity %{z:.2f} (0–1)<extra></extra>",
+        "showscale": False,
+    }
+    shapes = []
+    if marked is not None:
+        for k, i in zip(*np.nonzero(np.asarray(marked, bool))):
+            top, left = k * (h + 1), i * (w + 1)
+            shapes.append(
+                {
+                    "type": "rect",
+                    "xref": "x",
+                    "yref": "y",
+                    "x0": left - 0.5,
+                    "x1": left + w - 0.5,
+                    "y0": top - 0.5,
+                    "y1": top + h - 0.5,
+                    "line": {"color": SERIES_COLORS["arrow"], "width": 2},
+                }
+            )
+    columns = _names(column_names, count) if column_names is not None else [""] * count
+    return _figure(
+        [heatmap],
+        title,
+        xaxis={"tickvals": tile_centres(count, w), "ticktext": columns, "tickangle": 0, "side": "top", **_IMAGE_AXIS},
+        yaxis={
+            "tickvals": tile_centres(len(images), h),
+            "ticktext": [user_text(name) for name in row_names],
+            "autorange": "reversed",
+            "scaleanchor": "x",
+            **_IMAGE_AXIS,
+        },
+        shapes=shapes,
+        height=_fitted_height(len(images) * (h + 1), z.shape[1], pixel_size, 130),
+        margin={"t": 90, "l": 120},
+    )
+
+
+def model_name(level: float) -> str:
+    """A model as the robustness figures name it by its training noise level: the plain autoencoder at 0."""
+    return "autoencoder" if level == 0 else f"DAE ν = {level:g}"
+
+
+def robustness_curves(robust) -> go.Figure:
+    """:func:`accuracy_by_test_noise` of a ``robustness.Robustness``: one line per model, the raw inputs dashed."""
+    paths = [(model_name(level), accuracy) for level, accuracy in zip(robust.model_levels, robust.through)]
+    return accuracy_by_test_noise(robust.test_levels, paths, robust.raw, noise_label=robust.noise_label)
+
+
+def robustness_digits(robust, image_shape: tuple[int, ...]) -> go.Figure:
+    """:func:`image_rows` of a ``robustness.Robustness``'s shown rows: clean, damaged, then each model's
+    reconstruction of the damaged row; a red frame where the clean-trained classifier misreads what it is given."""
+    rows = [robust.shown_clean, robust.shown_damaged, *robust.shown_reconstructed]
+    names = ["clean", f"{robust.noise_label} {robust.shown_level:g}", *map(model_name, robust.model_levels)]
+    misread = np.asarray(robust.shown_read) != np.asarray(robust.shown_labels)[None, :]  # (1 + models, n)
+    marked = np.vstack([np.zeros((1, misread.shape[1]), bool), misread])
+    title = "What each model makes of damaged test digits (red: the classifier misreads it)"
+    return image_rows(rows, image_shape, names, column_names=list(robust.shown_labels), marked=marked, title=title)
 
 
 # --- the home page's diagram -----------------------------------------------------------------------

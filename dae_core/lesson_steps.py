@@ -288,6 +288,7 @@ class Lesson:
     hide: tuple[str, ...] = ()  # RunConfig fields the lesson's Train page does not show
     sweep: dict[str, list] = field(default_factory=dict)  # the lists of `sweep --lesson SLUG`, for lessons that compare
     probe: bool = False  # its sweep reports linear-probe accuracy of the codes
+    robustness: tuple[float, ...] = ()  # its sweep reports a clean-trained classifier's accuracy at these test levels
     done_cues: tuple[Cue, ...] = ()  # said once every step is done (or skipped): the last that holds
 
     def workspace(self, runs: Sequence[RunRecord], current: Attempt | None = None) -> Workspace:
@@ -343,4 +344,5 @@ class Lesson:
             "hide": list(self.hide),
             "sweep": self.sweep,
             "probe": self.probe,
+            "robustness": list(self.robustness),
         }

@@ -6,6 +6,14 @@
 - ``probe``: linear-probe accuracy of the codes against the training level, with the raw pixels as a line.
 - ``edges`` (Vincent et al. 2010, section 6; Olshausen & Field 1996): the photos preset's model on 12 x 12 patches
   of photographs; its filters at each masking level, with their edge-likeness beside their smoothness.
+- ``robust`` (Vincent et al. 2008, 2010): a classifier trained on clean digits reads masked test digits as they are,
+  through the plain autoencoder and through each DAE (``dae_core.robustness``).
+- ``pretrain`` (Vincent et al. 2010, Erhan et al. 2010): not a noise sweep. Its one member is the bottom layer of
+  the first seed's stacked DAE; ``measure`` pre-trains every seed's stack and fine-tunes it with few labels, as
+  ``python -m dae_core pretrain`` does (``dae_core.pretrain``), so the two give the same table.
+- ``generate`` and ``generate-digits`` (Bengio et al. 2013; Alain & Bengio 2014; Song & Ermon 2019): each member as a
+  sampler, its walk-back chains from uniform points and annealed sampling across the members, scored by MMD² to
+  held-out data (``dae_core.generate``).
 
 A ``ViewSweep`` (a view and its levels) is plain data: a worker process trains it (``job.SweepJob``) and sends
 back a ``ViewResult`` of floats and arrays, which the dashboard caches for the session and draws.
@@ -15,11 +23,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .config import RunConfig
 from .errors import ConfigError
+from .pretrain import PretrainResult, PretrainSetup
+from .robustness import TEST_LEVELS, Robustness
+
+if TYPE_CHECKING:  # generate imports torch: only the process that trains needs it
+    from .generate import Generation
 
 MAX_LEVELS = 6  # training levels one view sweeps: one batched model of at most this many members
 
@@ -38,6 +52,10 @@ class PaperView:
     filters: bool = False  # keep each member's first-layer weights
     probe: bool = False  # linear-probe accuracy of each member's codes, and of the raw pixels
     test_levels: tuple[float, ...] = ()  # score each member at these test noise levels too
+    robustness: bool = False  # a clean-trained classifier's accuracy at the test levels: raw and through each member
+    pretrain: bool = False  # not a noise sweep: its one member is the first seed's bottom layer, and measure builds
+    # every seed's stack and fine-tunes it with few labels (``dae_core.pretrain``); its one level is not typed
+    generate: bool = False  # each member's walk-back chains, and annealed sampling across them (dae_core.generate)
 
 
 DIGITS = RunConfig().replace(dataset="digits")
@@ -46,6 +64,17 @@ DIGITS = RunConfig().replace(dataset="digits")
 PHOTOS = RunConfig().replace(
     dataset="photos", n_samples=2000, patch_size=12, hidden_layers=(), hidden_dim=64, tied_weights=True, lr=3e-3
 )
+# Robustness (the robust lesson's model, ``lessons.LESSONS["robust"]``): 64 pixels into 128 sigmoid units and back,
+# 100 epochs, as measured in the lab's guide; a DAE at masking 0.25 or 0.5 lifts a clean-trained classifier on
+# half-masked digits by about 0.15 over the raw pixels and the plain autoencoder.
+ROBUST = DIGITS.replace(hidden_dim=128, hidden_layers=(), activation="sigmoid", noise="masking", epochs=100)
+# Sampling (the manifold lesson's moons model, Gaussian noise): one model per level, each a sampler, and annealing
+# across them. Levels 0.2, 0.35 and 0.5 rather than 0.1-0.3: the annealed samples need a large level to cross the
+# box (bench/bench_generate.py has the numbers behind the views' text).
+GENERATE = RunConfig().replace(
+    dataset="moons", hidden_dim=2, hidden_layers=(64, 64), noise="gaussian", lr=3e-3, epochs=300
+)
+GENERATE_DIGITS = DIGITS.replace(hidden_dim=32, hidden_layers=(128,), noise="gaussian", epochs=80)
 
 VIEWS = {
     view.slug: view
@@ -108,6 +137,83 @@ VIEWS = {
             "falls again (0.219 at 0.7, 0.125 at 0.9) when too little of a patch is left to see an edge in.",
             filters=True,
         ),
+        PaperView(
+            "robust",
+            "Robustness to damaged inputs",
+            "Vincent et al. (2008, 2010): robustness to partial corruption of the input",
+            ROBUST,
+            (0.0, 0.25, 0.5),
+            "A logistic regression trained on clean digits reads test digits with more and more of their pixels "
+            "masked: as they are (dashed), and after each model (64 pixels → 128 sigmoid units → 64) has filled "
+            "them in. The model trained without noise, a plain autoencoder, copies what it is given, holes and "
+            "all: with half the pixels masked the classifier reads 0.581 of the digits through it and 0.606 as "
+            "they are. Through the DAEs trained at masking 0.25 and 0.5 it reads 0.719 and 0.739, and 0.425 and "
+            "0.431 with three quarters masked (raw 0.294); on clean digits they cost 3-5 points (0.936 and 0.922 "
+            "against 0.967). Below, the first test digit of each class masked at 0.5, and what each model makes "
+            "of it; a red frame marks a picture the classifier misreads.",
+            "add levels of 0.1 and 0.75: a little masking already helps (0.689 at half masked), 0.75 gives the "
+            "best score on the most damaged digits (0.444) for the worst on clean ones (0.881), and a level of 0.9 "
+            "leaves too little to learn from (0.658 at half masked).",
+            test_levels=TEST_LEVELS,
+            robustness=True,
+        ),
+        PaperView(
+            "pretrain",
+            "Pre-training with few labels",
+            "Vincent et al. (2010), section 7; Erhan et al. (2010)",
+            PretrainSetup().config,
+            (PretrainSetup().config.noise.noise_level,),
+            "A stack of two DAEs (64 pixels → 128 → 64 sigmoid units, each trained at masking 0.25 on the codes of "
+            "the one below, on every training digit and no labels) gets a softmax layer on top and is fine-tuned "
+            "on k labelled digits per class; beside it the same network from a random start, and logistic "
+            "regression on the raw pixels; 5 seeds, the band ± one standard deviation. Pre-training helps most with "
+            "the fewest labels: 0.641 against 0.601 (random start) and 0.580 (logistic regression) at one label "
+            "per class, 0.787 against 0.752 and 0.754 at three. With every label (144 a class) the three meet: "
+            "0.971, 0.968 and 0.972.",
+            "read the spread: at one label per class the seed (which digit is labelled) moves accuracy by ±0.06, "
+            "more than pre-training adds (0.04). At 10 and 30 labels the pre-trained network stays 1 to 2 points "
+            "above both (0.904 against 0.888 and 0.893 at 10), and logistic regression catches up by every label. "
+            "On 8×8 digits the gain is small; the papers' is larger on larger images and deeper stacks.",
+            pretrain=True,
+        ),
+        PaperView(
+            "generate",
+            "Sampling from a DAE",
+            "Bengio et al. (2013); Alain & Bengio (2014); Song & Ermon (2019)",
+            GENERATE,
+            (0.2, 0.35, 0.5),
+            "Each model (one per Gaussian noise level) becomes a sampler: 500 chains start at random points "
+            "over the moons' box and walk back, corrupt (the model's own noise) → reconstruct → corrupt, 30 steps. "
+            "They land on the moons within a few steps. The bars score each set of samples by MMD² to held-out "
+            "points: about 0 for the training points themselves, 0.013-0.018 for uniform noise over the box (seeds "
+            "0-2). A lone chain drifts along the moons and piles up where the model's small errors point (the best "
+            "possible denoiser's chains do not), so its score swings from seed to seed: 0.002 to 0.164. Annealing, "
+            "10 Langevin steps with each model from the largest level to the smallest, stays below half the "
+            "uniform noise's on every seed (0.0035-0.0056)."
+            "\n\nThe bridge to diffusion models: a DAE trained at noise σ reconstructs r(x̃) ≈ E[x | x̃], so its step "
+            "(r(x̃) − x̃) / σ² estimates the score ∇ log p_σ(x̃) of the data blurred by that noise (Alain & Bengio "
+            "2014). Following the score while σ shrinks is annealed Langevin sampling (Song & Ermon 2019); a "
+            "diffusion model is the same idea with one network denoising at every σ and many more levels.",
+            "press Play: the chains settle on the moons in a few steps and then wander along them. Add a level of "
+            "0.1: its chains sit closest to the curve (a mean distance of 0.03 against 0.11 at 0.5, seed 0) and "
+            "cover it worst.",
+            generate=True,
+        ),
+        PaperView(
+            "generate-digits",
+            "Sampling digits from a DAE",
+            "Bengio et al. (2013); Song & Ermon (2019)",
+            GENERATE_DIGITS,
+            (0.2, 0.35, 0.5),
+            "The same samplers on 8×8 digits: chains start from uniform noise over the pixels and walk back, "
+            "corrupt → reconstruct, 30 steps; the grid shows a few chains every two steps, one row per chain. "
+            "Noise turns into digit-like strokes within a few steps. By MMD² to held-out digits "
+            "every model's samples sit far below uniform noise and well above the training digits themselves "
+            "(seeds 0-2: chains 0.017-0.098, annealed 0.018-0.027, uniform noise 0.250, training digits 0.001): "
+            "blurred, averaged shapes, the mean of what a noisy input could have been.",
+            "add a level of 0.1 or 0.7 and see where its bar lands between the two ends.",
+            generate=True,
+        ),
     )
 }
 
@@ -162,6 +268,9 @@ class ViewResult:
     test_levels: tuple[float, ...]
     image_shape: tuple[int, int] | None
     seconds: float  # the sweep's training time
+    robustness: Robustness | None = None  # the views that score a clean-trained classifier on damaged inputs
+    pretrain: PretrainResult | None = None  # the few-labels view: accuracy by labels per class, per method and seed
+    generation: Generation | None = None  # the sampling views: chains, annealed samples and their MMD² to held-out data
 
 
 @dataclass(frozen=True)
@@ -190,12 +299,19 @@ class ViewSweep:
         base = self.view.config if self.epochs is None else self.view.config.replace(epochs=self.epochs)
         return expand(base, {"noise_level": list(self.levels)})
 
+    def pretrain_setup(self) -> PretrainSetup:
+        """A pre-training view's setup: the view's layer settings at its level (and epochs, if given)."""
+        base = self.view.config if self.epochs is None else self.view.config.replace(epochs=self.epochs)
+        return PretrainSetup(config=base.replace(noise_level=self.levels[0]))
+
     def measure(self, runs: Sequence, dataset, seconds: float) -> ViewResult:
         """Score each trained member (``sweep.SweepRun``) as the view asks."""
         from .analysis import probe, reconstruct
         from .metrics import edge_likeness, filter_smoothness
 
         spec = self.view
+        if spec.pretrain:
+            return self._measure_pretrain(runs, dataset, seconds)
         members, raw = [], None
         for run in runs:
             trained, config = run.trained, run.config
@@ -223,4 +339,37 @@ class ViewSweep:
                     test_mse_by_level=by_level,
                 )
             )
-        return ViewResult(self.slug, tuple(members), raw, spec.test_levels, dataset.image_shape, seconds)
+        robust = None
+        if spec.robustness:  # one classifier, one noise draw per test level, every member read through it
+            from .robustness import of_runs
+
+            robust = of_runs(runs, dataset, spec.test_levels)
+        generated = None
+        if spec.generate:  # each member's chains from the same uniform points, and annealing across the members
+            from .generate import generation
+
+            models, seed = [run.trained for run in runs], runs[0].config.train.seed
+            generated = generation(models, dataset.X_train, dataset.X_test, seed=seed)
+        return ViewResult(
+            self.slug, tuple(members), raw, spec.test_levels, dataset.image_shape, seconds, robustness=robust,
+            generation=generated,
+        )  # fmt: skip
+
+    def _measure_pretrain(self, runs: Sequence, dataset, seconds: float) -> ViewResult:
+        """Every seed's stack, the first seed's on the member trained, fine-tuned with few labels (``compare``).
+
+        The other seeds' bottom layers train here, one at a time, as ``python -m dae_core pretrain`` trains them: as
+        members of one batched sweep over seeds they did not match single runs (seed 1's weights were up to 0.15 off),
+        and the view would not reproduce the command's table."""
+        from .pretrain import compare
+
+        first = {run.config.train.seed: run.trained for run in runs}
+        result = compare(self.pretrain_setup(), dataset, first_layers=first)
+        members = tuple(
+            MemberResult(
+                run.config.noise.noise_level, kept.test_mse, kept.identity_mse, kept.pca_mse, len(run.trained.history)
+            )
+            for run in runs
+            for kept in (run.trained.kept_record,)
+        )
+        return ViewResult(self.slug, members, None, (), dataset.image_shape, seconds + result.seconds, pretrain=result)

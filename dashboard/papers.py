@@ -94,6 +94,15 @@ def progress_ui(job: RemoteSweep, drawn_status: str) -> None:
 
 def result_ui(result: ViewResult) -> None:
     """The view's figures and numbers."""
+    if result.pretrain is not None:  # the few-labels view: no noise levels to compare
+        pretrain_result_ui(result)
+        return
+    if result.robustness is not None:  # the robustness view: a classifier reads damaged digits
+        robustness_result_ui(result)
+        return
+    if result.generation is not None:  # the sampling views: chains, annealed samples, their MMD²
+        generation_result_ui(result)
+        return
     members = result.members
     if members[0].filters is not None:  # the views that keep filters: filters, edges
         names = [f"ν = {member.level:g}" for member in members]
@@ -131,3 +140,95 @@ def result_ui(result: ViewResult) -> None:
         cards[0].metric(f"Best codes (ν = {best.level:g})", f"{best.probe_accuracy:.3f}")
         cards[1].metric("Raw pixels", f"{result.raw_probe_accuracy:.3f}")
     st.caption(f"Trained in {result.seconds:.1f} s as one batched model of {len(members)} members.")
+
+
+def pretrain_work(view) -> str:
+    """What a few-labels view trains, in words: "5 stacks of 2 layers (30 epochs a layer), then 50 fine-tunings"."""
+    setup = ViewSweep(view.slug, view.levels).pretrain_setup()
+    seeds, ks = len(setup.seeds), len(setup.labels_per_class)
+    return (
+        f"{seeds} stacks of {len(setup.widths)} layers ({setup.config.train.epochs} epochs a layer), then "
+        f"{2 * seeds * ks} fine-tunings and {seeds * ks} logistic regressions"
+    )
+
+
+def pretrain_result_ui(result: ViewResult) -> None:
+    """The few-labels view: test accuracy against labels per class for each method, its spread over the seeds as a
+    band, and the same numbers as a table."""
+    table = result.pretrain
+    ticks = [table.label(i) for i in range(len(table.labels_per_class))]
+    curves = [(method, table.mean(method), table.std(method)) for method in table.accuracy]
+    st.plotly_chart(figures.accuracy_by_labels(table.rows_per_class, ticks, curves), key="view_pretrain")
+    means = {method: table.mean(method) for method in table.accuracy}
+    spreads = {method: table.std(method) for method in table.accuracy}
+    rows = [
+        {"labels per class": tick, **{m: f"{means[m][i]:.3f} ± {spreads[m][i]:.3f}" for m in table.accuracy}}
+        for i, tick in enumerate(ticks)
+    ]
+    st.dataframe(rows, hide_index=True)
+    gain = table.gain()
+    cards = metric_row(2)
+    cards[0].metric(f"Pre-training's gain at {ticks[0]} per class", f"{gain[0]:+.3f}")
+    cards[1].metric(f"… at {ticks[-1]} per class", f"{gain[-1]:+.3f}")
+    stack = " → ".join(str(width) for width in table.widths)
+    st.caption(
+        f"Test accuracy, mean ± standard deviation over {len(table.seeds)} seeds. Stacks of {stack} units pre-trained "
+        f"in {table.pretrain_seconds:.1f} s; everything took {result.seconds:.1f} s."
+    )
+
+
+def robustness_result_ui(result: ViewResult) -> None:
+    """The robustness view: a clean-trained classifier's accuracy against the test noise, raw and through each model;
+    the numbers where the digits are shown; and the digits, damaged and filled in."""
+    robust = result.robustness
+    st.plotly_chart(figures.robustness_curves(robust), key="view_robust")
+    level = robust.shown_level
+    at = robust.at(level)
+    best = robust.best_denoiser(level)
+    cards = [(f"Raw inputs, {robust.noise_label} {level:g}", at["raw"])]
+    if "autoencoder" in at:
+        cards.append(("Through the autoencoder", at["autoencoder"]))
+    if best is not None:
+        cards.append((f"Through the DAE, ν = {best[0]:g}", best[1]))
+    for number, (slot, (label, accuracy)) in enumerate(zip(metric_row(len(cards)), cards)):
+        delta = f"{accuracy - at['raw']:+.3f} on raw" if number else None  # the first card is the raw inputs
+        slot.metric(label, f"{accuracy:.3f}", delta)
+    st.plotly_chart(figures.robustness_digits(robust, result.image_shape), key="view_robust_digits")
+    st.caption(
+        f"A logistic regression fitted on the clean training digits reads every line; each test level is one draw of "
+        f"noise, the same for every line. Trained in {result.seconds:.1f} s as one batched model of "
+        f"{len(result.members)} members."
+    )
+
+
+def generation_result_ui(result: ViewResult) -> None:
+    """The sampling views: the chains (an animation on 2-D data, a grid of pictures else), and every sampler's MMD²
+    to held-out data between uniform noise and the training points."""
+    generated = result.generation
+    names = [f"chain σ = {level:g}" for level in generated.levels]
+    if result.image_shape is None:  # 2-D data: watch the chains land
+        options = names + (["annealed"] if generated.annealed is not None else [])
+        shown = st.segmented_control("Samples of", options, default=options[-1], key="view_chain_member") or options[-1]
+        start = generated.paths[0][0]
+        if shown == "annealed":
+            path, steps = [start, generated.annealed], [0, generated.steps[-1]]
+            title = "Annealed sampling across the models, largest σ first"
+        else:
+            path, steps = list(generated.paths[names.index(shown)]), list(generated.steps)
+            title = f"Walk-back chains of the model trained at {shown.removeprefix('chain ')}"
+        st.plotly_chart(figures.chain_animation(generated.data, path, steps, title=title), key="view_chains")
+    else:
+        figure = figures.chain_grid(generated.paths, generated.steps, result.image_shape, names)
+        st.plotly_chart(figure, key="view_chains")
+        st.caption(f"{len(generated.paths[0][0])} chains per model, every {generated.steps[1]} steps.")
+    values = list(generated.mmd)
+    if generated.annealed_mmd is not None:
+        names, values = [*names, "annealed"], [*values, generated.annealed_mmd]
+    ends = generated.ends
+    st.plotly_chart(figures.sample_mmd(names, values, ends.uniform, ends.training), key="view_mmd")
+    st.caption(
+        f"MMD² of {generated.samples} samples to the {len(generated.data)} held-out points, RBF kernel of "
+        f"width {ends.bandwidth:.3g} (the median distance between held-out points); the chains start from uniform "
+        f"points over the data's box. Trained in {result.seconds:.1f} s as one batched model of "
+        f"{len(result.members)} members."
+    )

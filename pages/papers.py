@@ -9,7 +9,7 @@ from dashboard.widgets import plain, remembered
 
 frame.page(
     "Views from the papers",
-    "Four classic comparisons from the denoising autoencoder papers. Each trains one model per noise level, all "
+    "Classic comparisons from the denoising autoencoder papers. Each trains one model per noise level, all "
     "at once as one batched model, and keeps the result for this session.",
     "start with **Filters against noise level**, then see how noise trades clean accuracy for robustness, and how "
     "masked photographs teach edge detectors.",
@@ -23,11 +23,13 @@ st.markdown(f"*After {view.source}.*  \n**What you see:** {view.what_you_see}  \
 
 default = ", ".join(f"{level:g}" for level in view.levels)
 typed, button = st.columns([4, 1], vertical_alignment="bottom")
-text = typed.text_input(
-    "Training noise levels",
-    help=f"Up to {papers.most_levels()} levels in [0, 1], separated by commas. The view's own: {default}.",
-    **remembered(f"paper_levels_{slug}", default),
-)
+text = default  # pretrain is not a noise sweep: no levels to type
+if not view.pretrain:
+    text = typed.text_input(
+        "Training noise levels",
+        help=f"Up to {papers.most_levels()} levels in [0, 1], separated by commas. The view's own: {default}.",
+        **remembered(f"paper_levels_{slug}", default),
+    )
 try:
     spec = ViewSweep(slug, papers.check_levels(parse_levels(text)))
 except ConfigError as exc:
@@ -37,6 +39,9 @@ job = papers.sweep(slug)
 label = "Train again" if job else "Train this view"
 if button.button(label, key="btn_view_train", type="primary", disabled=spec is None, width="stretch"):
     job = papers.start(spec) or job
+if job is None and view.pretrain:
+    st.info(f"Press **Train this view**: {papers.pretrain_work(view)}, about half a minute.")
+    st.stop()
 if job is None:
     st.info(
         f"Press **Train this view**: {len(view.levels)} models of {view.config.train.epochs} epochs, a few seconds."

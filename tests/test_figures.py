@@ -534,6 +534,45 @@ def test_probe_by_noise_draws_the_codes_and_the_raw_features_line():
         figures.probe_by_noise([0.0, 0.5], [0.9], None)
 
 
+def test_accuracy_by_test_noise_draws_a_line_per_path_and_the_raw_inputs_dashed():
+    fig = figures.accuracy_by_test_noise([0.0, 0.5], [("DAE <b>", [0.92, 0.74]), ("autoencoder", [0.97, 0.58])],
+                                         [0.97, 0.6])  # fmt: skip
+    dae, plain, raw = fig.data
+    assert dae.name == "DAE &lt;b&gt;" and list(plain.y) == [0.97, 0.58] and raw.line.dash == "dash"
+    assert fig.layout.xaxis.title.text == "test noise level (masking)" and fig.layout.yaxis.range[1] == 1.0
+    assert fig.layout.yaxis.range[0] == pytest.approx(0.53)
+    with pytest.raises(DataError, match="Give one accuracy per test level: 2 levels, 1 for 'a'."):
+        figures.accuracy_by_test_noise([0.0, 0.5], [("a", [0.9])])
+
+
+def test_image_rows_tile_each_row_of_images_and_frame_the_marked_ones():
+    rows = [np.zeros((3, 4)), np.ones((3, 4))]  # two rows of three 2×2 images
+    fig = figures.image_rows(rows, (2, 2), ["clean", "masked"], column_names=[7, 8, 9],
+                             marked=[[False, False, False], [False, True, False]])  # fmt: skip
+    z = np.asarray(fig.data[0].z, dtype=float)
+    assert z.shape == (5, 8) and np.isnan(z[2]).all() and np.isnan(z[:, 2]).all()  # 1-pixel gaps
+    assert z[0, 0] == 0 and z[3, 0] == 1
+    assert list(fig.layout.yaxis.ticktext) == ["clean", "masked"] and list(fig.layout.xaxis.ticktext) == ["7", "8", "9"]
+    [frame] = fig.layout.shapes
+    assert (frame.x0, frame.x1, frame.y0, frame.y1) == (2.5, 4.5, 2.5, 4.5)  # the second image of the second row
+    with pytest.raises(DataError, match="Every row of images must hold 3 images"):
+        figures.image_rows([np.zeros((3, 4)), np.zeros((2, 4))], (2, 2), ["a", "b"])
+
+
+def test_the_robustness_figures_name_each_model_by_its_training_level(digits_dataset):
+    from dae_core.robustness import measure
+
+    data = digits_dataset
+    robust = measure(data.X_train, data.y_train, data.X_test, data.y_test, [lambda x: x] * 2, [0.0, 0.5])
+    curves = figures.robustness_curves(robust)
+    assert [trace.name for trace in curves.data] == ["autoencoder", "DAE ν = 0.5", "raw inputs"]
+    digits = figures.robustness_digits(robust, data.image_shape)
+    assert list(digits.layout.yaxis.ticktext) == ["clean", "masking 0.5", "autoencoder", "DAE ν = 0.5"]
+    assert list(digits.layout.xaxis.ticktext) == [str(d) for d in range(10)]
+    misread = int(np.sum(robust.shown_read[0] != robust.shown_labels))  # identity "models" misread what raw rows do
+    assert misread > 0 and len(digits.layout.shapes) == 3 * misread
+
+
 def test_filter_galleries_put_each_models_filters_side_by_side():
     first, second = np.ones((4, 4)), -np.ones((9, 4))  # 4 and 9 filters of 2×2: 2×2 and 3×3 tiles
     fig = figures.filter_galleries([first, second], (2, 2), ["ν = 0", "ν = 0.5"])

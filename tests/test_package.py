@@ -20,6 +20,7 @@ MODULES = [
     "dae_core.serving.snapshot",
     "dae_core.serving.limits",
     "dae_core.records",
+    "dae_core.robustness",
     "dae_core.share",
     "dae_core.training",
 ]

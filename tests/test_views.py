@@ -48,7 +48,7 @@ def test_bad_levels_say_what_to_type(text, message):
 
 
 def test_a_view_sweep_checks_its_view_and_levels():
-    message = r"There is no view 'nope'\. The views are: filters, noise-grid, probe, edges\."
+    message = r"There is no view 'nope'\. The views are: filters, noise-grid, probe, edges, robust, "  # and the rest
     with pytest.raises(ConfigError, match=message):
         ViewSweep("nope", (0.0,))
     with pytest.raises(ConfigError, match=r"A view sweeps 1 to 6 noise levels in \[0, 1\]. Got \[1.5\] instead."):
@@ -120,6 +120,32 @@ def test_the_edges_view_measures_each_members_edge_likeness():
         assert member.filters.shape == (64, 144) and member.probe_accuracy is None
         assert member.edge_likeness == edge_likeness(member.filters, (12, 12)) and 0 <= member.edge_likeness <= 1
         assert member.smoothness == filter_smoothness(member.filters, (12, 12))
+
+
+def test_the_robust_view_trains_the_robust_lesson_s_model_within_the_public_limits():
+    spec = VIEWS["robust"]
+    lesson = LESSONS["robust"]
+    assert spec.config.replace(noise_level=lesson.config.noise.noise_level) == lesson.config  # its steps quote the view
+    assert spec.levels == (0.0, 0.25, 0.5) and spec.test_levels == lesson.robustness == (0.0, 0.25, 0.5, 0.75)
+    assert spec.robustness and not spec.probe and not spec.filters and spec.config.noise.noise == "masking"
+    configs = ViewSweep("robust", spec.levels).configs()
+    public = Limits.from_env({"DAE_PROFILE": "public"})
+    public.admit(configs, n_features=64, n_rows=1797)  # 3 models of 16,576 parameters, 100 epochs
+
+
+def test_the_robust_view_reads_damaged_digits_through_each_member(digits_dataset):
+    from dae_core.robustness import of_runs
+
+    spec = ViewSweep("robust", (0.0, 0.5), epochs=2)
+    result = finished(SweepJob(spec, digits_dataset).start()).result
+    robust = result.robustness
+    assert robust.model_levels == (0.0, 0.5) and robust.test_levels == result.test_levels == (0.0, 0.25, 0.5, 0.75)
+    assert list(robust.paths()) == ["raw", "autoencoder", "0.5"] and robust.shown_reconstructed.shape == (2, 10, 64)
+    again = of_runs(Sweep(spec.configs(), digits_dataset).run(), digits_dataset)  # the same sweep, here
+    assert robust.raw == again.raw  # one classifier, one noise draw per level: exactly the same
+    for ours, theirs in zip(robust.through, again.through):
+        assert ours == pytest.approx(theirs, abs=0.01)
+    assert all(len(member.test_mse_by_level) == 4 for member in result.members)
 
 
 def test_a_sweep_job_streams_each_members_records_and_stops_when_asked(digits_dataset):

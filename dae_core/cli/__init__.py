@@ -22,6 +22,7 @@ from ..errors import DAEError
 from .datasets import run_datasets
 from .flags import EXIT_BAD_INPUT, Parser, UsageError, add_run_flags, parse_int
 from .inspection import run_inspect
+from .pretrain import add_pretrain_parser
 from .sweep import run_sweep
 from .train import run_train
 
@@ -32,7 +33,7 @@ def build_parser() -> Parser:
         description="Train and inspect denoising autoencoders. Without a command, 'train' is run.",
         allow_abbrev=False,
     )
-    commands = parser.add_subparsers(dest="command", metavar="{train,sweep,inspect,datasets}")
+    commands = parser.add_subparsers(dest="command", metavar="{train,sweep,inspect,datasets,pretrain}")
 
     train_cmd = commands.add_parser(
         "train",
@@ -128,6 +129,7 @@ def build_parser() -> Parser:
         allow_abbrev=False,
     )
     list_cmd.prog = "python -m dae_core datasets list"
+    pretrain_cmd = add_pretrain_parser(commands)
     parser.commands = {
         "train": train_cmd,
         "sweep": sweep_cmd,
@@ -135,6 +137,7 @@ def build_parser() -> Parser:
         "datasets": datasets_cmd,
         "datasets fetch": fetch_cmd,
         "datasets list": list_cmd,
+        "pretrain": pretrain_cmd,
     }  # to name a command's flags in errors
     return parser
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from ..config import DEFAULT_TORCH_THREADS, MAX_SWEEP_RUNS, SWEEPABLE, RunConfig
 from ..lessons import lesson
 from ..records import Summary, format_ratio
+from ..robustness import Robustness, mean_paths
 from .flags import EXIT_OK, EXIT_TRAINING_FAILED, UsageError, config_from_args, run_report
 
 if TYPE_CHECKING:  # dae_core.sweep loads torch: imported where a sweep runs, so that `--help` stays quick
@@ -41,6 +42,8 @@ def run_sweep(args: argparse.Namespace) -> int:
     if args.jobs and args.jobs > 1 and args.scheduler:
         raise UsageError("--jobs runs groups in local processes and --scheduler sends them to Dask: give one.")
     configs = expand(config_from_args(args), lists, args.max_runs or MAX_SWEEP_RUNS)
+    if chosen is not None and chosen.robustness:
+        _check_one_model_per_level(configs)
     if args.save:
         _check_folder(args.save)
     table = _table(configs[0])
@@ -72,6 +75,9 @@ def run_sweep(args: argparse.Namespace) -> int:
         codes = ", ".join(f"{run.config.noise.noise_level:g}: {p['code_accuracy']:.3f}" for run, p in zip(runs, probes))
         print(f"Linear probe accuracy of the codes, by training noise level: {codes}; "
               f"raw features {probes[0]['raw_accuracy']:.3f}")  # fmt: skip
+    robust = _robustness(runs, dataset, chosen.robustness) if chosen is not None and chosen.robustness else None
+    if robust is not None:
+        print(robustness_text(robust))
     if args.json:
         reports = [_run_report(run, path) for run, path in zip(runs, saved)]
         if probes is not None:
@@ -87,6 +93,8 @@ def run_sweep(args: argparse.Namespace) -> int:
         }
         if probes is not None:
             report["raw_probe_accuracy"] = probes[0]["raw_accuracy"]
+        if robust is not None:
+            report |= _robustness_report(robust)
         print(json.dumps(report), flush=True)
     return EXIT_TRAINING_FAILED if any(run.diverged for run in runs) else EXIT_OK
 
@@ -215,6 +223,58 @@ def _probes(runs: list[SweepRun], dataset) -> list[dict]:
     from ..analysis import probe
 
     return [probe(run.trained, dataset(run.config), seed=run.config.train.seed) for run in runs]
+
+
+def _check_one_model_per_level(configs: list[RunConfig]) -> None:
+    """A robustness lesson reads each seed's models by their training level: they may differ in nothing else."""
+    by_seed: dict[int, list[RunConfig]] = {}
+    for config in configs:
+        by_seed.setdefault(config.train.seed, []).append(config)
+    for members in by_seed.values():
+        levels = {config.noise.noise_level for config in members}
+        if len(levels) < len(members) or len({config.replace(noise_level=0.0) for config in members}) > 1:
+            raise UsageError(
+                "This lesson compares one model per noise level: vary only --noise-level (and --seed, to repeat the "
+                "comparison)."
+            )
+
+
+def _robustness(runs: list[SweepRun], dataset, test_levels: tuple[float, ...]) -> dict[int, Robustness]:
+    """Per seed, its models read by one classifier trained on the clean rows (``robustness.of_runs``)."""
+    from ..robustness import of_runs
+
+    by_seed: dict[int, list[SweepRun]] = {}
+    for run in runs:
+        by_seed.setdefault(run.config.train.seed, []).append(run)
+    return {seed: of_runs(members, dataset(members[0].config), test_levels) for seed, members in by_seed.items()}
+
+
+def robustness_text(results: dict[int, Robustness]) -> str:
+    """One line per seed (and their mean, for several): accuracy by path over the test levels."""
+    first = next(iter(results.values()))
+    levels = " / ".join(f"{level:g}" for level in first.test_levels)
+
+    def paths(table: dict[str, list[float]]) -> str:
+        return "; ".join(f"{name} " + " / ".join(f"{value:.3f}" for value in values) for name, values in table.items())
+
+    lines = [f"Accuracy of a classifier trained on clean inputs, on test inputs with {first.noise_label} {levels} "
+             "(raw: as they are; autoencoder and training levels: through each model):"]  # fmt: skip
+    lines += [f"  seed {seed}: {paths(result.paths())}" for seed, result in results.items()]
+    if len(results) > 1:
+        lines.append(f"  mean: {paths(mean_paths(list(results.values())))}")
+    return "\n".join(lines)
+
+
+def _robustness_report(results: dict[int, Robustness]) -> dict:
+    """``test_levels`` and ``accuracy`` (by path, a list over the test levels; the mean over the seeds), and for
+    several seeds ``accuracy_by_seed``."""
+    report = {
+        "test_levels": list(next(iter(results.values())).test_levels),
+        "accuracy": mean_paths(list(results.values())),
+    }
+    if len(results) > 1:
+        report["accuracy_by_seed"] = {str(seed): result.paths() for seed, result in results.items()}
+    return report
 
 
 def _summary(run: SweepRun) -> Summary:

@@ -41,7 +41,7 @@ def test_a_link_to_no_lesson_says_so_and_the_app_works():
     at = open_app(lesson="gan", hide="lr,colour")
     assert [w.value for w in at.warning] == [
         "Link parameter 'lesson' was ignored: There is no lesson 'gan'. The lessons are: denoise, tutorial, "
-        "manifold, bottleneck, features, edges.",
+        "manifold, bottleneck, features, edges, robust, pretrain, generate.",
         "Link parameter 'hide' named no setting 'colour'; those are shown. Use setting names such as dataset, "
         "n_samples, n_features, n_informative.",
     ]

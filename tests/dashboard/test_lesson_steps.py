@@ -236,3 +236,52 @@ def test_edges():
         check(at, (D, D, D), "Lesson done: masked at 0.5, more of the filters are edges")
 
     walk({"lesson": "edges"}, body)
+
+
+def test_robust():
+    def body(at):
+        check(at, (N, T, T, T))
+        set_settings(at, epochs=3)
+        step_to(at, 1)
+        check(at, (N, T, T, T), "Masked at 0.25: to score, the model has to guess each missing pixel")
+        finish(at)
+        check(at, (D, D, D, N), "Done at masking 0.25. Open **Reconstructions**")
+        set_settings(at, noise_level=0.0)
+        step_to(at, 1)
+        check(at, (D, D, D, N), "No noise: the model only learns to copy digits")
+        finish(at)
+        check(at, (D, D, D, D), "Lesson done: without noise the model copies what it is given")
+
+    walk({"lesson": "robust"}, body)
+
+
+def test_generate():
+    def body(at):
+        check(at, (N, T, T))
+        set_settings(at, epochs=20)
+        finish(at, "btn_train")
+        check(at, (D, D, N), "Done. Open **Reconstructions** to watch the flow")
+        set_settings(at, noise_level=0.5)
+        step_to(at, 1)
+        check(at, (D, D, N), "Open **Reconstructions** to watch the flow", "The test curve has crossed")
+        finish(at)
+        check(at, (D, D, D), "Lesson done. **Views from the papers** (*Sampling from a DAE*)")
+
+    walk({"lesson": "generate"}, body)
+
+
+def test_pretrain():
+    def body(at):
+        check(at, (N, T, T))
+        set_settings(at, epochs=3)
+        step_to(at, 1)
+        check(at, (N, T, T), "No labels yet: the layer only learns to fill in masked pixels")
+        finish(at)
+        check(at, (D, D, N), "Done. Open **Views from the papers** and choose *Pre-training with few labels*")
+        set_settings(at, noise_level=0.0)
+        step_to(at, 1)
+        check(at, (D, D, N), "No noise: the layer only has to copy each digit")
+        finish(at)
+        check(at, (D, D, D), "Lesson done: without noise the layer copies digits")
+
+    walk({"lesson": "pretrain"}, body)

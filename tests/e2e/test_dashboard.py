@@ -264,7 +264,9 @@ def test_switching_pages_while_a_run_trains_leaves_no_page_blank(app):
     app.assert_no_exception(page)
 
 
-@pytest.mark.parametrize("slug", ["denoise", "tutorial", "manifold", "bottleneck", "features"])
+@pytest.mark.parametrize(
+    "slug", ["denoise", "tutorial", "manifold", "bottleneck", "features", "generate", "pretrain", "robust"]
+)
 def test_a_lesson_link_opens_the_lesson_with_training_running(app, slug):
     """A fresh browser (its own session) opens the teacher's link and lands in the lesson, training."""
     page = app.new_page()
