@@ -1,9 +1,11 @@
 """A trained DAE as a generative model: the walk-back chain, the score it estimates, annealed sampling over noise
 levels, and a kernel two-sample statistic (MMD) that says how close samples come to held-out data.
 
-- The chain of Bengio, Yao, Alain & Vincent (2013): x → corrupt (the model's own noise type and level) →
-  reconstruct → corrupt → ... Each reconstruction is the mean r(x̃) of the model's P(x | x̃), not a draw from it
-  (a model trained with the MSE loss gives only that mean); the corruption supplies the randomness.
+- The chain of Bengio, Yao, Alain & Vincent (2013): x → corrupt (the model's own noise type and level) → draw from
+  the model's P(x | x̃) → corrupt → ... A model trained with the MSE loss is a Gaussian P(x | x̃) = N(r(x̃), v·I)
+  whose mean is the reconstruction r(x̃) and whose variance v is the mean squared error it makes on held-out rows.
+  Drawing from it, not taking the mean, is what the chain's theorem asks for: a chain of means x ← r(x̃) is a noisy
+  mean shift, and it piles up where the model's small errors point (on moons, within 30 steps).
 - The score (Alain & Bengio 2014): a DAE trained with Gaussian noise of level σ has r(x̃) ≈ E[x | x̃], so by
   Tweedie's formula (r(x̃) − x̃) / σ² estimates ∇ log p_σ(x̃), the score of the data blurred by that noise.
 - Annealed sampling (Song & Ermon 2019): Langevin steps along the score at a few levels, largest first. Each level's
@@ -73,10 +75,12 @@ def walk(
     clip: bool = False,
     low: np.ndarray | None = None,
     high: np.ndarray | None = None,
+    spread: float = 0.0,
 ) -> Chain:
-    """Run the walk-back chain x ← denoise(corrupt(x)) for ``steps`` steps from ``start`` (N, D), keeping the states
-    every ``every`` steps (and the last). One seeded generator draws every step's noise, so a seed gives one chain.
-    ``clip``, ``low`` and ``high`` are :func:`noise.corrupt`'s (bounded data is clipped to [0, 1], as in training)."""
+    """Run the walk-back chain x ← denoise(corrupt(x)) + ``spread`` · z, z ~ N(0, I), for ``steps`` steps from
+    ``start`` (N, D), keeping the states every ``every`` steps (and the last). ``spread`` 0 keeps the means. One
+    seeded generator draws every step's noise, so a seed gives one chain. ``clip``, ``low`` and ``high`` are
+    :func:`noise.corrupt`'s (bounded data is clipped to [0, 1], as in training, after each draw too)."""
     steps, every = _check_count("steps", steps, 0, MAX_STEPS), _check_count("every", every, 1, MAX_STEPS)
     generator = torch.Generator().manual_seed(int(seed))
     as_tensor = lambda a: None if a is None else torch.as_tensor(np.asarray(a, np.float32))  # noqa: E731
@@ -86,6 +90,9 @@ def walk(
     for step in range(1, steps + 1):
         noisy = corrupt(torch.as_tensor(x), noise, level, generator, low=low_t, high=high_t, clip=clip)
         x = np.asarray(denoise(noisy.numpy()), np.float32)  # (N, D)
+        if spread > 0:
+            x = x + np.float32(spread) * torch.randn(x.shape, generator=generator).numpy()
+            x = np.clip(x, 0.0, 1.0) if clip else x
         if step % every == 0 or step == steps:
             kept_steps.append(step)
             states.append(x)
@@ -103,16 +110,32 @@ def _noise_of(trained) -> tuple[str, float, bool, np.ndarray | None, np.ndarray 
     return trained.config.noise.noise, float(level), bounded, low, high
 
 
+def reconstruction_spread(trained) -> float:
+    """√v, v the model's held-out mean squared error at its own noise level (of the epoch whose weights it holds):
+    the standard deviation of its Gaussian P(x | x̃) around the reconstruction. 0 for a model with no record."""
+    kept = trained.kept_record
+    return float(np.sqrt(max(kept.test_mse, 0.0))) if kept is not None else 0.0
+
+
 def chain(
-    trained, start: np.ndarray, steps: int, *, seed: int = 0, every: int = 1, level: float | None = None
+    trained,
+    start: np.ndarray,
+    steps: int,
+    *,
+    seed: int = 0,
+    every: int = 1,
+    level: float | None = None,
+    draw: bool = True,
 ) -> Chain:
     """The walk-back chain of a trained model (``training.TrainedModel``) from ``start``: corrupted with the model's
-    own noise type at its own level (or ``level``), reconstructed, and again. See :func:`walk`."""
+    own noise type at its own level (or ``level``), then a draw from its P(x | x̃) (:func:`reconstruction_spread`;
+    with ``draw`` False, the reconstruction itself), and again. See :func:`walk`."""
     noise, own, bounded, low, high = _noise_of(trained)
     start = _rows(start, trained.model.input_dim)
     level = own if level is None else level
+    spread = reconstruction_spread(trained) if draw else 0.0
     return walk(trained.denoise, start, steps, noise=noise, level=level, seed=seed, every=every, clip=bounded,
-                low=low, high=high)  # fmt: skip
+                low=low, high=high, spread=spread)  # fmt: skip
 
 
 def _gaussian_level(trained) -> float:
@@ -247,8 +270,9 @@ def ends(X_train: np.ndarray, X_test: np.ndarray, count: int = SAMPLES, seed: in
 
 
 # --- a sweep's members as samplers: what the Generation view shows ------------------------------------------------
-CHAIN_STEPS = 30  # walk-back steps: on moons the chains have settled by 10
-KEEP_EVERY = 2  # chain states kept for the animation and the picture grid
+CHAIN_STEPS = 10  # walk-back steps: the chains land on the moons in 3-5; longer chains drift (see the README)
+KEEP_EVERY = 1  # chain states kept for the animation and the picture grid
+ANNEAL_STEPS = 10  # Langevin steps per level of annealing
 PICTURE_CHAINS = 8  # chains of pictures kept for the grid; 2-D data keeps every chain
 
 
@@ -282,7 +306,7 @@ def generation(models: Sequence, X_train: np.ndarray, X_test: np.ndarray, seed: 
     gaussian = [trained for trained in models if _noise_of(trained)[0] == "gaussian" and _noise_of(trained)[1] > 0]
     annealed = annealed_mmd = None
     if len(gaussian) >= 2:
-        samples = anneal(gaussian, start, CHAIN_STEPS // len(gaussian), seed=seed, every=CHAIN_STEPS).final
+        samples = anneal(gaussian, start, ANNEAL_STEPS, seed=seed, every=ANNEAL_STEPS * len(gaussian)).final
         annealed, annealed_mmd = samples[:shown], mmd_squared(samples, X_test, limits.bandwidth)
     levels = tuple(_noise_of(trained)[1] for trained in models)
     return Generation(

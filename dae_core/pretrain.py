@@ -199,8 +199,8 @@ def labelled_subset(y: np.ndarray, per_class: int, seed: int) -> np.ndarray:
     classes, counts = np.unique(y, return_counts=True)
     if per_class > counts.min():
         raise ConfigError(
-            f"Class {classes[counts.argmin()].item()!r} has only {counts.min()} training rows; ask for at most that many "
-            f"labels per class. Got {per_class} instead."
+            f"Class {classes[counts.argmin()].item()!r} has only {counts.min()} training rows; "
+            f"ask for at most that many labels per class. Got {per_class} instead."
         )
     picked = [rng.choice(np.flatnonzero(y == label), per_class, replace=False) for label in classes]
     return np.sort(np.concatenate(picked))

@@ -78,6 +78,16 @@ def test_chains_keep_every_few_steps_and_a_seed_gives_one_chain():
         walk(shrink, start, -1, noise="gaussian", level=0.3)
 
 
+def test_a_draw_from_p_x_given_noisy_adds_gaussian_noise_of_the_spread_around_the_reconstruction():
+    start = np.zeros((4000, 2), np.float32)
+    mean = walk(identity, start, 1, noise="gaussian", level=0.0, spread=0.0)
+    drawn = walk(identity, start, 1, noise="gaussian", level=0.0, spread=0.3, seed=1)
+    assert np.array_equal(mean.final, start)
+    assert drawn.final.mean() == pytest.approx(0.0, abs=0.02) and drawn.final.std() == pytest.approx(0.3, rel=0.03)
+    bounded = walk(identity, start + 0.5, 1, noise="gaussian", level=0.0, spread=2.0, clip=True)
+    assert bounded.final.min() == 0.0 and bounded.final.max() == 1.0  # pictures stay in [0, 1]
+
+
 class BestDenoiser:
     """The best possible denoiser of Gaussian noise at ``sigma`` for ``X`` (its posterior mean), with what the
     samplers read of a trained model."""
