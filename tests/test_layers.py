@@ -28,7 +28,16 @@ LAYERS = [  # bottom first
         "dae_core.classic",
     },
     {"dae_core.training"},
-    {"dae_core.sweep", "dae_core.model_file", "dae_core.analysis", "dae_core.estimator", "dae_core.lesson_steps"},
+    {
+        "dae_core.sweep",
+        "dae_core.model_file",
+        "dae_core.analysis",
+        "dae_core.estimator",
+        "dae_core.lesson_steps",
+        "dae_core.robustness",
+        "dae_core.pretrain",
+        "dae_core.generate",
+    },
     {"dae_core.lessons", "dae_core.views", "dae_core.figures", "dae_core.share"},
     # serving runs to many people: limits, snapshots and messages, then the jobs, the workers, the pool, the proxies
     {"dae_core.serving", "dae_core.serving.limits", "dae_core.serving.snapshot", "dae_core.serving.messages"},
@@ -38,7 +47,13 @@ LAYERS = [  # bottom first
     {"dae_core.serving.remote"},
     # the command line: what the commands share, the commands, the parser that wires them
     {"dae_core.cli.flags"},
-    {"dae_core.cli.train", "dae_core.cli.inspection", "dae_core.cli.sweep", "dae_core.cli.datasets"},
+    {
+        "dae_core.cli.train",
+        "dae_core.cli.inspection",
+        "dae_core.cli.sweep",
+        "dae_core.cli.datasets",
+        "dae_core.cli.pretrain",
+    },
     {"dae_core.cli", "dae_core.__main__"},
     # the dashboard: server-wide singletons and session dataclasses, the session, then what pages call
     {"dashboard", "dashboard.state", "dashboard.server", "dashboard.headers", "dashboard.readiness"},
