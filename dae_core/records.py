@@ -58,8 +58,12 @@ def kept_record(history: Sequence[EpochRecord], weights_epoch: int | None) -> Ep
     return next((record for record in reversed(history) if record.epoch == weights_epoch), None)
 
 
+NO_ERROR = 1e-12  # a baseline's MSE below this is round-off of an exact reconstruction (PCA with every component)
+
+
 def _ratio(value: float | None, baseline: float | None) -> float | None:
-    if value is None or baseline is None or not math.isfinite(value) or not baseline > 0:
+    """``value / baseline``; None when the baseline makes no error, so no ratio to it means anything."""
+    if value is None or baseline is None or not math.isfinite(value) or not baseline > NO_ERROR:
         return None
     return value / baseline
 
