@@ -833,12 +833,16 @@ def chain_animation(
     data: np.ndarray, path: Sequence[np.ndarray], steps: Sequence[int], *, title: str = "Walk-back chains"
 ) -> go.Figure:
     """Walk-back chains (``path[k]``: their states after ``steps[k]`` steps) over the data, as an animation:
-    :func:`flow_animation`'s figure, with its slider counting chain steps."""
+    :func:`flow_animation`'s figure, with its slider counting chain steps. It opens on the last step, the samples;
+    Play runs the chains from their start."""
     if len(steps) != len(path):
         raise DataError(f"Give one step number per state: {len(path)} states, {len(steps)} step numbers.")
     figure = flow_animation(data, path)
     figure.update_layout(title_text=title)
-    figure.data[2].name = "chains"
+    last = _as_rows(path[-1], what="chains", width=2)
+    figure.data[2].update(name="chains", x=last[:, 0], y=last[:, 1])
+    figure.layout.sliders[0].active = len(path) - 1
+    figure.layout.updatemenus[0].buttons[0].args[1]["fromcurrent"] = False
     for slider_step, step in zip(figure.layout.sliders[0].steps, steps):
         slider_step.label = str(step)
     return figure
@@ -871,10 +875,10 @@ def sample_mmd(
     ends = [
         {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": value, "y1": value,
          "line": {"color": color, "width": 2, "dash": "dash"},
-         "label": {"text": f"{label} {value:.4f}", "textposition": "end", "yanchor": "bottom",
+         "label": {"text": f"{label} {value:.4f}", "textposition": side, "yanchor": "bottom",
                    "font": {"color": color, "size": 11}}}
-        for label, value, color in (("uniform noise", uniform, SERIES_COLORS["identity_mse"]),
-                                    ("training points", training, SERIES_COLORS["clean"]))
+        for label, value, color, side in (("uniform noise", uniform, SERIES_COLORS["identity_mse"], "end"),
+                                          ("training points", training, SERIES_COLORS["clean"], "start"))
     ]  # fmt: skip
     everything = [*values, uniform, training]
     low, high = min(0.0, *everything), max(everything)

@@ -511,6 +511,19 @@ def test_the_flow_animation_steps_through_the_path_in_the_browser():
         figures.flow_animation(data, [])
 
 
+def test_chains_open_on_their_samples_and_play_from_their_start():
+    data = np.zeros((5, 2))
+    path = [np.full((3, 2), float(k)) for k in range(4)]
+    fig = figures.chain_animation(data, path, [0, 2, 4, 6], title="Chains")
+    assert list(fig.data[2].x) == [3.0] * 3 and fig.data[2].name == "chains"  # the last state: the samples
+    assert list(fig.data[1].x) == [0.0] * 3  # the start stays, faint
+    slider = fig.layout.sliders[0]
+    assert slider.active == 3 and [step.label for step in slider.steps] == ["0", "2", "4", "6"]
+    assert fig.layout.updatemenus[0].buttons[0].args[1]["fromcurrent"] is False
+    with pytest.raises(DataError, match="one step number per state"):
+        figures.chain_animation(data, path, [0, 2])
+
+
 def test_the_noise_grid_outlines_each_columns_lowest_error():
     mse = np.array([[0.1, 0.5, 0.9], [0.2, 0.3, 0.4]])
     fig = figures.noise_grid([0.0, 0.4], [0.0, 0.2, 0.4], mse)
