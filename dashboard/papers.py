@@ -220,7 +220,8 @@ def generation_result_ui(result: ViewResult) -> None:
     else:
         figure = figures.chain_grid(generated.paths, generated.steps, result.image_shape, names)
         st.plotly_chart(figure, key="view_chains")
-        st.caption(f"{len(generated.paths[0][0])} chains per model, every {generated.steps[1]} steps.")
+        every = "at every step" if generated.steps[1] == 1 else f"every {generated.steps[1]} steps"
+        st.caption(f"{len(generated.paths[0][0])} chains per model, {every}: a draw from the model's P(x | x̃).")
     values = list(generated.mmd)
     if generated.annealed_mmd is not None:
         names, values = [*names, "annealed"], [*values, generated.annealed_mmd]

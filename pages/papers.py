@@ -11,8 +11,9 @@ frame.page(
     "Views from the papers",
     "Classic comparisons from the denoising autoencoder papers. Each trains one model per noise level, all "
     "at once as one batched model, and keeps the result for this session.",
-    "start with **Filters against noise level**, then see how noise trades clean accuracy for robustness, and how "
-    "masked photographs teach edge detectors.",
+    "start with **Filters against noise level**, then see what a DAE is for: a classifier that reads damaged "
+    "digits (**Robustness to damaged inputs**), a network with few labels (**Pre-training with few labels**) and "
+    "new points drawn from the data (**Sampling from a DAE**).",
 )
 slug = st.segmented_control(
     "View", list(VIEWS), format_func=lambda s: VIEWS[s].title, required=True, **remembered("paper_view", "filters")
