@@ -3,7 +3,7 @@
 Run it by hand from anywhere, with the project's environment active (Playwright for Python, and Debian's
 ``chromium`` on PATH; no browser is ever downloaded)::
 
-    python docs/take_screenshots.py [--out DIR] [--widths 1280,420] [--only photos,pictures]
+    python docs/take_screenshots.py [--out DIR] [--widths 1280,420] [--only photos,pictures] [--slugs robust,pretrain]
 
 It starts its own ``streamlit run app.py`` on a free port, with ``DAE_DATA_DIR`` set to a temporary folder (so no
 run of yours is touched and none is left behind), waits for its health check, and stops the server's whole process
@@ -92,7 +92,7 @@ PAGES = [
     ("/experiments", "experiments", "runs_overlay"),
     ("/papers", "papers", None),
 ]
-LESSONS = ["denoise", "tutorial", "manifold", "bottleneck", "features"]
+LESSONS = ["denoise", "tutorial", "manifold", "bottleneck", "features", "edges", "robust", "pretrain", "generate"]
 GROUPS = ("pages", "lessons", "views", "photos", "pictures")  # what --only may name, in the order they are taken
 # A conv run on photo patches with the photos preset's data and noise, short enough for a screenshot.
 PHOTOS_RUN = "dataset=photos&n_samples=1000&architecture=conv&noise=masking&noise_level=0.3&epochs=20"
@@ -104,6 +104,11 @@ VIEWS = {
     "filters": ("Filters against noise level", "view_filters"),
     "noise-grid": ("Training noise × test noise", "view_grid"),
     "probe": ("Probe accuracy against noise", "view_probe"),
+    "edges": ("Edges from photographs", "view_filters"),
+    "robust": ("Robustness to damaged inputs", "view_robust"),
+    "pretrain": ("Pre-training with few labels", "view_pretrain"),
+    "generate": ("Sampling from a DAE", "view_mmd"),
+    "generate-digits": ("Sampling digits from a DAE", "view_mmd"),
 }
 
 
@@ -320,7 +325,17 @@ class Shooter:
         print(f"  ({what}: {time.monotonic() - start:.1f} s)", flush=True)
 
 
-def shots_at(browser, url: str, width: int, shooter: Shooter, groups=GROUPS, pictures: Path | None = None) -> None:
+def shots_at(
+    browser,
+    url: str,
+    width: int,
+    shooter: Shooter,
+    groups=GROUPS,
+    pictures: Path | None = None,
+    slugs: frozenset[str] | None = None,
+) -> None:
+    """The shots of ``groups`` at ``width``; ``slugs``, if given, keeps only those lessons and views."""
+    wanted = lambda slug: slugs is None or slug in slugs  # noqa: E731
     context = browser.new_context(viewport=VIEWPORTS[width])
     context.set_default_timeout(SCRIPT_SECONDS * 1000)
     page = context.new_page()
@@ -350,7 +365,7 @@ def shots_at(browser, url: str, width: int, shooter: Shooter, groups=GROUPS, pic
 
             shooter.step(f"page {name} at {width}", visit)
 
-        for slug in LESSONS if "lessons" in groups else []:
+        for slug in [slug for slug in LESSONS if wanted(slug)] if "lessons" in groups else []:
 
             def lesson(slug=slug) -> None:
                 open_path(page, url, f"/?lesson={slug}")
@@ -366,15 +381,24 @@ def shots_at(browser, url: str, width: int, shooter: Shooter, groups=GROUPS, pic
 
             shooter.step(f"lesson {slug} at {width}", lesson)
 
-        for slug, (label, chart) in VIEWS.items() if "views" in groups else []:
+        for slug, (label, chart) in [item for item in VIEWS.items() if wanted(item[0])] if "views" in groups else []:
 
             def view(slug=slug, label=label, chart=chart) -> None:
-                if page.evaluate("() => location.pathname") != "/papers":
+                if page.url == "about:blank":  # views alone (--only views): the first view opens the page
+                    open_path(page, url, "/papers")
+                elif page.evaluate("() => location.pathname") != "/papers":
                     go_to(page, "/papers")
-                page.locator(".st-key-paper_view").get_by_text(label).click()
+                page.locator(".st-key-paper_view").get_by_text(label, exact=True).click()
+                # The view's own page (no result yet), not the last view's charts still on screen.
+                page.locator(".st-key-btn_view_train").get_by_text("Train this view").wait_for()
                 wait_idle(page)
                 button(page, "btn_view_train").click()
-                wait_for_chart(page, chart, seconds=RUN_SECONDS)  # through the live curves, to the result
+                page.locator(".st-key-btn_view_train").get_by_text("Train again").wait_for()
+                wait_until(
+                    lambda: page.locator(".st-key-btn_view_stop").count() == 0 and traces(page, chart),
+                    RUN_SECONDS,
+                    f"the {slug} view to finish and draw its result",
+                )  # through the live curves, to the result
                 wait_idle(page)
                 shooter.shoot(page, f"view-{slug}-{width}")
 
@@ -412,7 +436,11 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=OUT, help="where the PNGs go (default: docs/screenshots)")
     parser.add_argument("--widths", default="1280,420", help="comma-separated, of: 1280, 420")
     parser.add_argument("--only", default=",".join(GROUPS), help=f"comma-separated, of: {', '.join(GROUPS)}")
+    parser.add_argument("--slugs", default="", help="comma-separated lessons and views to take (default: all)")
     args = parser.parse_args()
+    slugs = frozenset(slug for slug in args.slugs.split(",") if slug) or None
+    if slugs and (unknown := slugs - set(LESSONS) - set(VIEWS)):
+        parser.error(f"--slugs: no lesson or view {', '.join(sorted(unknown))}")
     widths = [int(w) for w in args.widths.split(",")]
     groups = [group for group in args.only.split(",") if group]
     if unknown := set(groups) - set(GROUPS):
@@ -435,7 +463,7 @@ def main() -> int:
                 try:
                     for width in widths:
                         print(f"At {width} px:", flush=True)
-                        shots_at(browser, url, width, shooter, groups, pictures)
+                        shots_at(browser, url, width, shooter, groups, pictures, slugs)
                 finally:
                     browser.close()
         except Exception:
