@@ -895,7 +895,7 @@ def chain_grid(
     names: Sequence[str],
     *,
     ink: bool = True,
-    title: str = "Walk-back chains of pictures, every few steps",
+    title: str = "Walk-back chains of pictures, one column per kept step",
 ) -> go.Figure:
     """Chains of pictures: one block per sampler (``paths[i]``: (len(steps), chains, h*w*c) states), one row per
     chain and one column per kept step, the blocks one under another and named at their left; one tiled heatmap.
