@@ -570,18 +570,7 @@ def image_grid(
     if colour:
         heatmap = _rgba_image(z)
     else:
-        heatmap = {
-            "type": "heatmap",
-            "z": z[:, :, 0],
-            "colorscale": GRAYSCALE,
-            "reversescale": not ink,
-            "zmin": 0.0,
-            "zmax": 1.0,
-            "hoverongaps": False,
-            # Rows are labelled beside the grid; per-pixel hover text would cost ~10 ms and 200 kB per redraw.
-            "hovertemplate": "intensity %{z:.2f} (0–1)<extra></extra>",
-            "showscale": False,  # gray 0–1 needs no legend; the room goes to the images
-        }
+        heatmap = _gray_heatmap(z[:, :, 0], ink)
     header_at = [
         image_origin(b * rows_per_block, p, image_shape, rows_per_block)[1] + (w - 1) / 2
         for b in range(blocks)
@@ -616,6 +605,22 @@ def _rgba_image(z: np.ndarray) -> dict:
         "z": rgba,
         "colormodel": "rgba256",
         "hovertemplate": "RGB %{z[0]}, %{z[1]}, %{z[2]} (0–255)<extra></extra>",
+    }
+
+
+def _gray_heatmap(z: np.ndarray, ink: bool) -> dict:
+    """Tiled pictures in [0, 1] as one gray heatmap trace; ``ink``: 1 is drawn dark, as digits on paper."""
+    return {
+        "type": "heatmap",
+        "z": z,
+        "colorscale": GRAYSCALE,
+        "reversescale": not ink,
+        "zmin": 0.0,
+        "zmax": 1.0,
+        "hoverongaps": False,
+        # Rows are labelled beside the grid; per-pixel hover text would cost ~10 ms and 200 kB per redraw.
+        "hovertemplate": "intensity %{z:.2f} (0–1)<extra></extra>",
+        "showscale": False,  # gray 0–1 needs no legend; the room goes to the images
     }
 
 
@@ -917,16 +922,7 @@ def chain_grid(
         centres.append(top + (block.shape[0] - 1) / 2)
         top += block.shape[0] + h
     z = np.vstack(blocks[:-1])
-    heatmap = {
-        "type": "heatmap",
-        "z": z,
-        "colorscale": GRAYSCALE,
-        "reversescale": not ink,
-        "zmin": 0.0,
-        "zmax": 1.0,
-        "showscale": False,
-        "hoverinfo": "skip",
-    }
+    heatmap = {**_gray_heatmap(z, ink), "hoverinfo": "skip"}
     xaxis = {**_IMAGE_AXIS, "tickvals": tile_centres(len(steps), w), "ticktext": [str(s) for s in steps]}
     yaxis = {**_IMAGE_AXIS, "autorange": "reversed", "scaleanchor": "x", "tickvals": centres,
              "ticktext": [user_text(name) for name in names]}  # fmt: skip
@@ -1471,17 +1467,7 @@ def image_rows(
     if any(len(block) != count for block in images):
         raise DataError(f"Every row of images must hold {count} images. Got {[len(block) for block in images]}.")
     z = tile(np.stack(images).reshape(len(images), count, h, w), gap=1).astype(np.float32)
-    heatmap = {
-        "type": "heatmap",
-        "z": z,
-        "colorscale": GRAYSCALE,
-        "reversescale": not ink,
-        "zmin": 0.0,
-        "zmax": 1.0,
-        "hoverongaps": False,
-        "hovertemplate": "intensity %{z:.2f} (0–1)<extra></extra>",
-        "showscale": False,
-    }
+    heatmap = _gray_heatmap(z, ink)
     shapes = []
     if marked is not None:
         for k, i in zip(*np.nonzero(np.asarray(marked, bool))):
