@@ -37,6 +37,7 @@ LAYERS = [  # bottom first
         "dae_core.robustness",
         "dae_core.pretrain",
         "dae_core.generate",
+        "dae_core.tune",
     },
     {"dae_core.lessons", "dae_core.views", "dae_core.figures", "dae_core.share"},
     # serving runs to many people: limits, snapshots and messages, then the jobs, the workers, the pool, the proxies
@@ -53,6 +54,7 @@ LAYERS = [  # bottom first
         "dae_core.cli.sweep",
         "dae_core.cli.datasets",
         "dae_core.cli.pretrain",
+        "dae_core.cli.tune",
     },
     {"dae_core.cli", "dae_core.__main__"},
     # the dashboard: server-wide singletons and session dataclasses, the session, then what pages call

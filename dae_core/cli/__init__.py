@@ -6,7 +6,8 @@ table, a model file, an output path) exits with code 2 and one ``error: ...`` li
 that diverges (a non-finite or runaway loss) still reports the restored model, then exits with code 1.
 
 This package holds the parser and ``main``; each command lives in its own module (``train``, ``sweep``,
-``inspection``, ``datasets``), and what they share in ``flags``. Only this module imports the command modules.
+``inspection``, ``datasets``, ``pretrain``, ``tune``), and what they share in ``flags``. Only this module imports
+the command modules.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .inspection import run_inspect
 from .pretrain import add_pretrain_parser
 from .sweep import run_sweep
 from .train import run_train
+from .tune import add_tune_parser
 
 
 def build_parser() -> Parser:
@@ -33,7 +35,7 @@ def build_parser() -> Parser:
         description="Train and inspect denoising autoencoders. Without a command, 'train' is run.",
         allow_abbrev=False,
     )
-    commands = parser.add_subparsers(dest="command", metavar="{train,sweep,inspect,datasets,pretrain}")
+    commands = parser.add_subparsers(dest="command", metavar="{train,sweep,inspect,datasets,pretrain,tune}")
 
     train_cmd = commands.add_parser(
         "train",
@@ -130,6 +132,7 @@ def build_parser() -> Parser:
     )
     list_cmd.prog = "python -m dae_core datasets list"
     pretrain_cmd = add_pretrain_parser(commands)
+    tune_cmd = add_tune_parser(commands)
     parser.commands = {
         "train": train_cmd,
         "sweep": sweep_cmd,
@@ -138,6 +141,7 @@ def build_parser() -> Parser:
         "datasets fetch": fetch_cmd,
         "datasets list": list_cmd,
         "pretrain": pretrain_cmd,
+        "tune": tune_cmd,
     }  # to name a command's flags in errors
     return parser
 

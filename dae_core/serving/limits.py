@@ -36,6 +36,7 @@ class Limits:
     max_queue: int = 200  # runs waiting for a free slot; past it a new run is refused until the queue shortens
     runs_per_session: int = 8  # runs and views' sweeps one visitor has training or waiting; past it one is refused
     max_sweep_members: int = MAX_SWEEP_RUNS  # models one sweep (or view) trains
+    max_trials: int = 200  # trials one hyperparameter search runs
     workspace_runs: int = 50  # runs a visitor's workspace keeps; the oldest go first
     workspace_mb: int = 200  # bytes a visitor's workspace keeps (models and histories); the oldest go first
     store_mb: int = 2_000  # MB all workspaces together keep; past it whole workspaces go, the oldest untouched first
@@ -210,6 +211,7 @@ LIMITS_TABLE = {
     "max_queue": ("DAE_MAX_QUEUE", "runs waiting in line"),
     "runs_per_session": ("DAE_RUNS_PER_SESSION", "runs one visitor has training or waiting (a view's sweep is one)"),
     "max_sweep_members": ("DAE_MAX_SWEEP_MEMBERS", "models one sweep trains"),
+    "max_trials": ("DAE_MAX_TRIALS", "trials one hyperparameter search runs (Tune page and `tune`)"),
     "workspace_runs": ("DAE_WORKSPACE_RUNS", "runs a visitor's workspace keeps"),
     "workspace_mb": ("DAE_WORKSPACE_MB", "MB a visitor's workspace keeps"),
     "store_mb": ("DAE_STORE_MB", "MB all workspaces together keep (the oldest untouched go first)"),
@@ -238,6 +240,7 @@ PROFILES = {
         "max_queue": 50,
         "runs_per_session": 2,
         "max_sweep_members": 16,
+        "max_trials": 20,
         "workspace_runs": 20,
         "workspace_mb": 50,
         "store_mb": 500,
