@@ -11,7 +11,7 @@ import signal
 import numpy as np
 import pytest
 
-from dae_core import ConfigError, Trainer, train
+from dae_core import ConfigError, RunConfig, Trainer, train
 from dae_core.records import SettingChange
 from dae_core.serving.limits import Limits
 from dae_core.serving.messages import RunUpdate
@@ -20,6 +20,7 @@ from dae_core.serving.remote import RemoteJob, RemoteSweep
 from dae_core.serving.snapshot import DONE, FAILED, INTERRUPTED, PAUSED, QUEUED, RUNNING, STOPPED
 
 WAIT = 60.0  # seconds before a wait gives up; only reached when something is broken
+SEARCH_BASE = RunConfig().replace(n_samples=200, n_features=8, hidden_dim=3, epochs=6)  # a search's fixed settings
 
 
 @pytest.fixture(scope="module")
@@ -297,3 +298,47 @@ def test_one_visitor_has_at_most_runs_per_session_going_and_others_still_get_in(
     replacement.stop()  # a stopped run no longer counts
     run("ann").start()
     assert no_room.queued == 3
+
+
+def test_a_search_runs_in_a_worker_its_trials_arriving_as_they_end(pool):
+    from dae_core.serving.remote import RemoteTune
+    from dae_core.tune import TuneSpec, parse_search, run_study
+
+    base = SEARCH_BASE
+    spec = TuneSpec(base, parse_search("lr=1e-4..1e-1:log hidden_dim=2..6", base), trials=4, pruner="none")
+    job = RemoteTune(spec, pool=pool).start()
+    counts = []
+    wait_for(job, lambda s: counts.append(s.epoch) or s.finished)
+    snapshot = job.snapshot()
+    assert snapshot.status == DONE and snapshot.reason.startswith("4 trials in") and snapshot.epoch == 4
+    assert 0 < min(count for count in counts if count) < 4  # trials arrived before the end
+    here = run_study(spec)  # the same search here: the same trials, the same numbers
+    assert [row.params for row in snapshot.result.trials] == [row.params for row in here.trials]
+    assert [row.value for row in snapshot.result.trials] == pytest.approx([row.value for row in here.trials], 1e-5)
+
+
+def test_a_search_s_trials_past_the_parameter_limit_fail_saying_so(pool):
+    from dae_core.serving.remote import RemoteTune
+    from dae_core.tune import TuneSpec, parse_search
+
+    base = SEARCH_BASE
+    spec = TuneSpec(base, parse_search("hidden_dim=3000|4000", base), trials=2, sampler="random", pruner="none")
+    job = RemoteTune(spec, pool=pool, limits=Limits(max_parameters=1000)).start()
+    snapshot = wait_for(job, lambda s: s.finished)
+    assert snapshot.status == FAILED and snapshot.reason == "no trial finished (0 complete, 0 pruned, 2 failed)"
+    assert all(
+        "parameters; the limit here is 1,000 (DAE_MAX_PARAMETERS)" in row.reason for row in snapshot.result.trials
+    )
+
+
+def test_a_stop_ends_a_search_in_a_worker(pool):
+    from dae_core.serving.remote import RemoteTune
+    from dae_core.tune import TuneSpec, parse_search
+
+    base = SEARCH_BASE.replace(epochs=10_000)
+    job = RemoteTune(TuneSpec(base, parse_search("lr=1e-4..1e-1:log", base), trials=50), pool=pool).start()
+    wait_for(job, lambda s: s.result is not None and s.result.trials)
+    job.stop()
+    snapshot = wait_for(job, lambda s: s.finished)
+    assert snapshot.status == STOPPED and snapshot.reason.startswith("stopped by the user (")
+    assert snapshot.result.trials[-1].reason == "stopped by the user"

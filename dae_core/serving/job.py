@@ -3,8 +3,9 @@
 A page (or a test) never trains itself; it starts a job and polls ``snapshot()``. Reruns, widget changes and page
 switches therefore cannot kill or restart training. ``PolledJob`` is what every job answers, here or in a worker
 process (``dae_core.serving.remote``): ``status``, ``snapshot()``, ``wait_for``, ``wait_for_epochs``, ``join`` and
-``stop``. ``TrainingJob`` trains one run, ``SweepJob`` a sweep. Both stop themselves by the one rule of
-``Limits.must_stop``: asked to, nobody watching for ``idle_seconds``, or past ``wall_seconds``. How many jobs train
+``stop``. ``TrainingJob`` trains one run, ``SweepJob`` a sweep, ``TuneJob`` a hyperparameter search. Each stops
+itself by the one rule of ``Limits.must_stop``: asked to, nobody watching for ``idle_seconds``, or past
+``wall_seconds``. How many jobs train
 at once, and what each may cost, is decided where work enters the server (``WorkerPool.submit``), not here.
 """
 
@@ -19,7 +20,19 @@ from ..config import RunConfig
 from ..errors import DAEError
 from ..records import EpochRecord, SettingChange
 from .limits import Limits
-from .snapshot import DONE, FAILED, FINAL_STATES, PAUSED, QUEUED, RUNNING, STOPPED, JobSnapshot, Snapshot, SweepSnapshot
+from .snapshot import (
+    DONE,
+    FAILED,
+    FINAL_STATES,
+    PAUSED,
+    QUEUED,
+    RUNNING,
+    STOPPED,
+    JobSnapshot,
+    Snapshot,
+    SweepSnapshot,
+    TuneSnapshot,
+)
 
 if TYPE_CHECKING:  # the thread imports torch when it starts, so importing this module stays cheap
     from ..data import Dataset
@@ -372,6 +385,78 @@ class SweepJob(PolledJob):
         self._set(RUNNING, "measuring")
         result = self.spec.measure(sweep.runs, dataset, sweep.seconds)
         self._set(DONE, f"trained {len(self.configs)} models in {sweep.seconds:.1f} s", result)
+
+
+class TuneJob(PolledJob):
+    """Run a hyperparameter search (``tune.TuneSpec``) in a daemon thread: its trials one after another, the study
+    read back after each and every few epochs; stop, poll. The limits of every job hold for the whole search (asked
+    to stop, nobody watching, past the wall time), and each trial's model must fit the parameter limit, else that
+    trial fails saying so and the search goes on."""
+
+    def __init__(self, spec: Any, dataset: Dataset | None = None, *, limits: Limits | None = None):
+        super().__init__(limits)
+        self.spec = spec
+        self.configs = spec.configs()
+        self._dataset = dataset
+        self._status, self._reason = QUEUED, "starting"
+        self._result = None
+        self._stop_requested = False
+        self._started = self._clock()
+        self._seconds = 0.0
+        self._thread = threading.Thread(target=_reporting, args=(self._tune, self._set), name="dae-tune", daemon=True)
+
+    def start(self) -> TuneJob:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stop_requested = True
+            self._changed.notify_all()
+
+    def _snapshot_locked(self) -> TuneSnapshot:
+        running = self._clock() - self._started if self._status == RUNNING else 0.0
+        return TuneSnapshot(self._status, self._reason, self._seconds or running, self._result, self.spec.trials)
+
+    def _set(self, status: str, reason: str) -> None:
+        with self._lock:
+            if status != RUNNING:
+                self._seconds = self._clock() - self._started
+            self._status, self._reason = status, reason
+            self._changed.notify_all()
+
+    def _take(self, result: Any) -> None:
+        with self._lock:
+            self._result = result
+            self._changed.notify_all()
+
+    def _limit_reached(self) -> str:
+        now = self._clock()
+        with self._lock:
+            return self.limits.must_stop(self._stop_requested, now - self._last_read, now - self._started)
+
+    def _tune(self) -> None:
+        from ..data import load_dataset
+        from ..training import use_torch_threads
+        from ..tune import COMPLETE, run_study
+        from ..tune import FAILED as TRIAL_FAILED
+
+        use_torch_threads(self.limits.torch_threads)
+        self._started = self._clock()
+        self._set(RUNNING, "loading data")
+        dataset = self._dataset if self._dataset is not None else load_dataset(self.spec.base.data)
+        self._set(RUNNING, "searching")
+        check = lambda config, data: self.limits.check_config(config, data.n_features)  # noqa: E731
+        result = run_study(self.spec, dataset, on_change=self._take, must_stop=self._limit_reached, check=check,
+                           live=True)  # fmt: skip
+        stopped = self._limit_reached()
+        counts = f"{result.count(COMPLETE)} complete, {result.n_pruned} pruned, {result.count(TRIAL_FAILED)} failed"
+        if stopped:
+            self._set(STOPPED, f"{stopped} ({counts})")
+        elif result.best is None:
+            self._set(FAILED, f"no trial finished ({counts})")
+        else:
+            self._set(DONE, f"{len(result.trials)} trials in {result.seconds:.0f} s: {counts}")
 
 
 class KeptJob(PolledJob):

@@ -1,8 +1,9 @@
 """The messages between the server and a training worker process: one frozen dataclass per kind, nothing else.
 
-The server sends ``Start`` (a run's config or a sweep's spec), ``Control`` (pause, resume, step, stop, or touch: the
-run is watched) and ``Retune`` (live settings); the worker answers ``Ready`` once, then ``Progress`` with a
-``RunUpdate`` or ``SweepUpdate`` whenever its job changes. Each is plain data that pickles across the pipe.
+The server sends ``Start`` (a run's config, a sweep's spec or a search's), ``Control`` (pause, resume, step, stop,
+or touch: the run is watched) and ``Retune`` (live settings); the worker answers ``Ready`` once, then ``Progress``
+with a ``RunUpdate``, ``SweepUpdate`` or ``TuneUpdate`` whenever its job changes. Each is plain data that pickles
+across the pipe.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ class Action(enum.Enum):
 @dataclass(frozen=True)
 class Start:
     job_id: int
-    spec: Any  # a RunConfig (one run) or a sweep's spec (``views.ViewSweep``)
+    spec: Any  # a RunConfig (one run), a sweep's spec (``views.ViewSweep``) or a search's (``tune.TuneSpec``)
     table: bytes | None  # an uploaded CSV table's bytes, for a run on 'csv' data
     start_paused: bool = False
     initial: dict[str, np.ndarray] | None = None  # weights to start from (``training.arrays_of``), to continue a run
@@ -86,6 +87,16 @@ class SweepUpdate:
 
 
 @dataclass(frozen=True)
+class TuneUpdate:
+    """What a worker sends about a hyperparameter search: its study's trials so far (a ``tune.TuneResult``)."""
+
+    status: str
+    reason: str
+    elapsed_seconds: float = 0.0
+    result: Any = None
+
+
+@dataclass(frozen=True)
 class Progress:
     job_id: int
-    update: RunUpdate | SweepUpdate
+    update: RunUpdate | SweepUpdate | TuneUpdate

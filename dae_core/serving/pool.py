@@ -234,7 +234,7 @@ class WorkerPool:
                 worker.ready.set()
             elif isinstance(message, Progress) and message.job_id in worker.jobs:
                 job, update = worker.jobs[message.job_id], message.update
-                if update.new_records:
+                if getattr(update, "new_records", ()):  # a search's update carries trials, not epochs
                     self._rows_per_second = update.new_records[-1].samples_per_second
                 if update.status in FINAL_STATES:
                     with self._lock:

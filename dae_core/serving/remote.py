@@ -1,6 +1,7 @@
-"""Jobs trained by a worker process, seen from the server: ``RemoteJob`` (one run) and ``RemoteSweep`` (a sweep).
+"""Jobs trained by a worker process, seen from the server: ``RemoteJob`` (one run), ``RemoteSweep`` (a sweep) and
+``RemoteTune`` (a hyperparameter search).
 
-Each is a ``PolledJob`` with the controls of its local twin (``TrainingJob``, ``SweepJob``). Reads are answered from
+Each is a ``PolledJob`` with the controls of its local twin (``TrainingJob``, ``SweepJob``, ``TuneJob``). Reads are answered from
 a local mirror that its worker keeps current (``Progress`` messages), and controls travel the other way. What the
 pool needs of a job, and nothing else, is the public part of ``RemoteWork``: its configs and data size (to admit
 it), ``assign``, ``apply``, ``end_here``, ``queue_changed``, ``seconds_left``, ``has_page``, ``watched``, ``touch``.
@@ -18,9 +19,9 @@ from ..config import RunConfig
 from ..records import EpochRecord
 from .job import PolledJob
 from .limits import Limits
-from .messages import Action, Control, Retune, RunUpdate, Start, SweepUpdate
+from .messages import Action, Control, Retune, RunUpdate, Start, SweepUpdate, TuneUpdate
 from .pool import WorkerPool, queue_text
-from .snapshot import FINAL_STATES, QUEUED, RUNNING, STOPPED, JobSnapshot, SweepSnapshot
+from .snapshot import FINAL_STATES, QUEUED, RUNNING, STOPPED, JobSnapshot, SweepSnapshot, TuneSnapshot
 from .worker import TOUCH_SECONDS, cached_dataset
 
 if TYPE_CHECKING:
@@ -346,3 +347,52 @@ class RemoteSweep(RemoteWork):
         for member, record in zip(update.members, update.new_records):
             self._histories[member].append(record)
         self._state = replace(update, members=(), new_records=())
+
+
+class RemoteTune(RemoteWork):
+    """A hyperparameter search (``TuneJob``) run by a pool's worker as one job: its trials one after another, the
+    table of trials arriving as they go. Controls: start and stop."""
+
+    def __init__(
+        self,
+        spec: Any,
+        *,
+        pool: WorkerPool,
+        limits: Limits | None = None,
+        page_open: Callable[[], bool] | None = None,
+        visitor: str = "",
+    ):
+        state = TuneUpdate(QUEUED, "waiting for a free training slot")
+        configs = spec.configs()
+        super().__init__(configs, spec, pool=pool, state=state, limits=limits, page_open=page_open, visitor=visitor)
+        self.spec = spec
+
+    def data_size(self) -> tuple[int | None, int | None]:
+        dataset = cached_dataset(self.config.data, None)  # a built-in dataset, loaded once per process
+        return dataset.n_features, len(dataset.X_train) + len(dataset.X_test)
+
+    def _progress(self) -> tuple[str, int, float]:
+        with self._lock:
+            snapshot = self._snapshot_locked()
+        return snapshot.status, snapshot.epoch, snapshot.elapsed_seconds
+
+    def seconds_left(self, rows_per_second: float | None) -> float | None:
+        """At the pace of its trials so far; before one has ended, as long as one trial of the base run per trial."""
+        status, done, elapsed = self._progress()
+        if status not in (QUEUED, RUNNING):
+            return None
+        if done > 0 and elapsed > 0:
+            return (self.spec.trials - done) * elapsed / done
+        rows = self._train_rows()
+        one = super().seconds_left(rows_per_second)
+        return None if one is None or rows is None else one * self.spec.trials
+
+    def _train_rows(self) -> int | None:
+        return int(self.data_size()[1] * (1 - self.config.data.test_fraction))
+
+    def _snapshot_locked(self) -> TuneSnapshot:
+        state = self._state
+        return TuneSnapshot(state.status, state.reason, state.elapsed_seconds, state.result, self.spec.trials)
+
+    def _take_locked(self, update: TuneUpdate) -> None:
+        self._state = update

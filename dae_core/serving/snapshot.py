@@ -84,3 +84,18 @@ class SweepSnapshot(Snapshot):
     def epoch(self) -> int:
         """Epochs done, all members together."""
         return sum(len(history) for history in self.histories)
+
+
+@dataclass(frozen=True)
+class TuneSnapshot(Snapshot):
+    """A hyperparameter search's progress: its study's trials so far (``tune.TuneResult``), and how many it runs."""
+
+    result: Any = None  # a ``tune.TuneResult``, once the study is open
+    total_trials: int = 0
+
+    @property
+    def epoch(self) -> int:
+        """Trials that have ended (a search's unit of progress)."""
+        if self.result is None:
+            return 0
+        return sum(row.state != "running" for row in self.result.trials)

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 
 from ..config import DataConfig, RunConfig
 from ..errors import DAEError
-from .job import SweepJob, TrainingJob
+from .job import SweepJob, TrainingJob, TuneJob
 from .limits import Limits
-from .messages import Action, Control, Progress, Ready, Retune, RunUpdate, Start, SweepUpdate
-from .snapshot import FAILED, FINAL_STATES, JobSnapshot, SweepSnapshot
+from .messages import Action, Control, Progress, Ready, Retune, RunUpdate, Start, SweepUpdate, TuneUpdate
+from .snapshot import FAILED, FINAL_STATES, JobSnapshot, SweepSnapshot, TuneSnapshot
 
 if TYPE_CHECKING:
     from ..data import Dataset
@@ -96,7 +96,26 @@ def _publish_sweep(job_id: int, job: SweepJob, send: Callable) -> None:
         time.sleep(PUBLISH_SECONDS)
 
 
-def _start(message: Start, limits: Limits) -> tuple[TrainingJob | SweepJob, Callable]:
+def _publish_tune(job_id: int, job: TuneJob, send: Callable) -> None:
+    """Push a search's trials and status to the server until it ends: the whole table each time (at most a few
+    hundred rows), batched like a run's epochs."""
+
+    def key(snapshot: TuneSnapshot) -> tuple:
+        return snapshot.status, snapshot.reason, snapshot.result
+
+    last = None
+    while True:
+        snapshot = job.wait_for(functools.partial(_differs, key, last), timeout=TOUCH_SECONDS)
+        if key(snapshot) == last:
+            continue
+        send(Progress(job_id, TuneUpdate(snapshot.status, snapshot.reason, snapshot.elapsed_seconds, snapshot.result)))
+        last = key(snapshot)
+        if snapshot.finished:
+            return
+        time.sleep(PUBLISH_SECONDS)
+
+
+def _start(message: Start, limits: Limits) -> tuple[TrainingJob | SweepJob | TuneJob, Callable]:
     """The job a ``Start`` asks for (a run, or a sweep's spec), and how its changes are published. It keeps to the
     limits it was admitted under (its stop rules: the wall time, paused or not, and the idle time), else ``limits``."""
     spec, limits = message.spec, message.limits or limits
@@ -105,16 +124,20 @@ def _start(message: Start, limits: Limits) -> tuple[TrainingJob | SweepJob, Call
         job = TrainingJob(spec, dataset, limits=limits, start_paused=message.start_paused, initial=message.initial)
         return job, _publish_run
     dataset = cached_dataset(spec.configs()[0].data, message.table)
+    if hasattr(spec, "space"):  # a search (tune.TuneSpec): its module loads only where a search runs
+        return TuneJob(spec, dataset, limits=limits), _publish_tune
     return SweepJob(spec, dataset, limits=limits), _publish_sweep
 
 
-def _failed(spec, message: str) -> RunUpdate | SweepUpdate:
+def _failed(spec, message: str) -> RunUpdate | SweepUpdate | TuneUpdate:
     if isinstance(spec, RunConfig):
         return RunUpdate(FAILED, message, stop_reason=message)
+    if hasattr(spec, "space"):
+        return TuneUpdate(FAILED, message)
     return SweepUpdate(FAILED, message)
 
 
-def _obey(job: TrainingJob | SweepJob, message: Control | Retune) -> None:
+def _obey(job: TrainingJob | SweepJob | TuneJob, message: Control | Retune) -> None:
     if isinstance(message, Retune):
         job.update(message.settings)
     elif message.action is Action.TOUCH:
@@ -143,7 +166,7 @@ def worker_main(connection, limits: Limits) -> None:
             connection.send(message)
 
     send(Ready())
-    jobs: dict[int, TrainingJob | SweepJob] = {}  # the runs this worker trains now, each in its own thread
+    jobs: dict[int, TrainingJob | SweepJob | TuneJob] = {}  # the runs this worker trains now, each in its own thread
     while True:
         try:
             message = connection.recv()
