@@ -1,9 +1,9 @@
 """Jobs trained by a worker process, seen from the server: ``RemoteJob`` (one run), ``RemoteSweep`` (a sweep) and
 ``RemoteTune`` (a hyperparameter search).
 
-Each is a ``PolledJob`` with the controls of its local twin (``TrainingJob``, ``SweepJob``, ``TuneJob``). Reads are answered from
-a local mirror that its worker keeps current (``Progress`` messages), and controls travel the other way. What the
-pool needs of a job, and nothing else, is the public part of ``RemoteWork``: its configs and data size (to admit
+Each is a ``PolledJob`` with the controls of its local twin (``TrainingJob``, ``SweepJob``, ``TuneJob``). Reads are
+answered from a local mirror that its worker keeps current (``Progress`` messages), and controls travel the other
+way. What the pool needs of a job, and nothing else, is the public part of ``RemoteWork``: its configs and data size (to admit
 it), ``assign``, ``apply``, ``end_here``, ``queue_changed``, ``seconds_left``, ``has_page``, ``watched``, ``touch``.
 """
 
