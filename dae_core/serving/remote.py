@@ -4,7 +4,8 @@
 Each is a ``PolledJob`` with the controls of its local twin (``TrainingJob``, ``SweepJob``, ``TuneJob``). Reads are
 answered from a local mirror that its worker keeps current (``Progress`` messages), and controls travel the other
 way. What the pool needs of a job, and nothing else, is the public part of ``RemoteWork``: its configs and data size
-(to admit it), ``assign``, ``apply``, ``end_here``, ``queue_changed``, ``seconds_left``, ``has_page``, ``watched``, ``touch``.
+(to admit it), ``assign``, ``apply``, ``end_here``, ``queue_changed``, ``seconds_left``, ``has_page``, ``watched``,
+``touch``.
 """
 
 from __future__ import annotations
