@@ -1582,3 +1582,51 @@ def training_step_svg() -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_DIAGRAM_WIDTH} {height}" width="{_DIAGRAM_WIDTH}" '
         f'height="{height}" font-family="sans-serif">{"".join(parts)}</svg>'
     )
+
+
+# --- a hyperparameter search: Optuna's own figures, in the lab's look ----------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class TuneFigures:
+    """Optuna's figures of a search (``tune.TuneResult``), each None until there is enough to draw it, and why."""
+
+    history: go.Figure | None = None
+    parallel: go.Figure | None = None
+    importances: go.Figure | None = None
+    notes: tuple[str, ...] = ()
+
+
+def tune_figures(result) -> TuneFigures:
+    """The optimisation history, the parallel coordinates of the finished trials, and the settings' importances
+    (fANOVA, Optuna's default), drawn by Optuna from ``result`` and restyled to match the other charts."""
+    import optuna.visualization as vis
+
+    from .tune import METRICS, study_of
+
+    study = study_of(result)
+    complete = sum(trial.state.name == "COMPLETE" for trial in study.trials)
+    metric = result.metric.replace("_", " ")
+    better = "lower is better" if METRICS[result.metric][0] == "minimize" else "higher is better"
+    notes = []
+    history = parallel = importances = None
+    if complete:
+        history = style(vis.plot_optimization_history(study), "Each trial, and the best so far", "trial",
+                        f"{metric} ({better})")  # fmt: skip
+        history.update_traces(marker={"color": SERIES_COLORS["test_mse"]}, selector={"mode": "markers"})
+        history.update_traces(line={"color": SERIES_COLORS["clean"]}, selector={"mode": "lines"})
+    else:
+        notes.append("The history is drawn once a trial is complete.")
+    if complete >= 2:
+        parallel = style(vis.plot_parallel_coordinate(study), f"Settings of the complete trials, coloured by {metric}")
+        parallel.update_traces(line={"colorscale": "Oranges", "reversescale": METRICS[result.metric][0] == "minimize"})
+    else:
+        notes.append("The parallel coordinates are drawn once 2 trials are complete.")
+    if complete >= 3 and len(result.space) >= 2:
+        try:
+            importances = style(vis.plot_param_importances(study), "How much each setting mattered (fANOVA)",
+                                "importance for the metric")  # fmt: skip
+            importances.update_traces(marker={"color": SERIES_COLORS["clean"]})
+        except (RuntimeError, ValueError) as exc:  # e.g. one setting never varied: nothing to attribute
+            notes.append(f"Importances are not drawn yet ({exc}).")
+    elif len(result.space) >= 2:
+        notes.append("Importances are drawn once 3 trials are complete.")
+    return TuneFigures(history, parallel, importances, tuple(notes))

@@ -24,7 +24,7 @@ import contextlib
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .config import (
@@ -503,7 +503,8 @@ def run_study(
     dataset = dataset if dataset is not None else load_dataset(spec.base.data)
     fixed = FixedTest(spec, dataset)
     study = open_study(spec)
-    if not study.trials:  # a new study starts from the settings asked for, when the space can give them
+    if not study.trials:  # a new study: kept with what it searches, and started from the settings asked for
+        study.set_user_attr("spec", spec_text(spec))
         start = {dimension.name: getattr(getattr(spec.base, _section(dimension.name)), dimension.name)
                  for dimension in spec.space}  # fmt: skip
         if all(dimension.holds(start[dimension.name]) for dimension in spec.space):
@@ -589,6 +590,56 @@ def _components(trainer: Trainer) -> int:
     return trainer.pca_components
 
 
+def spec_text(spec: TuneSpec) -> str:
+    """``spec`` as JSON, kept with its study so that a page can show a stored study without the spec it began with."""
+    import json
+
+    return json.dumps(
+        {
+            "base": spec.base.to_dict(),
+            "search": format_search(spec.space),
+            "trials": spec.trials,
+            "metric": spec.metric,
+            "test_noise": list(spec.noise),
+            "sampler": spec.sampler,
+            "pruner": spec.pruner,
+            "seed": spec.seed,
+        }
+    )
+
+
+def spec_of_text(text: str, storage: str | None, study: str) -> TuneSpec:
+    """The spec ``spec_text`` wrote, for ``study`` in ``storage``."""
+    import json
+
+    data = json.loads(text)
+    base = RunConfig.from_dict(data["base"])
+    noise = (data["test_noise"][0], float(data["test_noise"][1]))
+    space = parse_search(data["search"], base)
+    return TuneSpec(base, space, data["trials"], data["metric"], noise, data["sampler"], data["pruner"], data["seed"],
+                    storage=storage, study=study)  # fmt: skip
+
+
+def latest_stored(storage: str, prefix: str) -> tuple[TuneSpec, TuneResult] | None:
+    """The newest study in ``storage`` whose name starts with ``prefix`` (names end with when they started), as its
+    spec and what it holds; None when there is none, or the storage cannot be read."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        names = sorted(name for name in optuna.get_all_study_names(storage) if name.startswith(prefix))
+        if not names:
+            return None
+        study = optuna.load_study(study_name=names[-1], storage=storage)
+        text = study.user_attrs.get("spec")
+        if text is None:
+            return None
+        spec = spec_of_text(text, storage, names[-1])
+        return spec, result_of(study, spec)
+    except Exception:  # a storage that is not there yet, or unreadable: nothing kept to show
+        return None
+
+
 def default_storage(environ=None) -> str:
     """Where studies live unless told otherwise: one SQLite file in the data folder (``DAE_DATA_DIR``)."""
     from .idx import data_dir
@@ -596,11 +647,11 @@ def default_storage(environ=None) -> str:
     return f"sqlite:///{data_dir(environ) / 'studies.db'}"
 
 
-def new_study_name(base: RunConfig) -> str:
-    """A fresh study's name: its data and when it started, e.g. ``digits-20261205-171502-3f9a``."""
+def new_study_name(base: RunConfig, prefix: str = "") -> str:
+    """A fresh study's name: ``prefix``, its data and when it started, e.g. ``digits-20261205-171502-3f9a``."""
     import secrets
 
-    return f"{base.data.dataset}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+    return f"{prefix}{base.data.dataset}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
 
 
 def open_study(spec: TuneSpec, attempts: int = 3) -> optuna.Study:
@@ -754,37 +805,6 @@ def _distributions(space: Sequence[Dimension]) -> dict:
                 dimension.low, dimension.high, log=dimension.log
             )
     return out
-
-
-@dataclass(frozen=True)
-class TuneFigures:
-    """Optuna's figures of a search, or None where there is not enough to draw them yet."""
-
-    history: Any = None
-    parallel: Any = None
-    importances: Any = None
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-
-def tune_figures(result: TuneResult) -> TuneFigures:
-    """The optimisation history, the parallel coordinates of the finished trials, and the parameters' importances
-    (fANOVA, Optuna's default), each once there are enough complete trials for it."""
-    import optuna.visualization as vis
-
-    study = study_of(result)
-    complete = sum(trial.state.name == "COMPLETE" for trial in study.trials)
-    notes = []
-    history = vis.plot_optimization_history(study) if complete else None
-    parallel = vis.plot_parallel_coordinate(study) if complete >= 2 else None
-    importances = None
-    if complete >= 3 and len(result.space) >= 2:
-        try:
-            importances = vis.plot_param_importances(study)
-        except (RuntimeError, ValueError) as exc:  # every trial the same in some setting: nothing to attribute
-            notes.append(f"Importances are not drawn yet ({exc}).")
-    elif complete < 3:
-        notes.append("Importances are drawn once 3 trials are complete.")
-    return TuneFigures(history, parallel, importances, tuple(notes))
 
 
 def retrain_best(spec: TuneSpec, result: TuneResult, dataset: Dataset) -> tuple[Trainer, Any]:

@@ -23,6 +23,7 @@ PAGES = [
     ("pages/filters.py", "Filters", ":material/grid_on:", "What each hidden unit looks for, live."),
     ("pages/experiments.py", "Experiments", ":material/table_chart:", "Every finished run, compared."),
     ("pages/papers.py", "Views from the papers", ":material/menu_book:", "Filters, noise and probes, side by side."),
+    ("pages/tune.py", "Tune", ":material/tune:", "Search noise level, code size and learning rate with Optuna."),
 ]
 
 

@@ -64,7 +64,14 @@ LAYERS = [  # bottom first
     {"dashboard.widgets", "dashboard.warmup", "dashboard.link", "dashboard.notices"},
     {"dashboard.data"},
     {"dashboard.runs"},
-    {"dashboard.fields", "dashboard.evaluation", "dashboard.papers", "dashboard.controls", "dashboard.frame"},
+    {
+        "dashboard.fields",
+        "dashboard.evaluation",
+        "dashboard.papers",
+        "dashboard.tune",
+        "dashboard.controls",
+        "dashboard.frame",
+    },
     {"dashboard.upload"},
     {"dashboard.settings"},
 ]

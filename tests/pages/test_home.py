@@ -13,7 +13,15 @@ def test_home_opens_with_intro_diagram_and_page_map(app):
     assert "**Try:**" in app.markdown[0].value
     assert len(app.get("image")) == 1  # the diagram of one training step
     titles = sorted(link.proto.label.split(":")[0].strip("*") for link in app.get("page_link"))
-    assert titles == ["Experiments", "Filters", "Latent space", "Reconstructions", "Train", "Views from the papers"]
+    assert titles == [
+        "Experiments",
+        "Filters",
+        "Latent space",
+        "Reconstructions",
+        "Train",
+        "Tune",
+        "Views from the papers",
+    ]
 
 
 def test_home_page_map_fits_a_phone(app):
