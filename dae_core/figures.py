@@ -1611,20 +1611,29 @@ def tune_figures(result) -> TuneFigures:
     if complete:
         history = style(vis.plot_optimization_history(study), "Each trial, and the best so far", "trial",
                         f"{metric} ({better})")  # fmt: skip
-        history.update_traces(marker={"color": SERIES_COLORS["test_mse"]}, selector={"mode": "markers"})
-        history.update_traces(line={"color": SERIES_COLORS["clean"]}, selector={"mode": "lines"})
+        history.update_traces(marker={"color": SERIES_COLORS["test_mse"]}, name="a trial", selector={"mode": "markers"})
+        history.update_traces(line={"color": SERIES_COLORS["clean"]}, name="best so far", selector={"mode": "lines"})
     else:
         notes.append("The history is drawn once a trial is complete.")
     if complete >= 2:
         parallel = style(vis.plot_parallel_coordinate(study), f"Settings of the complete trials, coloured by {metric}")
-        parallel.update_traces(line={"colorscale": "Oranges", "reversescale": METRICS[result.metric][0] == "minimize"})
+        parallel.update_traces(
+            line={"colorscale": "Oranges", "reversescale": METRICS[result.metric][0] == "minimize",
+                  "colorbar": {"title": {"text": metric}}},
+            labelangle=0, labelside="bottom",
+        )  # fmt: skip
+        parallel.update_layout(margin={"l": 70, "r": 40, "t": 60, "b": 60})
+        labels = {"Objective Value": metric}
+        for dimension in parallel.data[0].dimensions:
+            dimension.label = labels.get(dimension.label, dimension.label).replace("_", " ")
     else:
         notes.append("The parallel coordinates are drawn once 2 trials are complete.")
     if complete >= 3 and len(result.space) >= 2:
         try:
             importances = style(vis.plot_param_importances(study), "How much each setting mattered (fANOVA)",
                                 "importance for the metric")  # fmt: skip
-            importances.update_traces(marker={"color": SERIES_COLORS["clean"]})
+            importances.update_traces(marker={"color": SERIES_COLORS["clean"]}, cliponaxis=False)
+            importances.update_layout(margin={"r": 50})
         except (RuntimeError, ValueError) as exc:  # e.g. one setting never varied: nothing to attribute
             notes.append(f"Importances are not drawn yet ({exc}).")
     elif len(result.space) >= 2:

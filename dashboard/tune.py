@@ -165,6 +165,13 @@ def result_ui(result: TuneResult, *, live: bool = False) -> None:
         st.caption(note)
 
 
+def best_text(result: TuneResult) -> str:
+    """The best trial in words: its number, metric and settings."""
+    best = result.best
+    settings = ", ".join(f"{name} = {_value(value)}" for name, value in best.params.items())
+    return f"trial {best.number}, {result.metric.replace('_', ' ')} {best.value:.4g}: {settings}"
+
+
 def trials_table(result: TuneResult) -> list[dict]:
     """One row per trial: its state, settings and numbers."""
     rows = []

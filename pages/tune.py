@@ -53,7 +53,8 @@ except ConfigError as exc:
 
 job = tune.current()
 start_col, stop_col = st.columns([1, 1])
-if start_col.button("Start search", key="btn_tune_start", type="primary", disabled=spec is None, width="stretch"):
+label = "Start search" if job is None else "Start a new search"
+if start_col.button(label, key="btn_tune_start", type="primary", disabled=spec is None, width="stretch"):
     job = tune.start(spec) or job
 snapshot = job.snapshot() if job is not None else None
 if snapshot is not None and not snapshot.finished:
@@ -75,7 +76,10 @@ else:
 if shown is None:
     st.stop()
 best = shown.best_config(found.base)
-if best is not None and st.button("Train this", key="btn_tune_train_this", icon=":material/model_training:"):
-    link.set_config(best)
-    st.switch_page("pages/train.py")
+if best is not None:
+    button_col, best_col = st.columns([1, 4], vertical_alignment="center")
+    if button_col.button("Train this", key="btn_tune_train_this", icon=":material/model_training:", width="stretch"):
+        link.set_config(best)
+        st.switch_page("pages/train.py")
+    best_col.markdown(f"**Best:** {tune.best_text(shown)}")
 tune.result_ui(shown)

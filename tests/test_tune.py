@@ -159,7 +159,7 @@ def test_optuna_s_figures_are_drawn_from_the_plain_result():
     assert drawn.history is not None and drawn.parallel is not None and drawn.importances is not None
     assert len(drawn.history.data[0].x) == 4
     dimensions = [dimension.label for dimension in drawn.parallel.data[0].dimensions]
-    assert {"lr", "hidden_dim"} <= set(dimensions)
+    assert {"lr", "hidden dim", "test mse"} <= set(dimensions)
     assert math.isclose(min(drawn.history.data[0].y), result.best.value)
     early = tune_figures(type(result)(result.metric, result.direction, result.trials[:1], result.space))
     assert early.parallel is None and early.importances is None and len(early.notes) == 2

@@ -626,3 +626,54 @@ def test_a_hostile_link_adds_no_link_to_the_page(app):
     alert.wait_for()
     assert "https" in alert.inner_text() and "help" in alert.inner_text()
     assert alert.locator("a").count() == 0
+
+
+PARALLEL_JS = """() => {
+    const chart = document.querySelector('.st-key-tune_parallel .js-plotly-plot');
+    if (!chart || !chart._fullData) return 0;
+    const trace = chart._fullData.find(t => t.type === 'parcoords');
+    return trace ? trace.dimensions.length : 0;
+}"""
+
+
+def test_a_search_on_tune_fills_live_and_train_this_fills_train(app):
+    page = app.new_page()
+    app.open(page, "/train?n_samples=300&n_features=8&hidden_dim=3&epochs=25")
+    go_to(page, "/tune")
+    page.locator(".st-key-tune_search_synthetic_dense textarea").fill("lr=1e-4..1e-1:log hidden_dim=2..6")
+    page.locator(".st-key-tune_search_synthetic_dense textarea").press("Tab")
+    trials = page.locator(".st-key-tune_trials input")
+    trials.fill("6")
+    trials.press("Enter")
+    app.wait_idle(page)
+    button(page, "btn_tune_start").click()
+    seen = set()
+
+    def ended() -> int:
+        text = progress_text(page)
+        found = re.search(r"Trial (\d+) of 6 ended", text)
+        if found:
+            seen.add(int(found.group(1)))
+        return button(page, "btn_tune_train_this").count()
+
+    wait_until(ended, 120, "the search to end", describe=lambda: f"Progress seen: {sorted(seen)}.")
+    assert any(0 < count < 6 for count in seen), f"the trials did not fill in live: {sorted(seen)}"
+    wait_until(lambda: page.evaluate(PARALLEL_JS) >= 3, 30, "the parallel coordinates")  # the metric and 2 settings
+    app.screenshot(page, "tune-1280")
+    app.assert_no_exception(page)
+    check_fits(page, "/tune at 1280 px")
+    page.set_viewport_size(app.NARROW)
+    page.wait_for_timeout(500)  # the layout and the charts follow the new width
+    check_fits(page, "/tune at 480 px")
+    app.screenshot(page, "tune-480")
+    page.set_viewport_size(app.WIDE)
+    best = page.locator('[data-testid="stMarkdownContainer"]', has_text="Best:").first.inner_text()
+    hidden_dim = int(re.search(r"hidden_dim = (\d+)", best).group(1))
+    lr = float(re.search(r"lr = ([0-9.e-]+)", best).group(1))
+
+    button(page, "btn_tune_train_this").click()
+    wait_for_path(page, "/train")
+    page.wait_for_function("q => location.search.includes(q)", arg=f"hidden_dim={hidden_dim}")
+    query = page.evaluate("() => location.search")
+    assert float(re.search(r"[?&]lr=([^&]+)", query).group(1)) == pytest.approx(lr, rel=1e-3)
+    assert "n_samples=300" in query and "epochs=25" in query  # what stayed fixed stays
