@@ -309,7 +309,7 @@ class TuneSpec:
     pruner: str = "median"
     seed: int = 0
     timeout: float | None = None  # seconds, for this process's trials
-    storage: str | None = None  # a database URL Optuna accepts; None: memory
+    storage: Any = None  # a database URL Optuna accepts (or a storage object, e.g. Dask's); None: memory
     study: str | None = None  # the study's name in the storage; None: a new one
 
     def __post_init__(self):
@@ -673,7 +673,7 @@ def _open_study(spec: TuneSpec) -> optuna.Study:
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the command line and the page say what happens
 
-    if spec.storage and spec.storage.startswith("sqlite:///"):
+    if isinstance(spec.storage, str) and spec.storage.startswith("sqlite:///"):
         from pathlib import Path
 
         folder = Path(spec.storage.removeprefix("sqlite:///")).parent
