@@ -1622,7 +1622,7 @@ def tune_figures(result) -> TuneFigures:
                   "colorbar": {"title": {"text": metric}}},
             labelangle=0, labelside="bottom",
         )  # fmt: skip
-        parallel.update_layout(margin={"l": 70, "r": 40, "t": 60, "b": 60})
+        parallel.update_layout(margin={"l": 70, "r": 90, "t": 60, "b": 60})  # room for the colour bar
         labels = {"Objective Value": metric}
         for dimension in parallel.data[0].dimensions:
             dimension.label = labels.get(dimension.label, dimension.label).replace("_", " ")

@@ -93,11 +93,14 @@ PAGES = [
     ("/papers", "papers", None),
 ]
 LESSONS = ["denoise", "tutorial", "manifold", "bottleneck", "features", "edges", "robust", "pretrain", "generate"]
-GROUPS = ("pages", "lessons", "views", "photos", "pictures")  # what --only may name, in the order they are taken
+GROUPS = ("pages", "lessons", "views", "tune", "photos", "pictures")  # what --only may name, in the order taken
 # A conv run on photo patches with the photos preset's data and noise, short enough for a screenshot.
 PHOTOS_RUN = "dataset=photos&n_samples=1000&architecture=conv&noise=masking&noise_level=0.3&epochs=20"
 # A small conv run on the zip of pictures (see picture_zip): 16 x 16 pictures, 2 folders.
 PICTURES_RUN = "dataset=images&image_size=16&architecture=conv&conv_channels=16&code_channels=8&lr=0.003&epochs=200"
+# The Tune page's search: the denoise lesson's digits at 60 epochs, 12 trials of the page's default space.
+TUNE_RUN = "dataset=digits&noise=masking&noise_level=0.5&hidden_dim=32&hidden_layers=128&epochs=60"
+TUNE_TRIALS = 12
 PICTURES_IN_USE = "pictures.zip: 48 pictures of 16×16 grayscale, 2 folders (checks, stripes)"  # Train's caption
 # slug: (the segmented control's label, the key of the chart its result draws)
 VIEWS = {
@@ -423,6 +426,21 @@ def shots_at(
             wait_for_chart(page, "loss")
             shooter.shoot(page, f"page-train-pictures-{width}")
 
+        def tune() -> None:
+            open_path(page, url, f"/train?{TUNE_RUN}")
+            go_to(page, "/tune")
+            trials = page.locator(".st-key-tune_trials input")
+            trials.fill(str(TUNE_TRIALS))
+            trials.press("Enter")
+            wait_idle(page)
+            button(page, "btn_tune_start").click()
+            wait_until(lambda: button(page, "btn_tune_train_this").count(), RUN_SECONDS, "the search to end")
+            wait_for_chart(page, "tune_history")
+            wait_idle(page)
+            shooter.shoot(page, f"page-tune-{width}")
+
+        if "tune" in groups:
+            shooter.step(f"a search on Tune at {width}", tune)
         if "photos" in groups:
             shooter.step(f"conv run on photos at {width}", photos)
         if "pictures" in groups:

@@ -313,12 +313,12 @@ class TrainingJob(PolledJob):
             self._state_epoch, self._state = trainer.weights_epoch, state
 
 
-class SweepJob(PolledJob):
-    """Train a sweep (``spec.configs()``) in a daemon thread, then measure it (``spec.measure``); stop, poll.
+class SpecJob(PolledJob):
+    """A job that works through a plain-data ``spec`` in a daemon thread (``_work``), with start, stop and the limits
+    of every job: it stops when asked, when nobody has read it for ``idle_seconds``, or after ``wall_seconds``.
+    ``spec`` is plain data, so a worker process can receive it; ``spec.configs()`` names the runs it admits."""
 
-    The limits of a ``TrainingJob`` hold: the run stops when asked, when nobody has read it for ``idle_seconds``,
-    or after ``wall_seconds``. ``spec`` is plain data (``views.ViewSweep``), so a worker process can receive it.
-    """
+    thread_name = "dae-job"
 
     def __init__(self, spec: Any, dataset: Dataset | None = None, *, limits: Limits | None = None):
         super().__init__(limits)
@@ -326,14 +326,15 @@ class SweepJob(PolledJob):
         self.configs = spec.configs()
         self._dataset = dataset
         self._status, self._reason = QUEUED, "starting"
-        self._histories: list[list[EpochRecord]] = [[] for _ in self.configs]
         self._result = None
         self._stop_requested = False
         self._started = self._clock()
         self._seconds = 0.0
-        self._thread = threading.Thread(target=_reporting, args=(self._sweep, self._set), name="dae-sweep", daemon=True)
+        self._thread = threading.Thread(
+            target=_reporting, args=(self._work, self._set), name=self.thread_name, daemon=True
+        )
 
-    def start(self) -> SweepJob:
+    def start(self):
         self._thread.start()
         return self
 
@@ -341,6 +342,34 @@ class SweepJob(PolledJob):
         with self._lock:
             self._stop_requested = True
             self._changed.notify_all()
+
+    def _set(self, status: str, reason: str, result: Any = None) -> None:
+        with self._lock:
+            if status != RUNNING:
+                self._seconds = self._clock() - self._started
+            self._status, self._reason = status, reason
+            if result is not None:
+                self._result = result
+            self._changed.notify_all()
+
+    def _limit_reached(self) -> str:
+        now = self._clock()
+        with self._lock:
+            return self.limits.must_stop(self._stop_requested, now - self._last_read, now - self._started)
+
+    def _work(self) -> None:
+        raise NotImplementedError
+
+
+class SweepJob(SpecJob):
+    """Train a sweep (``spec.configs()``, e.g. ``views.ViewSweep``) in a daemon thread, then measure it
+    (``spec.measure``); stop, poll."""
+
+    thread_name = "dae-sweep"
+
+    def __init__(self, spec: Any, dataset: Dataset | None = None, *, limits: Limits | None = None):
+        super().__init__(spec, dataset, limits=limits)
+        self._histories: list[list[EpochRecord]] = [[] for _ in self.configs]
 
     def _snapshot_locked(self) -> SweepSnapshot:
         running = self._clock() - self._started if self._status == RUNNING else 0.0
@@ -353,19 +382,7 @@ class SweepJob(PolledJob):
             result=self._result,
         )
 
-    def _set(self, status: str, reason: str, result: Any = None) -> None:
-        with self._lock:
-            if status != RUNNING:
-                self._seconds = self._clock() - self._started
-            self._status, self._reason, self._result = status, reason, result
-            self._changed.notify_all()
-
-    def _limit_reached(self) -> str:
-        now = self._clock()
-        with self._lock:
-            return self.limits.must_stop(self._stop_requested, now - self._last_read, now - self._started)
-
-    def _sweep(self) -> None:
+    def _work(self) -> None:
         from ..sweep import Sweep
         from ..training import use_torch_threads
 
@@ -387,55 +404,24 @@ class SweepJob(PolledJob):
         self._set(DONE, f"trained {len(self.configs)} models in {sweep.seconds:.1f} s", result)
 
 
-class TuneJob(PolledJob):
+class TuneJob(SpecJob):
     """Run a hyperparameter search (``tune.TuneSpec``) in a daemon thread: its trials one after another, the study
     read back after each and every few epochs; stop, poll. The limits of every job hold for the whole search (asked
     to stop, nobody watching, past the wall time), and each trial's model must fit the parameter limit, else that
     trial fails saying so and the search goes on."""
 
-    def __init__(self, spec: Any, dataset: Dataset | None = None, *, limits: Limits | None = None):
-        super().__init__(limits)
-        self.spec = spec
-        self.configs = spec.configs()
-        self._dataset = dataset
-        self._status, self._reason = QUEUED, "starting"
-        self._result = None
-        self._stop_requested = False
-        self._started = self._clock()
-        self._seconds = 0.0
-        self._thread = threading.Thread(target=_reporting, args=(self._tune, self._set), name="dae-tune", daemon=True)
-
-    def start(self) -> TuneJob:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        with self._lock:
-            self._stop_requested = True
-            self._changed.notify_all()
+    thread_name = "dae-tune"
 
     def _snapshot_locked(self) -> TuneSnapshot:
         running = self._clock() - self._started if self._status == RUNNING else 0.0
         return TuneSnapshot(self._status, self._reason, self._seconds or running, self._result, self.spec.trials)
-
-    def _set(self, status: str, reason: str) -> None:
-        with self._lock:
-            if status != RUNNING:
-                self._seconds = self._clock() - self._started
-            self._status, self._reason = status, reason
-            self._changed.notify_all()
 
     def _take(self, result: Any) -> None:
         with self._lock:
             self._result = result
             self._changed.notify_all()
 
-    def _limit_reached(self) -> str:
-        now = self._clock()
-        with self._lock:
-            return self.limits.must_stop(self._stop_requested, now - self._last_read, now - self._started)
-
-    def _tune(self) -> None:
+    def _work(self) -> None:
         from ..data import load_dataset
         from ..training import use_torch_threads
         from ..tune import COMPLETE, run_study

@@ -326,8 +326,7 @@ class RemoteSweep(RemoteWork):
         self._histories: list[list[EpochRecord]] = [[] for _ in configs]
 
     def data_size(self) -> tuple[int | None, int | None]:
-        dataset = cached_dataset(self.config.data, None)  # a built-in dataset, loaded once per process
-        return dataset.n_features, len(dataset.X_train) + len(dataset.X_test)
+        return builtin_size(self.config)
 
     def _progress(self) -> tuple[str, int, float]:
         with self._lock:  # the members of a batched group advance together: the slowest counts
@@ -369,8 +368,7 @@ class RemoteTune(RemoteWork):
         self.spec = spec
 
     def data_size(self) -> tuple[int | None, int | None]:
-        dataset = cached_dataset(self.config.data, None)  # a built-in dataset, loaded once per process
-        return dataset.n_features, len(dataset.X_train) + len(dataset.X_test)
+        return builtin_size(self.config)
 
     def _progress(self) -> tuple[str, int, float]:
         with self._lock:
@@ -397,3 +395,9 @@ class RemoteTune(RemoteWork):
 
     def _take_locked(self, update: TuneUpdate) -> None:
         self._state = update
+
+
+def builtin_size(config: RunConfig) -> tuple[int, int]:
+    """(columns, rows) of a built-in dataset (what a view's sweep or a search runs on), loaded once per process."""
+    dataset = cached_dataset(config.data, None)
+    return dataset.n_features, len(dataset.X_train) + len(dataset.X_test)
