@@ -21,6 +21,7 @@ figure is drawn.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -75,7 +76,7 @@ GRID_POINTS = 4  # a range in a grid search: this many values, evenly spaced (on
 REPORTS_PER_TRIAL = 20  # a trial tells the pruner its test MSE this often: each report is a write to the storage
 STARTUP_TRIALS = 5  # the median pruner prunes nothing before this many trials have finished
 RUNNING, COMPLETE, PRUNED, FAILED = "running", "complete", "pruned", "failed"
-STOPPED = "stopped by the user"
+INTERRUPTED = "interrupted: the search stopped with the server"
 
 
 # --- the search space ------------------------------------------------------------------------------
@@ -635,9 +636,13 @@ def latest_stored(storage: str, prefix: str) -> tuple[TuneSpec, TuneResult] | No
         if text is None:
             return None
         spec = spec_of_text(text, storage, names[-1])
-        return spec, result_of(study, spec)
+        result = result_of(study, spec)
     except Exception:  # a storage that is not there yet, or unreadable: nothing kept to show
         return None
+    # Read back with no process running it: a trial still marked running was cut off (the server stopped).
+    rows = tuple(dataclasses.replace(row, state=FAILED, reason=INTERRUPTED) if row.state == RUNNING else row
+                 for row in result.trials)  # fmt: skip
+    return spec, dataclasses.replace(result, trials=rows)
 
 
 def default_storage(environ=None) -> str:

@@ -66,6 +66,15 @@ def test_a_search_fills_its_table_and_figures_and_train_this_fills_train(app):
     reloaded.switch_page(PAGE).run()
     assert reloaded.dataframe and list(reloaded.dataframe[0].value["trial"]) == [0, 1, 2, 3]
 
+    tune._SEARCHES.clear()  # the server restarted: the search is read back from its stored study
+    restarted = open_app()
+    restarted.session_state["lab"].workspace = app.session_state["lab"].workspace
+    restarted.session_state["lab"].browser = app.session_state["lab"].browser
+    restarted.switch_page(PAGE).run()
+    assert any(c.value.startswith("Your last search, as its study keeps it") for c in restarted.caption)
+    assert list(restarted.dataframe[0].value["trial"]) == [0, 1, 2, 3]
+    assert restarted.button(key="btn_tune_train_this")
+
     app.button(key="btn_tune_train_this").click().run()
     assert not app.exception
     wait_for(lambda: app.session_state["lab"].config.train.lr == pytest.approx(best.params["lr"]))
