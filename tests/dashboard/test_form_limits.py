@@ -8,7 +8,8 @@ from app_driver import csv_uploader, current_job, current_settings, model_upload
 import dashboard.server
 from dae_core.serving.limits import LIMITS_TABLE, Limits
 
-TRAIN, VIEWS = "pages/train.py", "pages/papers.py"
+TRAIN, VIEWS, TUNE = "pages/train.py", "pages/papers.py", "pages/tune.py"
+START = {TRAIN: "btn_train", VIEWS: "btn_view_train", TUNE: "btn_tune_start"}  # the button that would start work
 FORM_LIMITS = {  # the limits a visitor can reach from a page: each needs a case below
     "max_rows",
     "max_features",
@@ -16,6 +17,7 @@ FORM_LIMITS = {  # the limits a visitor can reach from a page: each needs a case
     "max_parameters",
     "upload_mb",
     "max_sweep_members",
+    "max_trials",
 }
 SERVER_LIMITS = {  # the server's own: time, queue and workspace sizes, never a value a visitor gives
     "wall_seconds",
@@ -36,6 +38,13 @@ MB = 2**20
 def _number(name: str, value: int):
     def give(app):
         app.number_input(key=f"w_{name}").set_value(value).run()
+
+    return give
+
+
+def _trials(value: int):
+    def give(app):
+        app.number_input(key="tune_trials").set_value(value).run()
 
     return give
 
@@ -99,6 +108,11 @@ CASES = [  # limit, page, settings before, what the visitor gives, the message (
         "Give at most 2 noise levels.",
         id="sweep-members",
     ),
+    pytest.param(
+        "max_trials", TUNE, {}, _trials(25),
+        "Trials must be between 1 and 20, the most one search runs here (DAE_MAX_TRIALS). Got 25.",
+        id="trials",
+    ),
 ]  # fmt: skip
 
 
@@ -128,7 +142,7 @@ def test_a_value_past_a_limit_is_refused_naming_it_and_nothing_trains(app, monke
     assert current_settings(app) == config, "the settings changed"
     assert session(app).csv is None and session(app).upload is None
     if limit != "upload_mb" or "csv" in before.values():
-        assert app.button(key="btn_train" if page == TRAIN else "btn_view_train").disabled
+        assert app.button(key=START[page]).disabled
     app.run()
     assert current_job(app) is None and not sweeps(app), "a run started anyway"
     assert current_settings(app) == config
