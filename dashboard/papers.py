@@ -8,7 +8,7 @@ import streamlit as st
 from dae_core import figures
 from dae_core.errors import ConfigError, DAEError
 from dae_core.serving.limits import LIMITS_TABLE
-from dae_core.serving.remote import RemoteSweep
+from dae_core.serving.remote import RemoteSweep, RemoteWork
 from dae_core.views import MAX_LEVELS, ViewResult, ViewSweep
 
 from . import runs, server
@@ -71,9 +71,10 @@ def sweep(slug: str) -> RemoteSweep | None:
     return lab().sweeps.get(slug)
 
 
-def stop(job: RemoteSweep) -> None:
-    """Stop ``job`` and draw the page again. It waits a moment for the sweep to end first, so the new run of the
-    page finds it finished and shows why it stopped, not a progress bar that no longer moves."""
+def stop(job: RemoteWork) -> None:
+    """Stop ``job`` (a view's sweep, or a search) and draw the page again. It waits a moment for the job to end
+    first, so the new run of the page finds it finished and shows why it stopped, not a progress bar that no longer
+    moves."""
     job.stop()
     job.join(STOP_WAIT_SECONDS)
     st.rerun()

@@ -33,7 +33,6 @@ from .session import current_session, lab
 from .widgets import metric_row, plain
 
 POLL_SECONDS = 1.0
-STOP_WAIT_SECONDS = 1.0
 DEFAULT_TRIALS = 20
 _STATE_LABELS = {RUNNING: "running", COMPLETE: "done", PRUNED: "pruned", FAILED: "failed"}
 
@@ -125,12 +124,6 @@ def current() -> RemoteTune | None:
 def stored() -> tuple[TuneSpec, TuneResult] | None:
     """This workspace's newest study as its storage keeps it (after a restart of the server)."""
     return latest_stored(default_storage(), study_prefix())
-
-
-def stop(job: RemoteTune) -> None:
-    job.stop()
-    job.join(STOP_WAIT_SECONDS)
-    st.rerun()
 
 
 def progress_ui(job: RemoteTune, drawn_status: str) -> None:

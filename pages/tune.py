@@ -4,7 +4,7 @@ import streamlit as st
 
 from dae_core.errors import ConfigError
 from dae_core.tune import METRICS, default_space
-from dashboard import frame, link, tune
+from dashboard import frame, link, papers, tune
 from dashboard.session import lab
 from dashboard.widgets import plain, remembered
 
@@ -59,7 +59,7 @@ if start_col.button(label, key="btn_tune_start", type="primary", disabled=spec i
 snapshot = job.snapshot() if job is not None else None
 if snapshot is not None and not snapshot.finished:
     if stop_col.button("Stop", key="btn_tune_stop", icon=":material/stop:", width="stretch"):
-        tune.stop(job)
+        papers.stop(job)  # as a view's sweep stops
     st.fragment(run_every=tune.POLL_SECONDS)(tune.progress_ui)(job, snapshot.status)
     st.stop()
 
