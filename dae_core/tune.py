@@ -33,6 +33,7 @@ from .config import (
     ARCHITECTURES,
     BOUNDS,
     CONV_CHANNELS,
+    FIELD_SECTION,
     LAYER_WIDTHS,
     NOISE_TYPES,
     OPTIMIZERS,
@@ -506,7 +507,7 @@ def run_study(
     study = open_study(spec)
     if not study.trials:  # a new study: kept with what it searches, and started from the settings asked for
         study.set_user_attr("spec", spec_text(spec))
-        start = {dimension.name: getattr(getattr(spec.base, _section(dimension.name)), dimension.name)
+        start = {dimension.name: getattr(getattr(spec.base, FIELD_SECTION[dimension.name]), dimension.name)
                  for dimension in spec.space}  # fmt: skip
         if all(dimension.holds(start[dimension.name]) for dimension in spec.space):
             shown = {dimension.name: _shown(dimension.kind, start[dimension.name]) for dimension in spec.space}
@@ -546,7 +547,7 @@ def run_study(
             trial.set_user_attr("curve", curve)
             trial.set_user_attr("epochs", record.epoch)
             trial.set_user_attr("seconds", time.perf_counter() - trial_started)
-            trial.report(value if spec.metric != "ratio_to_pca" else value / fixed.pca_mse(_components(trainer)),
+            trial.report(value if spec.metric != "ratio_to_pca" else value / fixed.pca_mse(trainer.pca_components),
                          record.epoch)  # fmt: skip
             if live:
                 changed()
@@ -562,7 +563,7 @@ def run_study(
         trial.set_user_attr("epochs", trainer.epoch)
         trial.set_user_attr("seconds", time.perf_counter() - trial_started)
         if spec.metric == "ratio_to_pca":
-            return test_mse / fixed.pca_mse(_components(trainer))
+            return test_mse / fixed.pca_mse(trainer.pca_components)
         if spec.metric == "probe_accuracy":
             return fixed.probe_accuracy(trainer)
         return test_mse
@@ -579,16 +580,6 @@ def run_study(
     if on_change is not None:
         on_change(result)
     return result
-
-
-def _section(name: str) -> str:
-    from .config import FIELD_SECTION
-
-    return FIELD_SECTION[name]
-
-
-def _components(trainer: Trainer) -> int:
-    return trainer.pca_components
 
 
 def spec_text(spec: TuneSpec) -> str:
