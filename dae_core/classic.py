@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
 
 from .errors import ConfigError, DataError
 from .metrics import CHUNK_ROWS, mse
@@ -89,6 +88,8 @@ def blur(rows: np.ndarray, sigma: float, image_shape) -> np.ndarray:
     shape = _image_shape(image_shape, "blur")
     rows = _rows(rows, "rows", shape)
     images = rows.reshape(len(rows), *shape)  # (N, h, w, c)
+    from scipy import ndimage  # here: a table's run never pays for importing it (0.2 s)
+
     return ndimage.gaussian_filter(images, sigma=(0, sigma, sigma, 0), mode=MODE).reshape(rows.shape)
 
 
@@ -97,6 +98,8 @@ def median(rows: np.ndarray, size: int, image_shape) -> np.ndarray:
     shape = _image_shape(image_shape, "median")
     rows = _rows(rows, "rows", shape)
     images = rows.reshape(len(rows), *shape)  # (N, h, w, c)
+    from scipy import ndimage
+
     return ndimage.median_filter(images, size=(1, size, size, 1), mode=MODE).reshape(rows.shape)
 
 

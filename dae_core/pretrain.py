@@ -212,11 +212,13 @@ def fine_tune(net: Classifier, X: np.ndarray, y: np.ndarray, setup: PretrainSetu
     import torch
     import torch.nn.functional as F
 
+    from .optim import Adam
+
     X_t, y_t = torch.as_tensor(np.asarray(X, np.float32)), torch.as_tensor(np.asarray(y), dtype=torch.long)
     n, batch = len(X_t), min(setup.finetune_batch, len(X_t))
     for tensor in net.parameters():
         tensor.requires_grad_(True)
-    optimizer = torch.optim.Adam(net.parameters(), lr=setup.finetune_lr, fused=True)
+    optimizer = Adam(net.parameters(), lr=setup.finetune_lr)
     generator = torch.Generator().manual_seed(seed)
     order, at = torch.randperm(n, generator=generator), 0
     for _ in range(setup.finetune_steps):

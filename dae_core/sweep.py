@@ -27,6 +27,7 @@ from .config import MAX_SWEEP_RUNS, SWEEPABLE, RunConfig
 from .data import Dataset, load_dataset
 from .errors import ConfigError
 from .noise import corrupt_each
+from .optim import make_optimizer
 from .records import EpochRecord
 from .training import (
     FINISHED,
@@ -35,7 +36,6 @@ from .training import (
     TrainedModel,
     Trainer,
     batch_rows,
-    make_optimizer,
     use_torch_threads,
 )
 
