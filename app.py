@@ -2,10 +2,11 @@
 
 The file plays two parts:
 
-- ``streamlit run app.py`` imports it as a module and serves ``app``. Its start-up hook pays the process's
-  one-off costs (importing PyTorch and scikit-learn, torch's first optimizer: about 3 s on a small machine)
-  before the server answers, so no visitor's first click waits for them; when the server stops, the same hook
-  keeps every run that is training as "interrupted", with its epochs. Its middleware (``dashboard.headers``) puts
+- ``streamlit run app.py`` imports it as a module and serves ``app``. Its start-up hook starts paying the
+  process's one-off costs in the background (the training workers' fork server importing PyTorch, then the pages'
+  own imports: a few seconds on a small machine), so the server answers at once and a click that comes first waits
+  visibly ("warming up"); when the server stops, the same hook keeps every run that is training as "interrupted",
+  with its epochs. Its middleware (``dashboard.headers``) puts
   the security headers on every response and gives each browser the cookie its workspaces belong to.
 - Streamlit then runs it as the script of every page view (as ``__main__``). There it only routes: every page
   sets itself up (state, sidebar) through ``dashboard.frame.page``. Training runs in a background job kept in the
@@ -17,7 +18,7 @@ import contextlib
 import streamlit as st
 
 from dashboard.frame import PAGES
-from dashboard.warmup import preload, warm_up
+from dashboard.warmup import warm_up
 from dashboard.workspace import interrupt_live_runs
 
 if __name__ == "__main__":
@@ -58,7 +59,7 @@ else:
     async def preload_on_start(_app):
         leave_pages_folder_mode()
         follow_the_upload_limit()
-        preload()  # blocks the start on purpose: the server answers once it is warm
+        warm_up()  # in the background: the server answers at once
         yield
         # Stopping (SIGTERM, Ctrl+C): keep every run that trains now, with its epochs, before the workers go.
         interrupt_live_runs()

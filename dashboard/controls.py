@@ -6,6 +6,7 @@ import streamlit as st
 
 from dae_core import RunConfig, figures, lesson_steps, records
 from dae_core.config import FIELD_LABELS
+from dae_core.serving.pool import WARMING_UP
 from dae_core.serving.snapshot import DONE, FAILED, FINAL_STATES, INTERRUPTED, PAUSED, QUEUED, STOPPED, JobSnapshot
 from dae_core.share import Teaching
 
@@ -93,7 +94,10 @@ def _refused(action: str | None) -> str | None:
 
 
 def progress_ui(snapshot: JobSnapshot) -> None:
-    if snapshot.status in NOTES:
+    if snapshot.status == QUEUED and snapshot.reason == WARMING_UP:
+        st.info("Warming up… the server has just started and its training processes are loading PyTorch; this run "
+                "starts in a few seconds.")  # fmt: skip
+    elif snapshot.status in NOTES:
         show, text = NOTES[snapshot.status]
         show(text.format(plain(snapshot.reason)))
     last = snapshot.history[-1] if snapshot.history else None

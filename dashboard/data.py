@@ -15,7 +15,6 @@ from dae_core import DataConfig
 from dae_core.errors import DataError
 
 from .session import lab
-from .warmup import warm_up
 
 if TYPE_CHECKING:  # torch and scikit-learn load in the warm-up thread, after the first page is out
     from dae_core.data import Dataset
@@ -42,7 +41,6 @@ def dataset_for(data: DataConfig) -> Dataset:
     upload = lab().uploaded(data.dataset)
     if upload is None and data.dataset in NEEDS_UPLOAD:
         raise DataError(NEEDS_UPLOAD[data.dataset])
-    warm_up().join()  # it is paying the same one-off import costs; on 2 cores, wait rather than race it
     # which upload it is: the digest below says
     data = dataclasses.replace(data, csv_path="", csv_digest="", images_path="", images_digest="")
     return _cached_dataset(data, upload.digest if upload else "", upload.data if upload else None)

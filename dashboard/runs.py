@@ -16,6 +16,7 @@ import streamlit as st
 from dae_core import RunConfig, records
 from dae_core.config import LIVE_SETTINGS
 from dae_core.errors import DAEError
+from dae_core.serving.pool import WARMING_UP
 from dae_core.serving.remote import RemoteJob
 from dae_core.serving.snapshot import FINAL_STATES, PAUSED, QUEUED, RUNNING, JobSnapshot
 
@@ -61,8 +62,8 @@ def poll_seconds(run: Run | None, snapshot: JobSnapshot | None = None, fastest: 
     about_to_train = not run.held or snapshot.epoch < run.until_epoch
     if snapshot.status == RUNNING or (snapshot.status == PAUSED and about_to_train):
         return fastest
-    if snapshot.status == QUEUED:
-        return max(fastest, SLOW_POLL_SECONDS)
+    if snapshot.status == QUEUED:  # warming up: it starts in a moment; in line: only its place changes
+        return fastest if snapshot.reason == WARMING_UP else max(fastest, SLOW_POLL_SECONDS)
     if snapshot.status == PAUSED:
         return RESTING_POLL_SECONDS
     return None

@@ -1,15 +1,16 @@
-"""Paying the server's one-off costs before anyone waits for them: imports, torch's first step, Plotly's code.
+"""Paying the server's one-off costs in the background, so the server answers as soon as Streamlit is up.
 
-``app.py``'s server runs :func:`preload` before it answers; served another way (tests), the first page view
-starts it in a background thread (:func:`warm_up`). :func:`preload_charts` makes the browser load Plotly's code
-while someone reads Home, so Train can draw its live chart at once.
+:func:`warm_up` starts :func:`preload` in a thread, once per process: ``app.py``'s start-up hook calls it, and so
+does the first page view when the server was started another way (tests). The training workers come first: their
+fork server imports PyTorch in its own process, and a run started before they are ready waits in line saying
+"warming up". :func:`preload_charts` makes the browser load Plotly's code while someone reads Home, so Train can draw
+its live chart at once.
 """
 
 from __future__ import annotations
 
 import gc
 import threading
-import time
 
 import streamlit as st
 
@@ -17,10 +18,11 @@ from dae_core import RunConfig
 
 from . import server
 
-WARM_UP_DELAY_SECONDS = 0.1  # lets the first page's own script run (~30 ms) go before the one-off imports
 TINY_RUN = RunConfig().replace(n_samples=100, n_features=4, hidden_dim=2, epochs=1)
 
 _preloaded = threading.Event()
+_started = threading.Lock()
+_thread: threading.Thread | None = None
 
 
 def preloaded() -> bool:
@@ -29,43 +31,39 @@ def preloaded() -> bool:
 
 
 def preload() -> None:
-    """Pay the process's one-off costs: importing PyTorch and scikit-learn (about a second each on a small
-    machine), torch's first optimizer (it imports ``torch._dynamo``, another second) and plotly's figure code.
-    A tiny run goes through a real job, so the job's own setup (torch's threads) is in place too, and the
-    training workers start and warm up meanwhile. Later calls return at once."""
+    """Pay the process's one-off costs: start the training workers and wait until they are ready (their fork server
+    imports PyTorch once, about 2 s on a small machine), then import PyTorch, scikit-learn's datasets and Plotly's
+    figure code here too, for the pages that build models and charts in the server. A tiny run goes through a real
+    job, so the job's own setup (torch's threads) is in place too. Later calls return at once."""
     if _preloaded.is_set():
         return
+    server.store()  # opened and checked at the start: a folder it cannot use is in the log and on every page
+    workers = server.pool().start(wait=False)  # their fork server imports PyTorch in its own process, meanwhile
+
     from dae_core import figures
     from dae_core.serving.job import TrainingJob
 
-    server.store()  # opened and checked at the start: a folder it cannot use is in the log and on every page
-    workers = server.pool().start(wait=False)  # they import torch in their own processes, alongside the lines below
     job = TrainingJob(TINY_RUN).start()  # the server builds models for the pages: warm it too
     job.join()
     figures.loss_curves(job.snapshot().history)  # plotly's figure machinery, first used by Train's live chart
     workers.start(wait=True)
     # Everything loaded so far (modules, their functions and constants) lives as long as the process: move it
     # out of the collector's generations, so that a collection only walks what the visitors' runs made.
-    gc.collect()
     gc.freeze()
     _preloaded.set()
 
 
-def _warm_up() -> None:
-    if not _preloaded.is_set():
-        time.sleep(WARM_UP_DELAY_SECONDS)  # importing torch holds the interpreter lock: let the page's run go first
-        preload()
-
-
-@st.cache_resource(show_spinner=False)
 def warm_up() -> threading.Thread:
-    """Once per server, in a background thread: :func:`preload`, unless the server's start has done it."""
-    import pandas  # noqa: F401  here, not in the thread: plotly's optional-import helper would take a pandas
-    # that the other thread is halfway through importing (AttributeError: partially initialized module 'pandas')
+    """Once per process, in a background thread: :func:`preload`. Returns that thread."""
+    global _thread
+    with _started:
+        if _thread is None:
+            import pandas  # noqa: F401  here, not in the thread: plotly's optional-import helper would take a pandas
+            # that the other thread is halfway through importing (AttributeError: partially initialized module)
 
-    thread = threading.Thread(target=_warm_up, name="dae-warm-up", daemon=True)
-    thread.start()
-    return thread
+            _thread = threading.Thread(target=preload, name="dae-warm-up", daemon=True)
+            _thread.start()
+        return _thread
 
 
 def preload_charts() -> None:

@@ -15,7 +15,7 @@ from dae_core import ConfigError, RunConfig, Trainer, train
 from dae_core.records import SettingChange
 from dae_core.serving.limits import Limits
 from dae_core.serving.messages import RunUpdate
-from dae_core.serving.pool import WorkerPool, ordinal, queue_text, start_times
+from dae_core.serving.pool import WARMING_UP, WorkerPool, ordinal, queue_text, start_times
 from dae_core.serving.remote import RemoteJob, RemoteSweep
 from dae_core.serving.snapshot import DONE, FAILED, INTERRUPTED, PAUSED, QUEUED, RUNNING, STOPPED
 
@@ -36,7 +36,21 @@ def wait_for(job, predicate):
     return snapshot
 
 
+def parent_of(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as stat:
+        return int(stat.read().rsplit(")", 1)[1].split()[1])
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="reads /proc")
+def test_workers_are_forked_from_one_fork_server_not_from_the_server(pool):
+    """The fork server imported torch once; the workers are its children, so they share what it loaded."""
+    parents = {parent_of(worker.process.pid) for worker in pool.workers}
+    assert len(parents) == 1 and parents != {os.getpid()}
+    assert parent_of(parents.pop()) == os.getpid()
+
+
 def test_a_run_in_a_worker_matches_a_run_in_this_process(tiny_config, tiny_dataset, pool):
+    """Forked from the fork server, a worker trains the same run to the same numbers as this process."""
     ended = []
     job = RemoteJob(tiny_config, tiny_dataset, pool=pool, on_end=ended.append).start()
     assert job.join(WAIT)
@@ -176,6 +190,16 @@ def test_queued_runs_say_their_place_and_wait(tiny_config, tiny_dataset):
     assert no_room.place(second) == (2, None)
     first.stop()
     assert second.snapshot().reason == "1st in line" and no_room.queued == 1
+
+
+def test_a_run_queued_while_the_workers_start_says_they_are_warming_up(tiny_config, tiny_dataset):
+    class Starting(WorkerPool):
+        warming_up = True  # the fork server is still importing torch
+
+    job = RemoteJob(tiny_config, tiny_dataset, pool=Starting(0)).start()
+    assert (job.status, job.snapshot().reason) == (QUEUED, WARMING_UP)
+    assert not WorkerPool(2).warming_up  # not started: nothing to wait for yet
+    job.stop()
 
 
 def test_a_queued_run_whose_page_closed_leaves_the_queue(tiny_config, tiny_dataset):

@@ -28,6 +28,7 @@ class Limits:
     wall_seconds: float = 1800.0  # a run stops after training this long, pauses included
     max_parameters: int = 5_000_000  # ~80 MB with Adam's state: keeps one run on a shared server affordable
     max_concurrent_jobs: int = field(default_factory=_cpu_count)  # later runs wait, queued
+    workers: int = field(default_factory=_cpu_count)  # training processes; the concurrent runs share them
     torch_threads: int = DEFAULT_TORCH_THREADS  # each training process's torch threads
     max_rows: int = 100_000  # rows of a generated dataset or an uploaded table
     max_features: int = 1_000  # columns of a dataset
@@ -208,6 +209,7 @@ LIMITS_TABLE = {
     "idle_seconds": ("DAE_IDLE_SECONDS", "seconds a run trains once its page has closed"),
     "upload_mb": ("DAE_UPLOAD_MB", "MB of an uploaded table or model file"),
     "max_concurrent_jobs": ("DAE_MAX_CONCURRENT_JOBS", "runs training at once (the rest wait in line)"),
+    "workers": ("DAE_WORKERS", "training processes those runs share (about 45 MB each, PyTorch shared)"),
     "max_queue": ("DAE_MAX_QUEUE", "runs waiting in line"),
     "runs_per_session": ("DAE_RUNS_PER_SESSION", "runs one visitor has training or waiting (a view's sweep is one)"),
     "max_sweep_members": ("DAE_MAX_SWEEP_MEMBERS", "models one sweep trains"),

@@ -1,7 +1,8 @@
 """The pool of training worker processes, the queue of work waiting for room in them, and how long the wait is.
 
-``WorkerPool`` starts ``size`` processes (spawned: a server with threads must not fork), each of which imports torch
-once and trains up to ``runs_per_worker`` jobs at a time (they share the process's core, so every run of a class
+``WorkerPool`` starts ``size`` processes, forked from a fork server (``worker_context``) that has imported PyTorch and
+the engine once, so that they share that memory and start in milliseconds; each trains up to ``runs_per_worker`` jobs
+at a time (they share the process's core, so every run of a class
 shows its first epochs at once). Work enters the server here: ``submit`` admits it against the limits (the one check
 of its size, and of how many runs its visitor has going) and queues it, first come first served. The pool talks to
 each job through the small interface of ``dae_core.serving.remote.RemoteWork``.
@@ -18,7 +19,6 @@ import heapq
 import itertools
 import math
 import multiprocessing
-import os
 import threading
 from collections.abc import Callable, Sequence
 from typing import Protocol
@@ -53,6 +53,19 @@ class RemoteWork(Protocol):
 
 START_SECONDS = 120.0  # how long the pool waits for its workers to import torch and report ready
 WORKER_DIED = "its training process ended unexpectedly (out of memory?); the epochs it had are kept"
+WARMING_UP = "warming up: the training processes are starting (a few seconds after the server starts)"
+PRELOAD = "dae_core.serving.preload"
+
+
+def worker_context():
+    """Where the workers come from: a fork server (a single-threaded process, started once, that imports ``PRELOAD``
+    and forks a worker on each request; a server with threads must not fork itself), or, where the platform has
+    none, a fresh interpreter per worker that imports everything itself."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([PRELOAD])
+    return context
 
 
 def start_times(free_at: Sequence[float], lengths: Sequence[float | None]) -> list[float]:
@@ -111,18 +124,18 @@ class WorkerPool:
 
     def __init__(self, size: int, limits: Limits | None = None, *, runs_per_worker: int = 1):
         self.size, self.limits, self.runs_per_worker = size, limits or Limits(), runs_per_worker
-        self._context = multiprocessing.get_context("spawn")
+        self._context = worker_context()
         self._lock = threading.Lock()
         self._queue: collections.deque[RemoteWork] = collections.deque()
         self._workers: list[Worker] = []
         self._ids = itertools.count(1)
-        self._started, self._closed = False, threading.Event()
+        self._started, self._closed, self._all_started = False, threading.Event(), threading.Event()
         self._rows_per_second: float | None = None  # training speed of one run, as last seen: for wait estimates
 
     @classmethod
     def for_limits(cls, limits: Limits) -> WorkerPool:
-        """One process per core at most, sharing ``limits.max_concurrent_jobs`` runs between them."""
-        size = max(1, min(os.cpu_count() or 1, limits.max_concurrent_jobs))
+        """``limits.workers`` processes (one per core unless set), sharing ``limits.max_concurrent_jobs`` runs."""
+        size = min(limits.workers, limits.max_concurrent_jobs)
         return cls(size, limits, runs_per_worker=math.ceil(limits.max_concurrent_jobs / size))
 
     @property
@@ -132,22 +145,41 @@ class WorkerPool:
             return list(self._workers)
 
     @property
+    def warming_up(self) -> bool:
+        """Whether the pool has started and no worker is ready yet (the fork server is importing PyTorch)."""
+        with self._lock:
+            return self._started and self.size > 0 and not any(worker.ready.is_set() for worker in self._workers)
+
+    @property
     def queued(self) -> int:
         with self._lock:
             return len(self._queue)
 
     def start(self, wait: bool = True) -> WorkerPool:
-        """Start the processes (once); with ``wait``, return when each has imported torch and reported ready."""
+        """Start the processes (once, in the background: the first one starts the fork server, which imports torch
+        for a second or two); with ``wait``, return when each has reported ready."""
         with self._lock:
             if not self._started and not self._closed.is_set():
                 self._started = True
-                self._workers = [self._spawn() for _ in range(self.size)]
+                threading.Thread(target=self._start_workers, name="dae-worker-start", daemon=True).start()
                 threading.Thread(target=self._watch, name="dae-worker-watch", daemon=True).start()
                 atexit.register(self.close)  # no worker is started, or replaced, while the process exits
         if wait:
+            self._all_started.wait(START_SECONDS)
             for worker in self.workers:
                 worker.ready.wait(START_SECONDS)
         return self
+
+    def _start_workers(self) -> None:
+        for _ in range(self.size):
+            worker = self._spawn()
+            with self._lock:
+                if self._closed.is_set():
+                    worker.process.terminate()
+                    break
+                self._workers.append(worker)
+                self._dispatch_locked()  # it may have reported ready before it was listed
+        self._all_started.set()
 
     def _spawn(self) -> Worker:
         worker = Worker(self._context, self.limits)

@@ -21,7 +21,7 @@ from ..records import EpochRecord
 from .job import PolledJob
 from .limits import Limits
 from .messages import Action, Control, Retune, RunUpdate, Start, SweepUpdate, TuneUpdate
-from .pool import WorkerPool, queue_text
+from .pool import WARMING_UP, WorkerPool, queue_text
 from .snapshot import FINAL_STATES, QUEUED, RUNNING, STOPPED, JobSnapshot, SweepSnapshot, TuneSnapshot
 from .worker import TOUCH_SECONDS, cached_dataset
 
@@ -98,7 +98,8 @@ class RemoteWork(PolledJob):
         if self._clock() - self._last_touch > TOUCH_SECONDS and not snapshot.finished:
             self.touch()
         if snapshot.status == QUEUED:
-            snapshot = replace(snapshot, reason=queue_text(self._pool.place(self)))
+            reason = WARMING_UP if self._pool.warming_up else queue_text(self._pool.place(self))
+            snapshot = replace(snapshot, reason=reason)
         return snapshot
 
     # --- what the pool asks and tells ------------------------------------------------------------

@@ -23,6 +23,7 @@ SERVER_LIMITS = {  # the server's own: time, queue and workspace sizes, never a 
     "wall_seconds",
     "idle_seconds",
     "max_concurrent_jobs",
+    "workers",
     "max_queue",
     "runs_per_session",  # how many runs a visitor has going: refused where work enters (tests/dashboard/test_visitor_runs.py)
     "workspace_runs",
