@@ -51,24 +51,38 @@ class Adam(Optimizer):
         super().__init__(params, lr, weight_decay)
         self.betas, self.eps = betas, eps
         self._kernel = torch._fused_adamw_ if decoupled else torch._fused_adam_
-        self._moments: dict[int, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}  # (mean, square, step)
+        self._means = [torch.zeros_like(param) for param in self.params]
+        self._squares = [torch.zeros_like(param) for param in self.params]
+        device = self.params[0].device if self.params else None
+        self._counts = torch.zeros(len(self.params), dtype=torch.float32, device=device)  # steps, per parameter
+        self._steps = list(self._counts.unbind())  # a view of each: the kernel reads them, one add moves them all
 
-    @torch.no_grad()
-    def step(self) -> None:
+    def step(self, grads: list[torch.Tensor] | None = None) -> None:
+        """One step, with each parameter's ``.grad``, or with ``grads`` (one per parameter, in order). A parameter
+        without a gradient keeps its value, its moments and its step count, as in torch.optim."""
+        if torch.is_grad_enabled():  # the trainer's hand-derived steps already run without it: no context to enter
+            with torch.no_grad():
+                return self.step(grads)
         self.steps += 1
-        indices = self._with_grads()
-        if not indices:
+        if grads is not None:
+            every, params = True, self.params
+        else:
+            indices = self._with_grads()
+            every = len(indices) == len(self.params)
+            params = self.params if every else [self.params[i] for i in indices]
+            grads = [param.grad for param in params]
+        if not params:
             return
-        for i in indices:
-            if i not in self._moments:  # as torch.optim: state appears with a parameter's first gradient
-                param = self.params[i]
-                step = torch.zeros((), dtype=torch.float32, device=param.device)
-                self._moments[i] = (torch.zeros_like(param), torch.zeros_like(param), step)
-        means, squares, steps = (list(column) for column in zip(*(self._moments[i] for i in indices)))
-        torch._foreach_add_(steps, 1)
+        if every:
+            self._counts.add_(1)
+            means, squares, steps = self._means, self._squares, self._steps
+        else:
+            state = (self._means, self._squares, self._steps)
+            means, squares, steps = ([column[i] for i in indices] for column in state)
+            torch._foreach_add_(steps, 1)
         self._kernel(
-            [self.params[i] for i in indices],
-            [self.params[i].grad for i in indices],
+            params,
+            grads,
             means,
             squares,
             [],
@@ -94,11 +108,13 @@ class SGD(Optimizer):
         self._buffers: dict[int, torch.Tensor] = {}
 
     @torch.no_grad()
-    def step(self) -> None:
+    def step(self, grads: list[torch.Tensor] | None = None) -> None:
+        """One step, with each parameter's ``.grad``, or with ``grads`` (one per parameter, in order)."""
         self.steps += 1
-        for i in self._with_grads():
+        for i in range(len(self.params)) if grads is not None else self._with_grads():
             param = self.params[i]
-            grad = param.grad if self.weight_decay == 0 else param.grad.add(param, alpha=self.weight_decay)
+            grad = grads[i] if grads is not None else param.grad
+            grad = grad if self.weight_decay == 0 else grad.add(param, alpha=self.weight_decay)
             if self.momentum != 0:
                 buffer = self._buffers.get(i)
                 if buffer is None:
