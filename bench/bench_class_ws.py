@@ -12,7 +12,8 @@ the page's timed fragments on the intervals the server gives (``auto_rerun``), e
 every interval, whether or not a run is in progress, and forgotten at each full run. It measures:
 - Home usable: from asking for the page to the end of the first script run that drew the button;
 - first chart: from the press to the first live loss chart whose curves hold at least one epoch;
-- shown done: from the press to the first progress bar that says the run is done (stopped or failed: an error).
+- shown done: from the press to the first progress bar that says the run is done (stopped or failed: an error);
+- what each watching page receives while its run trains: kB and deltas per second, from its first chart until done.
 
     python bench/bench_class_ws.py --people 2 8 30
     python bench/bench_class_ws.py --people 30 --profile server.txt   # and py-spy's samples of the server
@@ -72,6 +73,7 @@ class Person:
         self.error: str | None = None
         self.queued = self.told_place = False  # the run waited in line; the page said where
         self.socket = None
+        self.sent_bytes = self.sent_deltas = 0  # what the server sent this page from its first chart until done
 
     async def send_rerun(self, *, fragment_id: str = "", trigger: str | None = None) -> None:
         message = BackMsg()
@@ -99,9 +101,12 @@ class Person:
         finished = message.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY
         return finished and not self.clicked and self.button_id is not None
 
-    async def handle(self, message: ForwardMsg) -> None:
+    async def handle(self, message: ForwardMsg, size: int = 0) -> None:
         kind = message.WhichOneof("type")
         now = time.monotonic()
+        if self.first_chart is not None and self.done is None:
+            self.sent_bytes += size
+            self.sent_deltas += kind == "delta"
         if kind == "new_session":
             self.page_hash = message.new_session.page_script_hash
             if not message.metadata.run.fragment_ids:
@@ -157,7 +162,7 @@ class Person:
                     except TimeoutError:
                         break
                     if isinstance(raw, bytes):
-                        await self.handle(ForwardMsg.FromString(raw))
+                        await self.handle(ForwardMsg.FromString(raw), len(raw))
         except (OSError, websockets.WebSocketException) as exc:
             self.error = f"connection: {exc}"[:200]
         finally:
@@ -178,6 +183,8 @@ async def run_class(url: str, people: int, pgid: int, limit: float) -> dict:
     usable = [p.usable for p in persons if p.usable is not None]
     charts = [p.first_chart for p in persons if p.first_chart is not None]
     done = [p.done for p in persons if p.done is not None]
+    watched = [(p.sent_bytes, p.sent_deltas, p.done - p.first_chart) for p in persons if p.done and p.first_chart]
+    rates = [(size / seconds, deltas / seconds) for size, deltas, seconds in watched if seconds > 0]
     return {
         "people": people,
         "home_usable_s_max": round(max(usable), 2) if usable else None,
@@ -191,6 +198,8 @@ async def run_class(url: str, people: int, pgid: int, limit: float) -> dict:
         "queued": sum(p.queued for p in persons),
         "queued_and_told_their_place": sum(p.queued and p.told_place for p in persons),
         "server_cpu_s": round(cpu_after - cpu_before, 1),
+        "kb_per_s_training_p50": round(percentile([r[0] for r in rates], 0.5) / 1024, 1) if rates else None,
+        "deltas_per_s_training_p50": round(percentile([r[1] for r in rates], 0.5), 1) if rates else None,
         "server_peak_mb": round(peak_kb / 1024),
     }
 

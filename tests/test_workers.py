@@ -328,7 +328,7 @@ def test_a_search_runs_in_a_worker_its_trials_arriving_as_they_end(pool):
     from dae_core.serving.remote import RemoteTune
     from dae_core.tune import TuneSpec, parse_search, run_study
 
-    base = SEARCH_BASE
+    base = SEARCH_BASE.replace(epochs=150)  # trials long enough (~0.1 s) that the page sees them one by one
     spec = TuneSpec(base, parse_search("lr=1e-4..1e-1:log hidden_dim=2..6", base), trials=4, pruner="none")
     job = RemoteTune(spec, pool=pool).start()
     counts = []
