@@ -47,7 +47,10 @@ LAYERS = [  # bottom first
     {"dae_core.serving", "dae_core.serving.limits", "dae_core.serving.snapshot", "dae_core.serving.messages"},
     {"dae_core.serving.store", "dae_core.serving.job"},
     {"dae_core.serving.worker"},
-    {"dae_core.serving.pool", "dae_core.serving.preload"},  # the pool names preload's module; the fork server imports it
+    {
+        "dae_core.serving.pool",
+        "dae_core.serving.preload",
+    },  # the pool names preload's module; the fork server imports it
     {"dae_core.serving.remote"},
     # the command line: what the commands share, the commands, the parser that wires them
     {"dae_core.cli.flags"},
