@@ -97,3 +97,56 @@ def dense_step(model, loss: str) -> DenseStep | None:
     if type(model) is not DenoisingAutoencoder or model.tied_weights or loss not in _LOSSES:
         return None
     return DenseStep(model, loss)
+
+
+class BatchedDenseStep:
+    """The same, for K models of one architecture trained at once as one batched model (``dae_core.sweep``).
+
+    Parameters are stacked (weights (K, in, out), biases (K, 1, out)) and named as in ``model.layer_plan()``, where a
+    tied decoder layer uses an encoder weight transposed (its two gradients add up). Each member's loss is its own
+    mean; ``weights`` (K,) scales each member's gradient (1 for a member that trains this epoch, 0 for one that
+    rests), as the gradient of ``sum(weights * losses)``.
+    """
+
+    def __init__(self, model: DenoisingAutoencoder, loss: str):
+        self.plan = [(weight, transposed, bias) for weight, transposed, bias, _ in model.layer_plan()]
+        names = [model.activation] * (len(self.plan) - 1) + [model.output_activation]
+        self.forward_acts = [_FORWARD[name] for name in names]
+        self.backward_acts = [_BACKWARD[name] for name in names]
+        self.loss = loss
+
+    def step(self, params: dict[str, torch.Tensor], noisy: torch.Tensor, clean: torch.Tensor, weights: torch.Tensor
+             ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:  # fmt: skip
+        """(K, B, D) noisy inputs, (B, D) clean rows: (each member's loss (K,), each parameter's gradient by name).
+        Call it under ``torch.no_grad()``."""
+        x, inputs, pre, out = noisy, [], [], []
+        for (weight, transposed, bias), act in zip(self.plan, self.forward_acts):
+            inputs.append(x)
+            matrix = params[weight].transpose(1, 2) if transposed else params[weight]
+            z = torch.baddbmm(params[bias], x, matrix)
+            x = z if act is None else act(z)
+            pre.append(z)
+            out.append(x)
+        target = clean.expand_as(x)
+        diff = x - target
+        scale = (weights / (x.shape[1] * x.shape[2])).view(-1, 1, 1)  # d(sum of weighted means)/d(each element's loss)
+        if self.loss == "mse":
+            losses, grad = diff.square().mean(dim=(1, 2)), diff.mul(2.0).mul_(scale)
+        elif self.loss == "l1":
+            losses, grad = diff.abs().mean(dim=(1, 2)), torch.sgn(diff).mul_(scale)
+        else:
+            losses = F.huber_loss(x, target, reduction="none").mean(dim=(1, 2))
+            grad = _aten.huber_loss_backward.default(scale.expand_as(x), x, target, 0, 1.0)
+        grads: dict[str, torch.Tensor] = {}
+        for i in range(len(self.plan) - 1, -1, -1):
+            if self.backward_acts[i] is not None:
+                grad = self.backward_acts[i](grad, pre[i], out[i])
+            weight, transposed, bias = self.plan[i]
+            matrix_grad = torch.bmm(inputs[i].transpose(1, 2), grad)  # (K, in, out) of the matrix as used
+            matrix_grad = matrix_grad.transpose(1, 2) if transposed else matrix_grad
+            grads[weight] = grads[weight] + matrix_grad if weight in grads else matrix_grad
+            grads[bias] = grad.sum(dim=1, keepdim=True)
+            if i:
+                matrix = params[weight].transpose(1, 2) if transposed else params[weight]
+                grad = torch.bmm(grad, matrix.transpose(1, 2))
+        return losses, grads

@@ -15,6 +15,7 @@ curves. :func:`train_group` trains one group anywhere (another process, a Dask w
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import time
 from collections.abc import Iterator, Sequence
@@ -25,6 +26,7 @@ import torch
 
 from .config import MAX_SWEEP_RUNS, SWEEPABLE, RunConfig
 from .data import Dataset, load_dataset
+from .dense_step import BatchedDenseStep
 from .errors import ConfigError
 from .noise import corrupt_each
 from .optim import make_optimizer
@@ -100,6 +102,8 @@ class BatchedSteps:
         for group in by_settings.values():
             leaves = {name: _stacked([dict(t.model.named_parameters())[name] for t in group]) for name in _names(lead)}
             self.stacks.append((group, leaves, make_optimizer(leaves.values(), group[0].config.train)))
+        by_hand = lead.dense_step is not None  # the single runs' hand-derived steps cover this model and loss
+        self.by_hand = BatchedDenseStep(lead.model, lead.config.train.loss) if by_hand else None
 
     def params(self) -> dict[str, torch.Tensor]:
         """Every member's parameters, stacked in ``self.trainers`` order: weights (K, in, out), biases (K, 1, out)."""
@@ -128,21 +132,35 @@ class BatchedSteps:
         generators = [t.noise_generator for t in self.trainers]
         training = torch.tensor([not rest for rest in resting], device=self.device)
         losses = []
-        for i in range(0, n, batch):
-            clean = self.X[order[i : i + batch]]  # (B, D), the same rows for every member
-            noisy = corrupt_each(clean, noises, levels, generators, low=self.low, high=self.high, clip=self.clip)
-            out = self.forward(noisy)
-            per_member = self.loss_fn(out, clean.expand_as(out), reduction="none").mean(dim=(1, 2))  # (K,)
-            for _, _, optimizer in self.stacks:
-                optimizer.zero_grad(set_to_none=True)
-            total = per_member[training].sum() if any(resting) else per_member.sum()
-            total.backward()  # each member's slice of the gradient is its own loss's
-            for _, _, optimizer in self.stacks:
-                optimizer.step()
-            losses.append(per_member.detach())
+        with torch.no_grad() if self.by_hand is not None else contextlib.nullcontext():
+            for i in range(0, n, batch):
+                clean = self.X[order[i : i + batch]]  # (B, D), the same rows for every member
+                noisy = corrupt_each(clean, noises, levels, generators, low=self.low, high=self.high, clip=self.clip)
+                per_member = self._step(noisy, clean, training, any(resting))
+                losses.append(per_member.detach())
         train_losses = ((torch.stack(losses).double().T @ batch_rows(n, batch, self.device)) / n).tolist()
         self._hand_back(live)
         return dict(zip(self.trainers, train_losses)), time.perf_counter() - start
+
+    def _step(self, noisy: torch.Tensor, clean: torch.Tensor, training: torch.Tensor, resting: bool) -> torch.Tensor:
+        """One step of every member on its noisy copy of the batch; each member's loss (K,). A resting member's
+        gradient is zero."""
+        if self.by_hand is not None:
+            per_member, grads = self.by_hand.step(self.params(), noisy, clean, training.to(noisy.dtype))
+            start = 0
+            for members, leaves, optimizer in self.stacks:
+                optimizer.step([grads[name][start : start + len(members)] for name in leaves])
+                start += len(members)
+            return per_member
+        out = self.forward(noisy)
+        per_member = self.loss_fn(out, clean.expand_as(out), reduction="none").mean(dim=(1, 2))  # (K,)
+        for _, _, optimizer in self.stacks:
+            optimizer.zero_grad(set_to_none=True)
+        total = per_member[training].sum() if resting else per_member.sum()
+        total.backward()  # each member's slice of the gradient is its own loss's
+        for _, _, optimizer in self.stacks:
+            optimizer.step()
+        return per_member
 
     @torch.no_grad()
     def _hand_back(self, live: set[Trainer]) -> None:

@@ -5,7 +5,7 @@ import torch
 
 from dae_core import RunConfig, Trainer
 from dae_core.config import ACTIVATIONS, LOSSES
-from dae_core.dense_step import dense_step
+from dae_core.dense_step import BatchedDenseStep, dense_step
 from dae_core.model import DenoisingAutoencoder
 from dae_core.training import LOSS_FUNCTIONS
 
@@ -56,3 +56,35 @@ def test_a_run_by_hand_trains_as_a_run_through_autograd(tiny_config):
     mine, theirs = list(by_hand.epochs()), list(autograd.epochs())
     assert [r.train_loss for r in mine] == pytest.approx([r.train_loss for r in theirs], rel=1e-4)
     assert mine[-1].test_mse == pytest.approx(theirs[-1].test_mse, rel=1e-4)
+
+
+@pytest.mark.parametrize("loss_name", LOSSES)
+@pytest.mark.parametrize("tied", [False, True])
+@pytest.mark.parametrize("activation", ["leaky_relu", "tanh", "gelu"])
+def test_a_batched_step_matches_autograd_for_every_member(activation, tied, loss_name):
+    """Three members stacked, the middle one resting (its gradient is zero), tied weights summing two gradients."""
+    generator = torch.Generator().manual_seed(5)
+    model = DenoisingAutoencoder(6, 2, (4,), activation, "sigmoid", tied_weights=tied, generator=generator).double()
+    plan = model.layer_plan()
+    names = {name for weight, _, bias, _ in plan for name in (weight, bias)}
+    shapes = {name: tuple(p.shape) for name, p in model.named_parameters()}
+    params = {  # weights (K, in, out), biases (K, 1, out), as the sweep stacks them
+        name: torch.randn((3, *shapes[name][::-1]) if len(shapes[name]) == 2 else (3, 1, shapes[name][0]),
+                          generator=generator, dtype=torch.float64).requires_grad_()
+        for name in names
+    }  # fmt: skip
+    noisy = torch.randn(3, 9, 6, generator=generator, dtype=torch.float64)
+    clean = torch.rand(9, 6, generator=generator, dtype=torch.float64)
+    weights = torch.tensor([1.0, 0.0, 1.0], dtype=torch.float64)
+    losses, grads = BatchedDenseStep(model, loss_name).step(params, noisy, clean, weights)
+    x = noisy
+    for weight, transposed, bias, act in plan:
+        x = torch.baddbmm(params[bias], x, params[weight].transpose(1, 2) if transposed else params[weight])
+        x = act(x) if act is not None else x
+    expected = LOSS_FUNCTIONS[loss_name](x, clean.expand_as(x), reduction="none").mean(dim=(1, 2))
+    (expected * weights).sum().backward()
+    torch.testing.assert_close(losses, expected.detach(), rtol=1e-6, atol=1e-9)
+    assert set(grads) == names
+    for name in names:
+        torch.testing.assert_close(grads[name], params[name].grad, rtol=1e-6, atol=1e-9)
+    assert not grads[plan[0][0]][1].any()  # the resting member's

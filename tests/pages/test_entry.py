@@ -17,8 +17,7 @@ def test_streamlit_run_serves_the_app_with_the_start_up_hook():
 def test_the_start_up_hook_answers_at_once_and_warms_up_in_the_background():
     # A fresh interpreter, as the server is: importing app.py must not load torch; the start-up hook returns before
     # anything heavy is loaded (the server answers), and its background thread then starts the workers (forked from
-    # a fork server that imports torch and scikit-learn) and loads torch here; scikit-learn loads where a page
-    # needs it.
+    # a fork server that imports torch) and loads torch here; scikit-learn loads where a page needs it.
     code = """
 import asyncio, sys
 import app
