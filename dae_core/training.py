@@ -381,8 +381,8 @@ class Trainer:
             model.train()  # the hand-derived step has no modes (a dense model has no dropout or batch norm)
         per_gather = max(1, GATHER_FLOATS // (batch * X.shape[1])) * batch  # rows taken from X in one indexing
         with torch.no_grad() if by_hand is not None else contextlib.nullcontext():
-            for start in range(0, n, per_gather):
-                rows = X[order[start : start + per_gather]]  # one gather for many batches, then views of it
+            for first in range(0, n, per_gather):
+                rows = X[order[first : first + per_gather]]  # one gather for many batches, then views of it
                 for i in range(0, len(rows), batch):
                     clean = rows[i : i + batch]  # (B, D)
                     noisy = self._corrupt(clean, noise_level, self.noise_generator)

@@ -2,6 +2,7 @@
 
 import json
 import math
+import time
 
 import numpy as np
 import pytest
@@ -66,6 +67,16 @@ def test_every_optimizer_and_loss_reduces_the_loss(tiny_config, optimizer, loss)
     config = tiny_config.replace(optimizer=optimizer, loss=loss, lr=0.01, epochs=8)
     losses = _losses(config)
     assert losses[-1] < losses[0]
+
+
+def test_each_record_times_its_own_epoch(tiny_config):
+    start = time.perf_counter()
+    records = list(train(tiny_config.replace(epochs=3)))
+    elapsed = time.perf_counter() - start
+    assert all(0 < record.seconds <= elapsed for record in records)
+    assert sum(record.seconds for record in records) <= elapsed
+    rows = records[0].samples_per_second * records[0].seconds
+    assert rows == pytest.approx(round(tiny_config.data.n_samples * (1 - tiny_config.data.test_fraction)), abs=1)
 
 
 def test_full_batch_is_one_step_per_epoch(tiny_config):
