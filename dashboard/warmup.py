@@ -31,10 +31,11 @@ def preloaded() -> bool:
 
 
 def preload() -> None:
-    """Pay the process's one-off costs: start the training workers and wait until they are ready (their fork server
-    imports PyTorch once, about 2 s on a small machine), then import PyTorch, scikit-learn's datasets and Plotly's
-    figure code here too, for the pages that build models and charts in the server. A tiny run goes through a real
-    job, so the job's own setup (torch's threads) is in place too. Later calls return at once."""
+    """Pay the process's one-off costs: start the training workers (their fork server imports PyTorch once, in its
+    own process, about 1.5 s on a small machine), meanwhile import PyTorch and Plotly's figure code here too, for the
+    pages that build models and charts in the server, then wait until the workers are ready. A tiny run goes through
+    a real job, so the job's own setup (torch's threads) is in place too. scikit-learn loads where a page first needs
+    it. Later calls return at once."""
     if _preloaded.is_set():
         return
     server.store()  # opened and checked at the start: a folder it cannot use is in the log and on every page

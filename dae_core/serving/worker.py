@@ -158,7 +158,7 @@ def worker_main(connection, limits: Limits) -> None:
 
     use_torch_threads(limits.torch_threads)
     warm_up = RunConfig().replace(n_samples=100, n_features=4, hidden_dim=2, epochs=1)
-    list(Trainer(warm_up).epochs())  # the first optimizer step imports torch._dynamo: pay it now
+    list(Trainer(warm_up).epochs())  # torch's thread pool and first kernels start here, after the fork
     lock = threading.Lock()
 
     def send(message) -> None:
