@@ -16,6 +16,7 @@ from dae_core.cli.flags import config_from_args, json_safe
 from dae_core.cli.train import baseline_line
 from dae_core.records import Summary
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = ["--epochs", "3", "--n-samples", "200"]
 EPOCH_LINE = re.compile(r"^Epoch \[(\d+)/(\d+)\], Loss: \d+\.\d{4}$")
 TEST_LINE = re.compile(r"^Test MSE: \d+\.\d{4}$")
@@ -320,11 +321,33 @@ def test_python_dash_m_entry_point():
         capture_output=True,
         text=True,
         timeout=120,
-        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        cwd=ROOT,
     )
     lines = result.stdout.splitlines()
     assert result.returncode == 0, result.stderr
     assert EPOCH_LINE.match(lines[0]) and TEST_LINE.match(lines[1]) and BASELINE_LINE.match(lines[2])
+
+
+def test_the_entry_point_flushes_its_output_and_runs_exit_handlers_before_it_ends():
+    """It ends without the interpreter's teardown (``dae_core.__main__.exit_now``); nothing the user sees is lost."""
+    code = (
+        "import atexit, runpy, sys; atexit.register(print, 'exit handler ran'); "
+        "sys.argv = ['dae_core', 'train', '--epochs', '2', '--n-samples', '100', '--json']; "
+        "runpy.run_module('dae_core', run_name='__main__', alter_sys=True)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    lines = result.stdout.splitlines()  # a pipe: block-buffered, so unflushed lines would be missing
+    assert (result.returncode, result.stderr) == (0, "")
+    assert json.loads(lines[-2])["epochs"] == 2 and lines[-1] == "exit handler ran"
+
+
+def test_a_reader_that_leaves_early_ends_the_command_quietly():
+    """``python -m dae_core train | head -1``: the shell's status for a closed pipe, and no traceback."""
+    command = [sys.executable, "-m", "dae_core", "train", "--epochs", "2", "--n-samples", "100"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT) as process:
+        process.stdout.close()  # before the command writes its first line
+        stderr = process.stderr.read()
+        assert (process.wait(timeout=120), stderr) == (141, "")
 
 
 @pytest.mark.parametrize(
