@@ -24,15 +24,6 @@ _aten = torch.ops.aten
 LEAKY_SLOPE = 0.01  # F.leaky_relu's default, which the model uses
 MEAN = 1  # aten's code for reduction="mean"
 
-_FORWARD: dict[str, Callable | None] = {
-    "relu": torch.relu,
-    "tanh": torch.tanh,
-    "sigmoid": torch.sigmoid,
-    "gelu": F.gelu,
-    "elu": F.elu,
-    "leaky_relu": torch._C._nn.leaky_relu,  # what F.leaky_relu calls, without its Python wrapper (2 µs a call)
-    "identity": None,
-}
 # d(loss)/d(pre-activation) from d(loss)/d(output) g, the pre-activation z and the output a: autograd's own formulas
 _BACKWARD: dict[str, Callable | None] = {
     "relu": lambda g, z, a: _aten.threshold_backward.default(g, a, 0),
@@ -43,15 +34,12 @@ _BACKWARD: dict[str, Callable | None] = {
     "leaky_relu": lambda g, z, a: _aten.leaky_relu_backward.default(g, z, LEAKY_SLOPE, False),
     "identity": None,
 }
-# (loss, d(loss)/d(output)) for an output y and its target t, the loss averaged over every element as F.*_loss does
-# (``one``: a 1 of the output's dtype and device, the loss's own gradient)
-_LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]] = {
-    "mse": lambda y, t, one: (_aten.mse_loss.default(y, t, MEAN), _aten.mse_loss_backward.default(one, y, t, MEAN)),
-    "l1": lambda y, t, one: (F.l1_loss(y, t), torch.sgn(y - t).div_(y.numel())),
-    "huber": lambda y, t, one: (
-        _aten.huber_loss.default(y, t, MEAN, 1.0),
-        _aten.huber_loss_backward.default(one, y, t, MEAN, 1.0),
-    ),
+# the loss of an output y against its target t, averaged over every element as F.*_loss does (huber's delta 1)
+_nn = torch._C._nn  # what F.*_loss call, without their Python wrappers (3 µs a call)
+_LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
+    "mse": lambda y, t: _nn.mse_loss(y, t, MEAN),
+    "l1": lambda y, t: _nn.l1_loss(y, t, MEAN),
+    "huber": lambda y, t: _nn.huber_loss(y, t, MEAN, 1.0),
 }
 
 
@@ -59,37 +47,54 @@ class DenseStep:
     """The loss and the gradients of an untied dense autoencoder for one batch, without autograd.
 
     ``step(noisy, clean)``, under ``torch.no_grad()``, returns (the batch's loss as a 0-d tensor, one gradient per
-    parameter in the order of ``model.parameters()``), for an optimizer's ``step(grads)``.
+    parameter in the order of ``model.parameters()``), for an optimizer's ``step(grads)``. The forward pass is the
+    model's own (``model.layer_plan()``: its layers and activations).
     """
 
     def __init__(self, model: DenoisingAutoencoder, loss: str):
-        self.layers = [(layer.weight, layer.bias) for layer in [*model.encoder, *model.decoder]]
-        assert [t for pair in self.layers for t in pair] == list(model.parameters()), "the optimizer's order"
-        names = [model.activation] * (len(self.layers) - 1) + [model.output_activation]
-        self.forward_acts = [_FORWARD[name] for name in names]
-        self.backward_acts = [_BACKWARD[name] for name in names]
-        self.loss = _LOSSES[loss]
-        self.one = self.layers[0][0].new_ones(())
+        params = dict(model.named_parameters())
+        plan = model.layer_plan()
+        self.forward = [(params[weight], params[bias], act) for weight, _, bias, act in plan]
+        assert [t for weight, bias, _ in self.forward for t in (weight, bias)] == list(params.values()), "the order"
+        names = [model.activation] * (len(plan) - 1) + [model.output_activation]
+        # the walk back, output to input: (layer index, its weight, its activation's backward)
+        self.backward = [(i, self.forward[i][0], _BACKWARD[names[i]]) for i in reversed(range(len(plan)))]
+        self.loss_name, self.loss = loss, _LOSSES[loss]
+        self.one = self.forward[0][0].new_ones(())
+        self._scales: dict[int, torch.Tensor] = {}  # the loss gradient's factor, by the batch's element count
 
     def step(self, noisy: torch.Tensor, clean: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Call it under ``torch.no_grad()`` (the trainer holds it for the whole epoch: entering it costs a few µs)."""
-        x, inputs, pre, out = noisy, [], [], []
-        for (weight, bias), act in zip(self.layers, self.forward_acts):
-            inputs.append(x)
+        x, saved = noisy, []
+        for weight, bias, act in self.forward:
             z = F.linear(x, weight, bias)
+            saved.append((x, z))
             x = z if act is None else act(z)
-            pre.append(z)
-            out.append(x)
-        loss, grad = self.loss(x, clean, self.one)
-        grads: list[torch.Tensor] = [grad] * (2 * len(self.layers))
-        for i in range(len(self.layers) - 1, -1, -1):
-            if self.backward_acts[i] is not None:
-                grad = self.backward_acts[i](grad, pre[i], out[i])
-            grads[2 * i] = torch.mm(grad.t(), inputs[i])  # (out, in), as the weight
+        loss, grad = self.loss(x, clean), self._loss_gradient(x, clean)
+        grads: list[torch.Tensor] = [grad] * (2 * len(saved))
+        out = x
+        for i, weight, act_backward in self.backward:
+            inputs, z = saved[i]
+            if act_backward is not None:
+                grad = act_backward(grad, z, out)
+            grads[2 * i] = torch.mm(grad.t(), inputs)  # (out, in), as the weight
             grads[2 * i + 1] = grad.sum(0)
             if i:
-                grad = torch.mm(grad, self.layers[i][0])
+                grad = torch.mm(grad, weight)
+            out = inputs
         return loss, grads
+
+    def _loss_gradient(self, y: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """d(loss)/d(y) as aten's ``*_loss_backward`` computes it: mse 2/N times (y - t), l1 sign(y - t)/N."""
+        n = y.numel()
+        scale = self._scales.get(n)
+        if scale is None:  # a tensor: multiplying by a Python number costs ~3 µs more
+            scale = self._scales[n] = self.one * ((2 if self.loss_name == "mse" else 1) / n)
+        if self.loss_name == "mse":
+            return torch.sub(y, t).mul_(scale)
+        if self.loss_name == "l1":
+            return torch.sgn(y - t).mul_(scale)
+        return _aten.huber_loss_backward.default(self.one, y, t, MEAN, 1.0)
 
 
 def dense_step(model, loss: str) -> DenseStep | None:
@@ -109,9 +114,10 @@ class BatchedDenseStep:
     """
 
     def __init__(self, model: DenoisingAutoencoder, loss: str):
-        self.plan = [(weight, transposed, bias) for weight, transposed, bias, _ in model.layer_plan()]
+        plan = model.layer_plan()
+        self.plan = [(weight, transposed, bias) for weight, transposed, bias, _ in plan]
+        self.forward_acts = [act for *_, act in plan]
         names = [model.activation] * (len(self.plan) - 1) + [model.output_activation]
-        self.forward_acts = [_FORWARD[name] for name in names]
         self.backward_acts = [_BACKWARD[name] for name in names]
         self.loss = loss
 

@@ -22,7 +22,7 @@ _ACTIVATIONS = {
     "sigmoid": torch.sigmoid,
     "gelu": F.gelu,
     "elu": F.elu,
-    "leaky_relu": F.leaky_relu,
+    "leaky_relu": torch._C._nn.leaky_relu,  # what F.leaky_relu calls (slope 0.01), without its Python wrapper
     "identity": None,
 }
 

@@ -58,6 +58,45 @@ def corrupt(
     raise ValueError(f"Unknown noise {noise!r}; use one of {', '.join(NOISE_TYPES)}.")
 
 
+def corrupt_batches(
+    rows: torch.Tensor,
+    batch: int,
+    noise: str,
+    level: float,
+    generator: torch.Generator,
+    *,
+    low: torch.Tensor | None = None,
+    high: torch.Tensor | None = None,
+    clip: bool = False,
+) -> torch.Tensor:
+    """``rows`` corrupted as :func:`corrupt` corrupts them ``batch`` rows at a time, in order: the same numbers,
+    with the generator left in the same state, in one draw where that gives the same draws (3 tensor ops for a
+    whole epoch instead of 3 a batch, ~15 µs a step for a small model)."""
+    if level == 0:
+        return rows
+    if len(rows) <= batch or _same_draws_at_once(rows, batch, noise):
+        return corrupt(rows, noise, level, generator, low=low, high=high, clip=clip)
+    parts = [rows[i : i + batch] for i in range(0, len(rows), batch)]
+    return torch.cat([corrupt(part, noise, level, generator, low=low, high=high, clip=clip) for part in parts])
+
+
+def _same_draws_at_once(rows: torch.Tensor, batch: int, noise: str) -> bool:
+    """Whether one draw for ``rows`` gives what one draw per batch gives, on PyTorch's CPU generator.
+
+    ``rand`` takes one number from the stream per element, however it is split. ``randn`` turns its uniform draws
+    into normals 16 at a time and redraws a short tail, so the stream splits cleanly where every batch but the
+    last holds a multiple of 16 numbers and the last at least 16 (``tests/test_noise.py`` checks both against
+    batch-by-batch draws). A CUDA generator counts its draws differently, and salt and pepper's draws come in pairs.
+    """
+    if rows.device.type != "cpu":
+        return False
+    if noise == "masking":
+        return True
+    row_size = rows[0].numel()
+    last = len(rows) - (len(rows) - 1) // batch * batch
+    return noise == "gaussian" and batch * row_size % 16 == 0 and last * row_size >= 16
+
+
 def corrupt_array(
     X: np.ndarray,
     noise: str,

@@ -56,6 +56,7 @@ class Adam(Optimizer):
         device = self.params[0].device if self.params else None
         self._counts = torch.zeros(len(self.params), dtype=torch.float32, device=device)  # steps, per parameter
         self._steps = list(self._counts.unbind())  # a view of each: the kernel reads them, one add moves them all
+        self._one = self._counts.new_ones(())  # adding a tensor: adding the Python number 1 costs ~3 µs more
 
     def step(self, grads: list[torch.Tensor] | None = None) -> None:
         """One step, with each parameter's ``.grad``, or with ``grads`` (one per parameter, in order). A parameter
@@ -74,7 +75,7 @@ class Adam(Optimizer):
         if not params:
             return
         if every:
-            self._counts.add_(1)
+            self._counts.add_(self._one)
             means, squares, steps = self._means, self._squares, self._steps
         else:
             state = (self._means, self._squares, self._steps)

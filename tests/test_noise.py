@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from dae_core.config import NOISE_TYPES
-from dae_core.noise import corrupt, corrupt_array
+from dae_core.noise import _same_draws_at_once, corrupt, corrupt_array, corrupt_batches
 
 
 def _gen(seed=0):
@@ -68,3 +68,37 @@ def test_corrupt_array_matches_tensor_version():
 def test_unknown_noise_is_rejected():
     with pytest.raises(ValueError, match="Unknown noise 'speckle'"):
         corrupt(torch.zeros(2, 2), "speckle", 0.1, _gen())
+
+
+@pytest.mark.parametrize("noise", NOISE_TYPES)
+@pytest.mark.parametrize("clip", [False, True])
+@pytest.mark.parametrize(
+    ("rows", "width", "batch"),
+    [(800, 20, 32), (801, 20, 32), (50, 8, 2), (801, 3, 32), (100, 7, 9), (30, 5, 64), (17, 1, 16), (64, 784, 16)],
+)
+def test_an_epoch_corrupted_at_once_equals_it_corrupted_batch_by_batch(noise, clip, rows, width, batch):
+    """Same numbers, and the generator left where batch-by-batch draws leave it, whether or not it drew at once."""
+    x = torch.rand(rows, width, generator=_gen(9))
+    low, high = torch.zeros(width), torch.ones(width)
+    together_gen, apart_gen = _gen(), _gen()
+    together = corrupt_batches(x, batch, noise, 0.3, together_gen, low=low, high=high, clip=clip)
+    apart = [
+        corrupt(x[i : i + batch], noise, 0.3, apart_gen, low=low, high=high, clip=clip) for i in range(0, rows, batch)
+    ]
+    assert torch.equal(together, torch.cat(apart))
+    assert torch.equal(torch.randn(40, generator=together_gen), torch.randn(40, generator=apart_gen))
+
+
+@pytest.mark.parametrize(
+    ("noise", "rows", "width", "batch", "at_once"),
+    [
+        ("gaussian", 800, 20, 32, True),  # the tutorial: 640 numbers a batch
+        ("gaussian", 801, 20, 32, True),  # a last batch of 20
+        ("gaussian", 801, 3, 32, False),  # a last batch of 3: randn's short path
+        ("gaussian", 100, 7, 9, False),  # 63 a batch
+        ("masking", 100, 7, 9, True),
+        ("salt_pepper", 800, 20, 32, False),
+    ],
+)  # fmt: skip
+def test_an_epoch_is_drawn_at_once_only_where_the_stream_splits_cleanly(noise, rows, width, batch, at_once):
+    assert _same_draws_at_once(torch.zeros(rows, width), batch, noise) is at_once
