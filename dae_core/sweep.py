@@ -132,7 +132,7 @@ class BatchedSteps:
         generators = [t.noise_generator for t in self.trainers]
         training = torch.tensor([not rest for rest in resting], device=self.device)
         losses = []
-        with torch.no_grad() if self.by_hand is not None else contextlib.nullcontext():
+        with torch.inference_mode() if self.by_hand is not None else contextlib.nullcontext():
             for i in range(0, n, batch):
                 clean = self.X[order[i : i + batch]]  # (B, D), the same rows for every member
                 noisy = corrupt_each(clean, noises, levels, generators, low=self.low, high=self.high, clip=self.clip)
