@@ -16,6 +16,7 @@ import numpy as np
 
 from .config import DataConfig
 from .errors import DataError
+from .metrics import PCABaseline
 from .sampling import make_classification, split_indices
 
 
@@ -95,6 +96,7 @@ class Dataset:
     feature_names: list[str]
     image_shape: tuple[int, int, int] | None = None  # (height, width, channels): (8, 8, 1) for digits
     class_names: tuple[str, ...] = ()  # what each label means, where the data names them (picture folders)
+    _pca: dict[int, PCABaseline] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def n_features(self) -> int:
@@ -108,6 +110,13 @@ class Dataset:
     def ink(self) -> bool:
         """Whether its images are ink on paper (digits: 1 is dark) rather than light (photos: 1 is bright)."""
         return self.name == "digits"
+
+    def pca(self, components: int) -> PCABaseline:
+        """PCA-``components`` fitted on the clean training rows, once per dataset and size: every noise level, live
+        change and sweep member built on this dataset scores its PCA baseline with the same fit."""
+        if components not in self._pca:
+            self._pca[components] = PCABaseline(components).fit(self.X_train)
+        return self._pca[components]
 
     @property
     def low(self) -> np.ndarray:

@@ -317,7 +317,7 @@ class Trainer:
             noisy = fixed_noisy_test(self.config, self.dataset, level, self.device)
             clean, noisy_np = self.dataset.X_test, noisy.cpu().numpy()
             identity = metrics.identity_mse(clean, noisy_np)
-            pca = metrics.pca_mse(self.dataset.X_train, noisy_np, clean, self.pca_components)
+            pca = self.dataset.pca(self.pca_components).mse(noisy_np, clean)
             self._eval_cache[level] = (noisy, identity, pca, self._classic(level, noisy_np))
         return self._eval_cache[level]
 

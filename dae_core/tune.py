@@ -448,11 +448,9 @@ class FixedTest:
             return float(torch.nn.functional.mse_loss(trainer.model(noisy), trainer.X_test).item())
 
     def pca_mse(self, components: int) -> float:
-        from . import metrics
-
         if components not in self._pca:
-            X_test = self.dataset.X_test
-            self._pca[components] = metrics.pca_mse(self.dataset.X_train, self.noisy.cpu().numpy(), X_test, components)
+            baseline = self.dataset.pca(components)
+            self._pca[components] = baseline.mse(self.noisy.cpu().numpy(), self.dataset.X_test)
         return self._pca[components]
 
     def probe_accuracy(self, trainer: Trainer) -> float:

@@ -6,8 +6,10 @@ import torch
 
 from dae_core import ConfigError, RunConfig, Trainer
 from dae_core.data import load_dataset
+from dae_core.metrics import PCABaseline, pca_mse
 from dae_core.records import EpochRecord
 from dae_core.sweep import BatchedSteps, Sweep, architecture, expand, groups_of, train_group
+from dae_core.training import fixed_noisy_test
 
 REL = 0.03  # "within noise": a batched member shares the lead's batch order, not its own
 
@@ -161,3 +163,18 @@ def test_train_group_sends_back_plain_data(base):
     assert {member["worker"] for member in payload} == {"local"}
     here = Sweep(configs, load_dataset(base.data)).run()
     assert [member["history"][-1]["test_mse"] for member in payload] == [final_mse(r.trained.history) for r in here]
+
+
+def test_a_noise_sweep_fits_its_pca_baseline_once_and_scores_each_level_with_it(monkeypatch, tiny_config):
+    fitted = []
+    fit = PCABaseline.fit
+    monkeypatch.setattr(PCABaseline, "fit", lambda self, X: fitted.append(self.n_components) or fit(self, X))
+    levels = [0.1, 0.3, 0.5]
+    runs = Sweep(expand(tiny_config, {"noise_level": levels})).run()
+    assert fitted == [tiny_config.model.hidden_dim]  # one fit for three levels
+    dataset = load_dataset(tiny_config.data)
+    for run in runs:  # each level's baseline as a fresh fit scores it
+        noisy = fixed_noisy_test(run.config, dataset, run.config.noise.noise_level, torch.device("cpu")).numpy()
+        expected = pca_mse(dataset.X_train, noisy, dataset.X_test, tiny_config.model.hidden_dim)
+        assert run.trained.history[-1].pca_mse == pytest.approx(expected, rel=1e-12)
+    assert len({run.trained.history[-1].pca_mse for run in runs}) == len(levels)
