@@ -37,15 +37,28 @@ TEST_NOISE_SEED_OFFSET = 7919  # the fixed noisy test set uses its own stream, a
 
 @dataclass(frozen=True)
 class Evaluation:
-    """The model scored on the fixed noisy test inputs, with both baselines and the arrays behind them."""
+    """The model scored on the fixed noisy test inputs, with both baselines and the tensors behind them.
+
+    The scores are numbers; the inputs and outputs stay where the model is (a GPU's memory) and reach the host only
+    when something reads ``noisy`` or ``reconstructed``, not at every epoch.
+    """
 
     test_mse: float
     identity_mse: float
     pca_mse: float
     test_psnr: float | None  # dB, only for data in [0, 1]
-    noisy: np.ndarray  # (N_test, D) the inputs the model saw
-    reconstructed: np.ndarray  # (N_test, D) its outputs
+    inputs: torch.Tensor  # (N_test, D) the noisy inputs the model saw, on its device
+    outputs: torch.Tensor  # (N_test, D) its outputs, on its device
     classic: tuple[ClassicBaseline, ...] = ()  # image data: the blur and the median on the same inputs
+
+    @property
+    def noisy(self) -> np.ndarray:
+        """The inputs as an array, copied to the host now (a view of them on the CPU)."""
+        return self.inputs.cpu().numpy()
+
+    @property
+    def reconstructed(self) -> np.ndarray:
+        return self.outputs.cpu().numpy()
 
     @property
     def summary(self) -> Summary:
@@ -449,8 +462,7 @@ class Trainer:
         reconstruction = self.model(noisy)
         test_mse = F.mse_loss(reconstruction, self.X_test).item()
         psnr = (10 * math.log10(1.0 / test_mse) if test_mse > 0 else None) if self.dataset.bounded else None
-        noisy_np, reconstructed = noisy.cpu().numpy(), reconstruction.cpu().numpy()
-        return Evaluation(test_mse, identity, pca, psnr, noisy_np, reconstructed, classics)
+        return Evaluation(test_mse, identity, pca, psnr, noisy, reconstruction, classics)
 
     def _divergence(self, train_loss: float) -> str:
         """Why training has diverged, or "" if it has not: a non-finite loss or weight, or a runaway loss.
