@@ -9,8 +9,9 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
-from dae_core import RunConfig, model_file
+from dae_core import RunConfig, Trainer, model_file
 from dae_core.cli import build_parser, main
 from dae_core.cli.flags import config_from_args, json_safe
 from dae_core.cli.train import baseline_line
@@ -402,3 +403,14 @@ def test_a_schedule_changes_the_settings_from_the_epoch_after_it(capsys, tmp_pat
 def test_sweep_takes_no_schedule(capsys):
     code, out, err = run(capsys, "sweep", "--schedule", "lr@3=0.01")
     assert (code, out) == (2, []) and err[0].startswith("error: unknown flag '--schedule'") and len(err) == 1
+
+
+def test_a_run_out_of_gpu_memory_exits_2_with_one_line_naming_what_to_lower(capsys, monkeypatch):
+    def out_of_memory(self):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 79.1 GiB total)")
+
+    monkeypatch.setattr(Trainer, "_train_epoch", out_of_memory)
+    code, out, err = run(capsys, "train", *TINY)
+    assert (code, out, len(err)) == (2, [], 1)
+    assert err[0].startswith("error: This run needed more memory than the GPU had free. Lower the batch size")
+    assert "train on the CPU (device: cpu)" in err[0]

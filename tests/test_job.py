@@ -7,7 +7,10 @@ the test moves, so a loaded machine cannot make these tests flaky.
 import threading
 
 import numpy as np
+import pytest
+import torch
 
+from dae_core import Trainer
 from dae_core.records import SettingChange
 from dae_core.serving.job import DONE, FAILED, PAUSED, RUNNING, STOPPED, TrainingJob
 from dae_core.serving.limits import Limits
@@ -157,6 +160,27 @@ def test_bad_data_fails_with_the_engine_message(tiny_config):
     assert job.join(WAIT)
     assert job.snapshot().status == FAILED
     assert job.snapshot().reason == "CSV file 'missing.csv' does not exist. Check the path and try again."
+
+
+@pytest.mark.parametrize(
+    ("error", "where"),
+    [
+        (torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"), "the GPU had free"),
+        (RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 8 GB"), "this machine had"),
+    ],
+)  # fmt: skip
+def test_a_run_out_of_memory_fails_saying_what_to_lower_and_the_next_run_trains(monkeypatch, tiny_config,
+                                                                                tiny_dataset, error, where):  # fmt: skip
+    train_epoch = Trainer._train_epoch
+    monkeypatch.setattr(Trainer, "_train_epoch", lambda self: (_ for _ in ()).throw(error))
+    job = TrainingJob(tiny_config, tiny_dataset).start()
+    assert job.join(WAIT)
+    reason = job.snapshot().reason
+    assert job.status == FAILED and where in reason and "Lower the batch size, the code size" in reason
+    assert "\n" not in reason and "Tried to allocate" not in reason
+    monkeypatch.setattr(Trainer, "_train_epoch", train_epoch)
+    again = TrainingJob(tiny_config, tiny_dataset).start()
+    assert again.join(WAIT) and again.status == DONE
 
 
 def test_stops_itself_when_nobody_reads_it(tiny_config, tiny_dataset):

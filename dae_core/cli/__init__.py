@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 
 from ..config import FLAG_OF_FIELD, MAX_SWEEP_RUNS, SWEEPABLE
-from ..errors import DAEError
+from ..errors import DAEError, out_of_memory
 from .datasets import run_datasets
 from .flags import EXIT_BAD_INPUT, Parser, UsageError, add_run_flags, parse_int
 from .inspection import run_inspect
@@ -165,6 +165,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except (RuntimeError, MemoryError) as exc:
+        memory = out_of_memory(exc)
+        if memory is None:
+            raise
+        print(f"error: {memory}", file=sys.stderr)
     return EXIT_BAD_INPUT
 
 

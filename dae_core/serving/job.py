@@ -11,13 +11,14 @@ at once, and what each may cost, is decided where work enters the server (``Work
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..config import RunConfig
-from ..errors import DAEError
+from ..errors import DAEError, out_of_memory
 from ..records import EpochRecord, SettingChange
 from .limits import Limits
 from .snapshot import (
@@ -47,7 +48,10 @@ def _reporting(work: Callable[[], None], end: Callable[[str, str], None]) -> Non
     except DAEError as exc:
         end(FAILED, str(exc))
     except Exception as exc:
-        end(FAILED, f"{type(exc).__name__}: {exc}")
+        memory = out_of_memory(exc)
+        if memory is not None and "torch" in sys.modules:  # the failed run's cached blocks go back to the card
+            sys.modules["torch"].cuda.empty_cache()
+        end(FAILED, str(memory) if memory is not None else f"{type(exc).__name__}: {exc}")
 
 
 class PolledJob:
