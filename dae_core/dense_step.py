@@ -121,6 +121,18 @@ class BatchedDenseStep:
         names = [model.activation] * (len(self.plan) - 1) + [model.output_activation]
         self.backward_acts = [_BACKWARD[name] for name in names]
         self.loss = loss
+        self._weights: torch.Tensor | None = None  # the ``weights`` the scales below were made for
+        self._scales: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def _scale(self, weights: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """(weights / n, 2 weights / n) as (K, 1, 1), made once while the caller passes the same ``weights`` (the
+        sweep makes one per epoch): 2 ops, one with a Python number, saved on every step."""
+        if self._weights is not weights:
+            self._weights, self._scales = weights, {}
+        if n not in self._scales:
+            scale = (weights / n).view(-1, 1, 1)
+            self._scales[n] = (scale, scale * 2)
+        return self._scales[n]
 
     def step(self, params: dict[str, torch.Tensor], noisy: torch.Tensor, clean: torch.Tensor, weights: torch.Tensor
              ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:  # fmt: skip
@@ -136,9 +148,9 @@ class BatchedDenseStep:
             out.append(x)
         target = clean.expand_as(x)
         diff = x - target
-        scale = (weights / (x.shape[1] * x.shape[2])).view(-1, 1, 1)  # d(sum of weighted means)/d(each element's loss)
+        scale, twice = self._scale(weights, x.shape[1] * x.shape[2])  # d(sum of weighted means)/d(an element's loss)
         if self.loss == "mse":
-            losses, grad = diff.square().mean(dim=(1, 2)), diff.mul(2.0).mul_(scale)
+            losses, grad = diff.square().mean(dim=(1, 2)), diff.mul(twice)  # 2 diff w/n, as (2 diff) w/n: bit for bit
         elif self.loss == "l1":
             losses, grad = diff.abs().mean(dim=(1, 2)), torch.sgn(diff).mul_(scale)
         else:

@@ -147,3 +147,25 @@ def corrupt_each(
             for noise, level, g in zip(noises, levels, generators)
         ]
     )
+
+
+def corrupt_each_batches(
+    rows: torch.Tensor,
+    batch: int,
+    noises: list[str],
+    levels: list[float],
+    generators: list[torch.Generator],
+    *,
+    low: torch.Tensor | None = None,
+    high: torch.Tensor | None = None,
+    clip: bool = False,
+) -> torch.Tensor:
+    """(K, R, D): :func:`corrupt_each` over ``rows`` a batch at a time, in order, with each member's generator
+    left where that leaves it; each member's draws for all the rows in one call where the stream splits cleanly
+    (as in :func:`corrupt_batches`)."""
+    gaussian = all(noise == "gaussian" and level > 0 for noise, level in zip(noises, levels))
+    if len(rows) <= batch or (gaussian and _same_draws_at_once(rows, batch, "gaussian")):
+        return corrupt_each(rows, noises, levels, generators, low=low, high=high, clip=clip)
+    parts = [rows[i : i + batch] for i in range(0, len(rows), batch)]
+    each = [corrupt_each(part, noises, levels, generators, low=low, high=high, clip=clip) for part in parts]
+    return torch.cat(each, dim=1)

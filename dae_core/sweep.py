@@ -28,11 +28,12 @@ from .config import MAX_SWEEP_RUNS, SWEEPABLE, RunConfig
 from .data import Dataset, load_dataset
 from .dense_step import BatchedDenseStep
 from .errors import ConfigError
-from .noise import corrupt_each
+from .noise import corrupt_each_batches
 from .optim import make_optimizer
 from .records import EpochRecord
 from .training import (
     FINISHED,
+    GATHER_FLOATS,
     LOSS_FUNCTIONS,
     Outcome,
     TrainedModel,
@@ -131,22 +132,28 @@ class BatchedSteps:
         levels = [0.0 if rest else t.settings.noise.noise_level for t, rest in zip(self.trainers, resting)]
         generators = [t.noise_generator for t in self.trainers]
         training = torch.tensor([not rest for rest in resting], device=self.device)
+        weights = training.to(self.X.dtype)
+        bounds = {"low": self.low, "high": self.high, "clip": self.clip}
+        per_gather = max(1, GATHER_FLOATS // (len(levels) * batch * self.X.shape[1])) * batch  # (K, rows, D) at once
         losses = []
         with torch.inference_mode() if self.by_hand is not None else contextlib.nullcontext():
-            for i in range(0, n, batch):
-                clean = self.X[order[i : i + batch]]  # (B, D), the same rows for every member
-                noisy = corrupt_each(clean, noises, levels, generators, low=self.low, high=self.high, clip=self.clip)
-                per_member = self._step(noisy, clean, training, any(resting))
-                losses.append(per_member.detach())
+            for first in range(0, n, per_gather):
+                rows = self.X[order[first : first + per_gather]]  # the same rows for every member
+                noisy_rows = corrupt_each_batches(rows, batch, noises, levels, generators, **bounds)  # (K, rows, D)
+                for i in range(0, len(rows), batch):
+                    clean, noisy = rows[i : i + batch], noisy_rows[:, i : i + batch]
+                    per_member = self._step(noisy, clean, training, weights, any(resting))
+                    losses.append(per_member.detach())
         train_losses = ((torch.stack(losses).double().T @ batch_rows(n, batch, self.device)) / n).tolist()
         self._hand_back(live)
         return dict(zip(self.trainers, train_losses)), time.perf_counter() - start
 
-    def _step(self, noisy: torch.Tensor, clean: torch.Tensor, training: torch.Tensor, resting: bool) -> torch.Tensor:
+    def _step(self, noisy: torch.Tensor, clean: torch.Tensor, training: torch.Tensor, weights: torch.Tensor,
+              resting: bool) -> torch.Tensor:  # fmt: skip
         """One step of every member on its noisy copy of the batch; each member's loss (K,). A resting member's
-        gradient is zero."""
+        gradient is zero (``training``: which members train, ``weights``: the same as 1s and 0s)."""
         if self.by_hand is not None:
-            per_member, grads = self.by_hand.step(self.params(), noisy, clean, training.to(noisy.dtype))
+            per_member, grads = self.by_hand.step(self.params(), noisy, clean, weights)
             start = 0
             for members, leaves, optimizer in self.stacks:
                 optimizer.step([grads[name][start : start + len(members)] for name in leaves])

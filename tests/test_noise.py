@@ -5,7 +5,14 @@ import pytest
 import torch
 
 from dae_core.config import NOISE_TYPES
-from dae_core.noise import _same_draws_at_once, corrupt, corrupt_array, corrupt_batches
+from dae_core.noise import (
+    _same_draws_at_once,
+    corrupt,
+    corrupt_array,
+    corrupt_batches,
+    corrupt_each,
+    corrupt_each_batches,
+)
 
 
 def _gen(seed=0):
@@ -102,3 +109,16 @@ def test_an_epoch_corrupted_at_once_equals_it_corrupted_batch_by_batch(noise, cl
 )  # fmt: skip
 def test_an_epoch_is_drawn_at_once_only_where_the_stream_splits_cleanly(noise, rows, width, batch, at_once):
     assert _same_draws_at_once(torch.zeros(rows, width), batch, noise) is at_once
+
+
+@pytest.mark.parametrize("levels", [[0.1, 0.3, 0.5], [0.2, 0.0, 0.4]])  # the 0: a resting member of a sweep
+@pytest.mark.parametrize(("rows", "width", "batch"), [(800, 20, 32), (801, 3, 32), (100, 7, 9)])
+def test_a_sweeps_epoch_corrupted_at_once_equals_it_corrupted_batch_by_batch(levels, rows, width, batch):
+    x = torch.rand(rows, width, generator=_gen(9))
+    noises = ["gaussian"] * len(levels)
+    together_gens, apart_gens = [_gen(k) for k in range(3)], [_gen(k) for k in range(3)]
+    together = corrupt_each_batches(x, batch, noises, levels, together_gens)
+    apart = [corrupt_each(x[i : i + batch], noises, levels, apart_gens) for i in range(0, rows, batch)]
+    assert torch.equal(together, torch.cat(apart, dim=1))
+    for mine, theirs in zip(together_gens, apart_gens):
+        assert torch.equal(torch.randn(40, generator=mine), torch.randn(40, generator=theirs))
