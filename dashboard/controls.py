@@ -146,7 +146,10 @@ def live_frame() -> None:
     if run is None:
         return
     snapshot = runs.redraw_if_changed(run)
-    st.caption(f"Run {records.run_name(run.serial, snapshot.settings)}")
+    from dae_core.training import device_label  # PyTorch: loaded by now, for the run itself
+
+    on = device_label(snapshot.config.train.device)
+    st.caption(f"Run {records.run_name(run.serial, snapshot.settings)}, on {on}")
     progress_ui(snapshot)
     notices.unsaved_ui(run)
     dataset = run.job.dataset

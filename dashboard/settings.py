@@ -6,6 +6,8 @@ How one field is drawn and takes a change is in ``fields``, the CSV and pictures
 
 from __future__ import annotations
 
+import sys
+
 import streamlit as st
 
 from dae_core import RunConfig, lessons, share
@@ -13,6 +15,7 @@ from dae_core.config import (
     ACTIVATIONS,
     ARCHITECTURES,
     DATASETS,
+    DEVICES,
     IMAGE_DATASETS,
     LOSSES,
     NOISE_LABELS,
@@ -41,6 +44,7 @@ DATASET_LABELS = {
 
 
 ARCHITECTURE_LABELS = {"dense": "dense", "conv": "convolutional"}
+DEVICE_LABELS = {"auto": "auto (the GPU, if there is one)", "cpu": "CPU", "cuda": "GPU (CUDA)"}
 
 
 def _conv(config: RunConfig) -> bool:
@@ -119,8 +123,19 @@ FIELDS = {  # section -> rows of one or two fields; a narrow screen stacks each 
             Field("epochs", "int", "Passes over the training rows."),
             Field("seed", "int", "Model initialisation, batch order and noise draws."),
         ],
+        [
+            Field("device", "select", "Where the run trains; auto picks the GPU. Small models often train faster "
+                  "on the CPU: a GPU pays off from wide layers and large batches.", DEVICES, DEVICE_LABELS,
+                  shown=lambda config: gpu_here()),
+        ],
     ],
 }  # fmt: skip
+
+
+def gpu_here() -> bool:
+    """Whether this server has a CUDA GPU, once the warm-up has loaded PyTorch (the form does not wait for it)."""
+    torch = sys.modules.get("torch")
+    return torch is not None and torch.cuda.is_available()
 
 
 # --- the form --------------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ WIDGETS = {  # RunConfig field -> the AppTest widget list that holds its control
     "batch_size": "number_input",
     "epochs": "number_input",
     "seed": "number_input",
+    "device": "selectbox",  # shown only on a server with a GPU
 }
 
 

@@ -251,3 +251,19 @@ def test_a_trainer_can_start_from_the_weights_of_another_run(tiny_config, tiny_d
     fresh = Trainer(tiny_config.replace(epochs=1), tiny_dataset)
     [went_on], [started] = list(again.epochs()), list(fresh.epochs())
     assert abs(went_on.test_mse - last.test_mse) < abs(started.test_mse - last.test_mse)
+
+
+def test_a_device_is_named_as_a_person_reads_it(monkeypatch):
+    import torch
+
+    from dae_core.training import device_label
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert [device_label(name) for name in ("cpu", "auto", "cuda")] == [
+        "the CPU", "the CPU", "a CUDA GPU, which this machine does not have"
+    ]  # fmt: skip
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=None: "NVIDIA H200")
+    assert [device_label(name) for name in ("cpu", "auto", "cuda")] == [
+        "the CPU", "NVIDIA H200 (CUDA)", "NVIDIA H200 (CUDA)"
+    ]  # fmt: skip

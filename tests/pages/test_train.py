@@ -107,6 +107,19 @@ def test_a_tiny_run_goes_through_the_job_to_the_end(app):
     assert float(cards["Test MSE"]) == round(snapshot.history[-1].test_mse, 4)
     assert has_element(app, "loss")
     assert [run.epochs for run in session(app).runs] == [3]  # kept for Experiments
+    assert app.main.caption[0].value.endswith(", lr 0.001, on the CPU")
+
+
+def test_the_device_setting_shows_only_on_a_server_with_a_gpu(app, monkeypatch):
+    import torch
+
+    app.switch_page("pages/train.py").run()
+    assert "w_device" not in {widget.key for widget in app.selectbox}  # a CPU server: nothing to choose
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    app.run()
+    assert app.selectbox(key="w_device").value == "cpu"
+    set_settings(app, device="auto")
+    assert current_settings(app) == RunConfig().replace(device="auto")
 
 
 def test_images_get_a_psnr_card(app):
