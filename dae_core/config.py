@@ -116,6 +116,18 @@ MAX_SWEEP_RUNS = 64  # a product of lists grows fast, and every run holds a mode
 DEFAULT_TORCH_THREADS = 1  # small models train 1.3-3x faster on one thread, and runs do not fight over cores
 
 
+def device_label(name: str) -> str:
+    """Where a run set to ``device`` ``name`` trains, in words: "the CPU", or the GPU by its own name
+    ("NVIDIA H100 80GB HBM3 (CUDA)"), as ``auto`` resolves on this machine. PyTorch loads only to ask about a GPU."""
+    if name == "cpu":
+        return "the CPU"
+    import torch
+
+    if torch.cuda.is_available():
+        return f"{torch.cuda.get_device_name(0)} (CUDA)"
+    return "the CPU" if name == "auto" else "a CUDA GPU, which this machine does not have"
+
+
 @dataclass(frozen=True)
 class DataConfig:
     dataset: str = "synthetic"  # one of DATASETS

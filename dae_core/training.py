@@ -112,14 +112,6 @@ def use_torch_threads(count: int) -> None:
         torch.set_num_threads(count)
 
 
-def device_label(name: str) -> str:
-    """Where a run set to ``device`` ``name`` trains, in words: "the CPU", or the GPU by its own name
-    ("NVIDIA H100 80GB HBM3 (CUDA)"), as ``auto`` resolves on this machine."""
-    if name in ("auto", "cuda") and torch.cuda.is_available():
-        return f"{torch.cuda.get_device_name(0)} (CUDA)"
-    return "the CPU" if name != "cuda" else "a CUDA GPU, which this machine does not have"
-
-
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dae_core import RunConfig, figures, lesson_steps, records
-from dae_core.config import FIELD_LABELS
+from dae_core.config import FIELD_LABELS, device_label
 from dae_core.serving.pool import WARMING_UP
 from dae_core.serving.snapshot import DONE, FAILED, FINAL_STATES, INTERRUPTED, PAUSED, QUEUED, STOPPED, JobSnapshot
 from dae_core.share import Teaching
@@ -146,8 +146,6 @@ def live_frame() -> None:
     if run is None:
         return
     snapshot = runs.redraw_if_changed(run)
-    from dae_core.training import device_label  # PyTorch: loaded by now, for the run itself
-
     on = device_label(snapshot.config.train.device)
     st.caption(f"Run {records.run_name(run.serial, snapshot.settings)}, on {on}")
     progress_ui(snapshot)

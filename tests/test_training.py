@@ -256,7 +256,7 @@ def test_a_trainer_can_start_from_the_weights_of_another_run(tiny_config, tiny_d
 def test_a_device_is_named_as_a_person_reads_it(monkeypatch):
     import torch
 
-    from dae_core.training import device_label
+    from dae_core.config import device_label
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert [device_label(name) for name in ("cpu", "auto", "cuda")] == [
