@@ -59,25 +59,18 @@ def corrupt(
 
 
 def corrupt_batches(
-    rows: torch.Tensor,
-    batch: int,
-    noise: str,
-    level: float,
-    generator: torch.Generator,
-    *,
-    low: torch.Tensor | None = None,
-    high: torch.Tensor | None = None,
-    clip: bool = False,
+    rows: torch.Tensor, batch: int, noise: str, level: float, generator: torch.Generator, **bounds
 ) -> torch.Tensor:
-    """``rows`` corrupted as :func:`corrupt` corrupts them ``batch`` rows at a time, in order: the same numbers,
-    with the generator left in the same state, in one draw where that gives the same draws (3 tensor ops for a
-    whole epoch instead of 3 a batch, ~15 µs a step for a small model)."""
+    """``rows`` corrupted as :func:`corrupt` corrupts them ``batch`` rows at a time, in order (``bounds``: its
+    ``low``, ``high`` and ``clip``): the same numbers, with the generator left in the same state, in one draw where
+    that gives the same draws (3 tensor ops for a whole epoch instead of 3 a batch, ~15 µs a step for a small
+    model)."""
     if level == 0:
         return rows
     if len(rows) <= batch or _same_draws_at_once(rows, batch, noise):
-        return corrupt(rows, noise, level, generator, low=low, high=high, clip=clip)
+        return corrupt(rows, noise, level, generator, **bounds)
     parts = [rows[i : i + batch] for i in range(0, len(rows), batch)]
-    return torch.cat([corrupt(part, noise, level, generator, low=low, high=high, clip=clip) for part in parts])
+    return torch.cat([corrupt(part, noise, level, generator, **bounds) for part in parts])
 
 
 def _same_draws_at_once(rows: torch.Tensor, batch: int, noise: str) -> bool:
@@ -150,22 +143,13 @@ def corrupt_each(
 
 
 def corrupt_each_batches(
-    rows: torch.Tensor,
-    batch: int,
-    noises: list[str],
-    levels: list[float],
-    generators: list[torch.Generator],
-    *,
-    low: torch.Tensor | None = None,
-    high: torch.Tensor | None = None,
-    clip: bool = False,
+    rows: torch.Tensor, batch: int, noises: list[str], levels: list[float], generators: list[torch.Generator], **bounds
 ) -> torch.Tensor:
     """(K, R, D): :func:`corrupt_each` over ``rows`` a batch at a time, in order, with each member's generator
     left where that leaves it; each member's draws for all the rows in one call where the stream splits cleanly
     (as in :func:`corrupt_batches`)."""
     gaussian = all(noise == "gaussian" and level > 0 for noise, level in zip(noises, levels))
     if len(rows) <= batch or (gaussian and _same_draws_at_once(rows, batch, "gaussian")):
-        return corrupt_each(rows, noises, levels, generators, low=low, high=high, clip=clip)
+        return corrupt_each(rows, noises, levels, generators, **bounds)
     parts = [rows[i : i + batch] for i in range(0, len(rows), batch)]
-    each = [corrupt_each(part, noises, levels, generators, low=low, high=high, clip=clip) for part in parts]
-    return torch.cat(each, dim=1)
+    return torch.cat([corrupt_each(part, noises, levels, generators, **bounds) for part in parts], dim=1)
