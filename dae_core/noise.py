@@ -7,10 +7,14 @@ fix for the seed tutorial's ``clamp(x + noise, 0, 1)``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import torch
 
 from .config import NOISE_TYPES
+
+ALIGNMENT = 64  # bytes: where PyTorch's CPU allocator starts every tensor
 
 
 def gaussian(x: torch.Tensor, sigma: float, generator: torch.Generator) -> torch.Tensor:
@@ -58,34 +62,41 @@ def corrupt(
     raise ValueError(f"Unknown noise {noise!r}; use one of {', '.join(NOISE_TYPES)}.")
 
 
-def corrupt_batches(
+def noisy_batches(
     rows: torch.Tensor, batch: int, noise: str, level: float, generator: torch.Generator, **bounds
-) -> torch.Tensor:
-    """``rows`` corrupted as :func:`corrupt` corrupts them ``batch`` rows at a time, in order (``bounds``: its
-    ``low``, ``high`` and ``clip``): the same numbers, with the generator left in the same state, in one draw where
-    that gives the same draws (3 tensor ops for a whole epoch instead of 3 a batch, ~15 µs a step for a small
-    model)."""
-    if level == 0:
-        return rows
-    if len(rows) <= batch or _same_draws_at_once(rows, batch, noise):
-        return corrupt(rows, noise, level, generator, **bounds)
-    parts = [rows[i : i + batch] for i in range(0, len(rows), batch)]
-    return torch.cat([corrupt(part, noise, level, generator, **bounds) for part in parts])
+) -> Iterator[torch.Tensor]:
+    """``rows[i : i + batch]`` corrupted by :func:`corrupt` (``bounds``: its ``low``, ``high`` and ``clip``), batch
+    after batch: the same numbers as calling it batch by batch, and the generator left in the same state.
+
+    Where that gives the very same tensors, the whole of ``rows`` is drawn in one call (3 tensor ops an epoch
+    instead of 3 a batch, ~15 µs a step for a small model) and the batches are views of it; otherwise each batch is
+    drawn as it is taken, as before.
+    """
+    if level == 0 or len(rows) <= batch or not _same_draws_at_once(rows, batch, noise):
+        for i in range(0, len(rows), batch):
+            yield corrupt(rows[i : i + batch], noise, level, generator, **bounds)
+        return
+    yield from corrupt(rows, noise, level, generator, **bounds).split(batch)
 
 
 def _same_draws_at_once(rows: torch.Tensor, batch: int, noise: str) -> bool:
-    """Whether one draw for ``rows`` gives what one draw per batch gives, on PyTorch's CPU generator.
+    """Whether one draw for ``rows``, cut into batches, gives the tensors one draw per batch gives, on PyTorch's CPU
+    generator.
 
     ``rand`` takes one number from the stream per element, however it is split. ``randn`` turns its uniform draws
     into normals 16 at a time and redraws a short tail, so the stream splits cleanly where every batch but the
     last holds a multiple of 16 numbers and the last at least 16 (``tests/test_noise.py`` checks both against
-    batch-by-batch draws). A CUDA generator counts its draws differently, and salt and pepper's draws come in pairs.
+    batch-by-batch draws). And every batch must start 64 bytes into its memory, as a tensor of its own does: a
+    matrix product's last bits can depend on where its input starts. A CUDA generator counts its draws
+    differently, and salt and pepper's draws come in pairs.
     """
     if rows.device.type != "cpu":
         return False
+    row_size = rows[0].numel()
+    if batch * row_size * rows.element_size() % ALIGNMENT:  # float32 rows that pass the 16 rule below pass this
+        return False
     if noise == "masking":
         return True
-    row_size = rows[0].numel()
     last = len(rows) - (len(rows) - 1) // batch * batch
     return noise == "gaussian" and batch * row_size % 16 == 0 and last * row_size >= 16
 
@@ -142,14 +153,22 @@ def corrupt_each(
     )
 
 
-def corrupt_each_batches(
+def noisy_batches_each(
     rows: torch.Tensor, batch: int, noises: list[str], levels: list[float], generators: list[torch.Generator], **bounds
-) -> torch.Tensor:
-    """(K, R, D): :func:`corrupt_each` over ``rows`` a batch at a time, in order, with each member's generator
-    left where that leaves it; each member's draws for all the rows in one call where the stream splits cleanly
-    (as in :func:`corrupt_batches`)."""
+) -> Iterator[torch.Tensor]:
+    """(K, B, D) after (K, B, D): :func:`corrupt_each` of ``rows[i : i + batch]``, batch after batch, with each
+    member's generator left where that leaves it. Where every member's stream splits cleanly (as in
+    :func:`noisy_batches`), each member draws for all of ``rows`` in one call, and each batch is then a fresh
+    tensor made as :func:`corrupt_each` makes it, from the same numbers."""
     gaussian = all(noise == "gaussian" and level > 0 for noise, level in zip(noises, levels))
-    if len(rows) <= batch or (gaussian and _same_draws_at_once(rows, batch, "gaussian")):
-        return corrupt_each(rows, noises, levels, generators, **bounds)
-    parts = [rows[i : i + batch] for i in range(0, len(rows), batch)]
-    return torch.cat([corrupt_each(part, noises, levels, generators, **bounds) for part in parts], dim=1)
+    if len(rows) <= batch or not (gaussian and _same_draws_at_once(rows, batch, "gaussian")):
+        for i in range(0, len(rows), batch):
+            yield corrupt_each(rows[i : i + batch], noises, levels, generators, **bounds)
+        return
+    draws = torch.empty((len(levels), *rows.shape), device=rows.device, dtype=rows.dtype)
+    for k, generator in enumerate(generators):
+        torch.randn(rows.shape, generator=generator, out=draws[k])
+    sigma = torch.tensor(levels, device=rows.device, dtype=rows.dtype).view(-1, 1, 1)
+    for i in range(0, len(rows), batch):
+        out = torch.addcmul(rows[i : i + batch], draws[:, i : i + batch], sigma)  # a fresh (K, B, D), as before
+        yield out.clamp_(0.0, 1.0) if bounds.get("clip") else out

@@ -28,7 +28,7 @@ from .config import MAX_SWEEP_RUNS, SWEEPABLE, RunConfig
 from .data import Dataset, load_dataset
 from .dense_step import BatchedDenseStep
 from .errors import ConfigError
-from .noise import corrupt_each_batches
+from .noise import noisy_batches_each
 from .optim import make_optimizer
 from .records import EpochRecord
 from .training import (
@@ -139,9 +139,8 @@ class BatchedSteps:
         with torch.inference_mode() if self.by_hand is not None else contextlib.nullcontext():
             for first in range(0, n, per_gather):
                 rows = self.X[order[first : first + per_gather]]  # the same rows for every member
-                noisy_rows = corrupt_each_batches(rows, batch, noises, levels, generators, **bounds)  # (K, rows, D)
-                for i in range(0, len(rows), batch):
-                    clean, noisy = rows[i : i + batch], noisy_rows[:, i : i + batch]
+                noisy_rows = noisy_batches_each(rows, batch, noises, levels, generators, **bounds)  # (K, B, D) each
+                for clean, noisy in zip(rows.split(batch), noisy_rows, strict=True):
                     per_member = self._step(noisy, clean, training, weights, any(resting))
                     losses.append(per_member.detach())
         train_losses = ((torch.stack(losses).double().T @ batch_rows(n, batch, self.device)) / n).tolist()

@@ -25,7 +25,7 @@ from .data import Dataset, Scaler, load_dataset
 from .dense_step import dense_step
 from .errors import ConfigError
 from .model import AnyAutoencoder, build_model
-from .noise import corrupt, corrupt_batches
+from .noise import corrupt, noisy_batches
 from .optim import make_optimizer
 from .records import EpochRecord, Summary, kept_record, settings_after
 
@@ -316,10 +316,10 @@ class Trainer:
         return {k: v.detach().clone() for k, v in self.model.state_dict().items()}
 
     # --- training ------------------------------------------------------------------------------
-    def _corrupt_batches(self, rows: torch.Tensor, batch: int, level: float) -> torch.Tensor:
-        """``rows`` corrupted from the training noise stream, batch by batch as ``noise.corrupt`` draws them."""
+    def _noisy_batches(self, rows: torch.Tensor, batch: int, level: float) -> Iterator[torch.Tensor]:
+        """``rows``, a batch at a time, corrupted from the training noise stream (``noise.noisy_batches``)."""
         noise, bounds = self.config.noise.noise, {"low": self.low, "high": self.high, "clip": self.dataset.bounded}
-        return corrupt_batches(rows, batch, noise, level, self.noise_generator, **bounds)
+        return noisy_batches(rows, batch, noise, level, self.noise_generator, **bounds)
 
     def evaluation_set(self) -> tuple[torch.Tensor, float, float, tuple[ClassicBaseline, ...]]:
         """The fixed noisy test inputs of the current noise level, behind every record's test MSE (drawn once per
@@ -399,9 +399,8 @@ class Trainer:
         with no_autograd() if by_hand is not None else contextlib.nullcontext():
             for first in range(0, n, per_gather):
                 rows = X[order[first : first + per_gather]]  # one gather for many batches, then views of it
-                noisy_rows = self._corrupt_batches(rows, batch, noise_level)
-                for i in range(0, len(rows), batch):
-                    clean, noisy = rows[i : i + batch], noisy_rows[i : i + batch]  # (B, D)
+                noisy_rows = self._noisy_batches(rows, batch, noise_level)
+                for clean, noisy in zip(rows.split(batch), noisy_rows, strict=True):  # (B, D) each
                     if by_hand is not None:
                         loss, grads = by_hand.step(noisy, clean)
                         optimizer.step(grads)
