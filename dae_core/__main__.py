@@ -17,8 +17,8 @@ def exit_now(status: int) -> None:
     After a command that trained, that teardown is most of what is left: unloading some 2,000 modules of PyTorch
     and running its libraries' destructors takes 0.1 s of the tutorial run's 1.5 s, and nothing in it is the
     user's. What the user can see still happens: the exit handlers run (logging's, multiprocessing's), and both
-    streams are flushed. A command that leaves a thread running, or whose output pipe has closed, exits the usual
-    way, so the thread is joined and the broken pipe reported as Python always reports it.
+    streams are flushed; output whose reader has left ends the command quietly with the shell's status for a
+    closed pipe. A command that leaves a thread running exits the usual way, so the thread is joined.
     """
     if threading.active_count() > 1:
         sys.exit(status)
@@ -26,8 +26,8 @@ def exit_now(status: int) -> None:
     try:
         sys.stdout.flush()
         sys.stderr.flush()
-    except OSError:
-        sys.exit(status)
+    except OSError:  # the reader left before the last of the output: nothing more can reach it
+        os._exit(BROKEN_PIPE)
     os._exit(status)
 
 

@@ -342,10 +342,17 @@ def test_the_entry_point_flushes_its_output_and_runs_exit_handlers_before_it_end
     assert json.loads(lines[-2])["epochs"] == 2 and lines[-1] == "exit handler ran"
 
 
-def test_a_reader_that_leaves_early_ends_the_command_quietly():
-    """``python -m dae_core train | head -1``: the shell's status for a closed pipe, and no traceback."""
-    command = [sys.executable, "-m", "dae_core", "train", "--epochs", "2", "--n-samples", "100"]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT) as process:
+@pytest.mark.parametrize(
+    "words",
+    [["train", "--epochs", "2", "--n-samples", "100"], ["datasets", "list"]],  # each line flushed; all at the end
+)
+def test_a_reader_that_leaves_early_ends_the_command_quietly(words):
+    """``python -m dae_core train | head -1``: the shell's status for a closed pipe, and no traceback, whether the
+    output meets the closed pipe as it is printed or when it is flushed at the end."""
+    command = [sys.executable, "-m", "dae_core", *words]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # stdout block-buffered, as usual
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                          env=env) as process:  # fmt: skip
         process.stdout.close()  # before the command writes its first line
         stderr = process.stderr.read()
         assert (process.wait(timeout=120), stderr) == (141, "")
