@@ -5,6 +5,7 @@ the test moves, so a loaded machine cannot make these tests flaky.
 """
 
 import threading
+import weakref
 
 import numpy as np
 import pytest
@@ -171,13 +172,22 @@ def test_bad_data_fails_with_the_engine_message(tiny_config):
 )  # fmt: skip
 def test_a_run_out_of_memory_fails_saying_what_to_lower_and_the_next_run_trains(monkeypatch, tiny_config,
                                                                                 tiny_dataset, error, where):  # fmt: skip
-    train_epoch = Trainer._train_epoch
-    monkeypatch.setattr(Trainer, "_train_epoch", lambda self: (_ for _ in ()).throw(error))
+    train_epoch, scratch = Trainer._train_epoch, []
+
+    def out_of_memory(self):
+        step = torch.zeros(1000)  # what a failed step holds in its frame
+        scratch.append(weakref.ref(step))
+        raise type(error)(*error.args)
+
+    freed = []  # whether the failed step's tensors were gone when the card's cache was emptied
+    monkeypatch.setattr(Trainer, "_train_epoch", out_of_memory)
+    monkeypatch.setattr(torch.cuda, "empty_cache", lambda: freed.append(scratch[0]() is None))
     job = TrainingJob(tiny_config, tiny_dataset).start()
     assert job.join(WAIT)
     reason = job.snapshot().reason
     assert job.status == FAILED and where in reason and "Lower the batch size, the code size" in reason
     assert "\n" not in reason and "Tried to allocate" not in reason
+    assert freed == [True]  # emptied before the job said it failed
     monkeypatch.setattr(Trainer, "_train_epoch", train_epoch)
     again = TrainingJob(tiny_config, tiny_dataset).start()
     assert again.join(WAIT) and again.status == DONE

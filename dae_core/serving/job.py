@@ -43,15 +43,18 @@ if TYPE_CHECKING:  # the thread imports torch when it starts, so importing this 
 def _reporting(work: Callable[[], None], end: Callable[[str, str], None]) -> None:
     """A job thread's body: ``work()``, and any failure ended as FAILED with its message (``end``), never a thread
     that dies silently."""
+    memory = failure = None
     try:
         work()
     except DAEError as exc:
-        end(FAILED, str(exc))
+        failure = str(exc)
     except Exception as exc:
         memory = out_of_memory(exc)
-        if memory is not None and "torch" in sys.modules:  # the failed run's cached blocks go back to the card
-            sys.modules["torch"].cuda.empty_cache()
-        end(FAILED, str(memory) if memory is not None else f"{type(exc).__name__}: {exc}")
+        failure = str(memory) if memory is not None else f"{type(exc).__name__}: {exc}"
+    if memory is not None and "torch" in sys.modules:  # out of the except block, the failed step's tensors are
+        sys.modules["torch"].cuda.empty_cache()  # freed: their cached blocks go back to the card, for other workers
+    if failure is not None:
+        end(FAILED, failure)
 
 
 class PolledJob:
