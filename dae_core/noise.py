@@ -138,11 +138,8 @@ def corrupt_each(
 ) -> torch.Tensor:
     """(K, B, D): the (B, D) batch ``x`` corrupted K times, the k-th with ``noises[k]`` at ``levels[k]`` drawn from
     ``generators[k]``; each draws exactly what :func:`corrupt` would. Gaussian members share one fused add."""
-    if all(noise == "gaussian" and level > 0 for noise, level in zip(noises, levels)):
-        draws = torch.empty((len(levels), *x.shape), device=x.device, dtype=x.dtype)
-        for k, generator in enumerate(generators):
-            torch.randn(x.shape, generator=generator, out=draws[k])
-        sigma = torch.tensor(levels, device=x.device, dtype=x.dtype).view(-1, 1, 1)
+    if _all_gaussian(noises, levels):
+        draws, sigma = _gaussian_draws(x, levels, generators)
         out = torch.addcmul(x, draws, sigma)
         return out.clamp_(0.0, 1.0) if clip else out
     return torch.stack(
@@ -160,15 +157,25 @@ def noisy_batches_each(
     member's generator left where that leaves it. Where every member's stream splits cleanly (as in
     :func:`noisy_batches`), each member draws for all of ``rows`` in one call, and each batch is then a fresh
     tensor made as :func:`corrupt_each` makes it, from the same numbers."""
-    gaussian = all(noise == "gaussian" and level > 0 for noise, level in zip(noises, levels))
-    if len(rows) <= batch or not (gaussian and _same_draws_at_once(rows, batch, "gaussian")):
+    if len(rows) <= batch or not (_all_gaussian(noises, levels) and _same_draws_at_once(rows, batch, "gaussian")):
         for i in range(0, len(rows), batch):
             yield corrupt_each(rows[i : i + batch], noises, levels, generators, **bounds)
         return
-    draws = torch.empty((len(levels), *rows.shape), device=rows.device, dtype=rows.dtype)
-    for k, generator in enumerate(generators):
-        torch.randn(rows.shape, generator=generator, out=draws[k])
-    sigma = torch.tensor(levels, device=rows.device, dtype=rows.dtype).view(-1, 1, 1)
+    draws, sigma = _gaussian_draws(rows, levels, generators)
     for i in range(0, len(rows), batch):
         out = torch.addcmul(rows[i : i + batch], draws[:, i : i + batch], sigma)  # a fresh (K, B, D), as before
         yield out.clamp_(0.0, 1.0) if bounds.get("clip") else out
+
+
+def _all_gaussian(noises: list[str], levels: list[float]) -> bool:
+    return all(noise == "gaussian" and level > 0 for noise, level in zip(noises, levels))
+
+
+def _gaussian_draws(
+    x: torch.Tensor, levels: list[float], generators: list[torch.Generator]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(K, *x.shape) standard normals, the k-th from ``generators[k]``, and the levels as (K, 1, 1) sigmas."""
+    draws = torch.empty((len(levels), *x.shape), device=x.device, dtype=x.dtype)
+    for k, generator in enumerate(generators):
+        torch.randn(x.shape, generator=generator, out=draws[k])
+    return draws, torch.tensor(levels, device=x.device, dtype=x.dtype).view(-1, 1, 1)
