@@ -153,10 +153,6 @@ class BatchedSteps:
         gradient is zero (``training``: which members train, ``weights``: the same as 1s and 0s)."""
         if self.by_hand is not None:
             per_member, grads = self.by_hand.step(self.params(), noisy, clean, weights)
-            if len(self.stacks) == 1:  # every member in one stack (one optimizer setting): no slices to cut
-                _, leaves, optimizer = self.stacks[0]
-                optimizer.step([grads[name] for name in leaves])
-                return per_member
             start = 0
             for members, leaves, optimizer in self.stacks:
                 optimizer.step([grads[name][start : start + len(members)] for name in leaves])
