@@ -41,6 +41,9 @@ SERIES_COLORS = {  # the same thing has the same colour in every figure
     "test_mse": "#F97316",
     "identity_mse": "#A3A3A3",
     "pca_mse": "#8B5CF6",
+    "gaussian_blur_mse": "#10B981",  # the classic denoisers of image data
+    "median_mse": "#EAB308",
+    "nl_means_mse": "#EC4899",
     "event": "#A3A3A3",
     "arrow": "#EF4444",
 }
@@ -261,7 +264,8 @@ def _value_range(traces: list[dict]) -> list[float]:
 
 
 def loss_curves(history: Sequence, events: Sequence = (), title: str = "Loss") -> go.Figure:
-    """Train loss and test MSE (vs clean) per epoch, with the identity and PCA baselines as dashed steps.
+    """Train loss and test MSE (vs clean) per epoch, with the identity and PCA baselines as dashed steps and, for
+    image data, the classic denoisers (blur, median, non-local means) as dotted ones.
 
     ``history`` holds EpochRecords or their dicts. The baselines are drawn per epoch because they move
     when the noise level changes mid-run. ``events`` are ``records.SettingChange``s, drawn as dotted
@@ -280,6 +284,12 @@ def loss_curves(history: Sequence, events: Sequence = (), title: str = "Loss") -
         ("identity_mse", "identity baseline", "dash", "hv"),
         ("pca_mse", "PCA baseline", "dash", "hv"),
     )
+    classic = (  # image data only: a record of a table has none of them
+        ("gaussian_blur_mse", "Gaussian blur", "dot", "hv"),
+        ("median_mse", "median filter", "dot", "hv"),
+        ("nl_means_mse", "non-local means", "dot", "hv"),
+    )
+    series += tuple(line for line in classic if not np.isnan(_column(history, line[0])).all())
     traces = [
         {
             "type": "scatter",

@@ -367,7 +367,7 @@ def _parse_record(index: int, data) -> EpochRecord:
         raise TypeError(f"entry {index + 1} lacks {', '.join(map(repr, missing))}")
     record = EpochRecord.from_dict(data)
     for name, value in dataclasses.asdict(record).items():
-        optional = name in ("test_psnr", "gaussian_blur_mse", "median_mse")  # PSNR and classic: image data only
+        optional = name in ("test_psnr", "gaussian_blur_mse", "median_mse", "nl_means_mse")  # image data only
         if not (_is_number(value) or (optional and value is None)):
             raise TypeError(f"entry {index + 1} has {name}={value!r}, not a number")
     return record

@@ -37,6 +37,7 @@ class EpochRecord:
     test_psnr: float | None = None  # dB, only for data in [0, 1]
     gaussian_blur_mse: float | None = None  # image data: a Gaussian blur, its width chosen on the training rows
     median_mse: float | None = None  # image data: a median filter, its window chosen on the training rows
+    nl_means_mse: float | None = None  # photographs: non-local means, its strength chosen on the training rows
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -68,7 +69,7 @@ def _ratio(value: float | None, baseline: float | None) -> float | None:
     return value / baseline
 
 
-CLASSIC_NAMES = {"gaussian_blur": "Gaussian blur", "median": "median filter"}  # classic denoisers, in words
+CLASSIC_NAMES = {"gaussian_blur": "Gaussian blur", "median": "median filter", "nl_means": "non-local means"}
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class Summary:
     test_psnr: float | None = None
     gaussian_blur_mse: float | None = None  # image data: the classic denoisers on the same noisy test inputs
     median_mse: float | None = None
+    nl_means_mse: float | None = None  # photographs only
 
     @classmethod
     def of(cls, record: EpochRecord | None) -> Summary:
@@ -88,15 +90,15 @@ class Summary:
             return cls(None, None, None, None)
         return cls(
             record.test_mse, record.identity_mse, record.pca_mse, record.test_psnr,
-            record.gaussian_blur_mse, record.median_mse,
+            record.gaussian_blur_mse, record.median_mse, record.nl_means_mse,
         )  # fmt: skip
 
     @property
     def baselines(self) -> dict[str, float]:
         """Every baseline's test MSE on the model's noisy test inputs, by name: identity, pca and, for images,
-        gaussian_blur and median."""
+        gaussian_blur and median (and nl_means for photographs)."""
         named = {"identity": self.identity_mse, "pca": self.pca_mse}
-        named |= {"gaussian_blur": self.gaussian_blur_mse, "median": self.median_mse}
+        named |= {"gaussian_blur": self.gaussian_blur_mse, "median": self.median_mse, "nl_means": self.nl_means_mse}
         return {name: value for name, value in named.items() if value is not None}
 
     @property
@@ -137,7 +139,7 @@ class Summary:
             "ratio_to_pca": self.ratio_to_pca,
             "db_over_classic": self.db_over_classic,
         }
-        for name in ("gaussian_blur_mse", "median_mse", "db_over_classic"):  # image data only
+        for name in ("gaussian_blur_mse", "median_mse", "nl_means_mse", "db_over_classic"):  # image data only
             if numbers[name] is None:
                 del numbers[name]
         return {k: v if v is None or math.isfinite(v) else None for k, v in numbers.items()}  # strict JSON
@@ -183,9 +185,12 @@ def verdict(
     if best is not None and margin is not None:
         name = CLASSIC_NAMES[best[0]]
         if margin > 0:
-            text += f" It beats the best classic denoiser, the {name} (MSE {best[1]:.4f}), by {margin:.1f} dB."
+            text += f" It beats the best classic denoiser ({name}, MSE {best[1]:.4f}) by {margin:.1f} dB."
         else:
-            text += f" The {name} (MSE {best[1]:.4f}) does {-margin:.1f} dB better than it: train longer or larger."
+            text += (
+                f" The best classic denoiser ({name}, MSE {best[1]:.4f}) does {-margin:.1f} dB better than it: "
+                "train longer or larger."
+            )
     if still_improving(history, weights_epoch):
         text += " It was still improving: train longer."
     return text

@@ -49,7 +49,7 @@ class Evaluation:
     test_psnr: float | None  # dB, only for data in [0, 1]
     inputs: torch.Tensor  # (N_test, D) the noisy inputs the model saw, on its device
     outputs: torch.Tensor  # (N_test, D) its outputs, on its device
-    classic: tuple[ClassicBaseline, ...] = ()  # image data: the blur and the median on the same inputs
+    classic: tuple[ClassicBaseline, ...] = ()  # image data: the blur, the median (, non-local means) on the same inputs
 
     @property
     def noisy(self) -> np.ndarray:
@@ -341,7 +341,8 @@ class Trainer:
         return min(self.model.hidden_dim, self.dataset.n_features)
 
     def _classic(self, level: float, noisy_test: np.ndarray) -> tuple[ClassicBaseline, ...]:
-        """The blur and the median for image data in [0, 1] (none for tables: they have no neighbouring pixels)."""
+        """The blur and the median for image data in [0, 1], and non-local means for photographs (none for tables:
+        they have no neighbouring pixels)."""
         dataset = self.dataset
         if dataset.image_shape is None or not dataset.bounded or min(dataset.image_shape[:2]) < 2:
             return ()
@@ -351,7 +352,10 @@ class Trainer:
             torch.as_tensor(rows), self.config.noise.noise, level, generator,
             low=torch.zeros(rows.shape[1]), high=torch.ones(rows.shape[1]), clip=True,
         ).numpy()  # fmt: skip
-        return tuple(classic.classic_baselines(noisy_train, rows, noisy_test, dataset.X_test, dataset.image_shape))
+        photographs = {"with_nl_means": dataset.name in classic.NL_MEANS_DATASETS}
+        return tuple(
+            classic.classic_baselines(noisy_train, rows, noisy_test, dataset.X_test, dataset.image_shape, **photographs)
+        )
 
     def epochs(self, gate: Callable[[], bool] | None = None) -> Iterator[EpochRecord]:
         """The epoch loop: yield one record per epoch until the configured total, a stop rule or a divergence.

@@ -12,7 +12,10 @@ from dae_core.classic import (
     classic_baselines,
     fit_blur,
     fit_median,
+    fit_nl_means,
     median,
+    nl_means,
+    noise_size,
 )
 from dae_core.errors import ConfigError, DataError
 from dae_core.metrics import identity_mse, mse
@@ -190,3 +193,46 @@ def test_data_that_is_not_these_images_is_a_data_error(call, message):
     with pytest.raises(DataError) as error:
         call()
     assert str(error.value) == message
+
+
+def _photo_patches(n, side, sigma, seed=0):
+    """(clean, noisy) float32 rows of ``side`` x ``side`` patches of the china photograph, Gaussian noise clipped."""
+    from dae_core.data import sample_photo
+
+    photo, rng = sample_photo("china"), np.random.default_rng(seed)
+    tops, lefts = rng.integers(0, photo.shape[0] - side, n), rng.integers(0, photo.shape[1] - side, n)
+    clean = np.stack([photo[t : t + side, left : left + side].ravel() for t, left in zip(tops, lefts)])
+    return clean.astype(np.float32), _gaussian_clipped(clean, sigma, seed + 1)
+
+
+def test_non_local_means_of_each_image_is_scikit_image_s_of_it_alone():
+    from skimage.restoration import denoise_nl_means
+
+    clean, noisy = _photo_patches(3, 12, 0.1)
+    out = nl_means(noisy, 0.06, (12, 12), sigma=0.1)
+    for i in range(3):
+        expected = denoise_nl_means(noisy[i].reshape(12, 12), h=0.06, sigma=0.1, patch_size=5, patch_distance=6)
+        np.testing.assert_allclose(out[i].reshape(12, 12), expected, rtol=1e-5, atol=1e-6)
+    assert np.array_equal(nl_means(noisy, 0.0, (12, 12)), noisy)  # no strength: the identity
+
+
+def test_non_local_means_filters_colour_images_with_their_channels_together():
+    from skimage.restoration import denoise_nl_means
+
+    rows = _tiny(n=2, c=3)
+    out = nl_means(rows, 0.2, (4, 4, 3), sigma=0.1).reshape(2, 4, 4, 3)
+    expected = denoise_nl_means(rows[1].reshape(4, 4, 3), h=0.2, sigma=0.1, patch_size=5, patch_distance=6,
+                                channel_axis=-1)  # fmt: skip
+    np.testing.assert_allclose(out[1], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_non_local_means_measures_the_noise_and_beats_the_blur_on_photo_patches():
+    clean, noisy = _photo_patches(700, 12, 0.1)
+    h, sigma = fit_nl_means(noisy[:500], clean[:500], (12, 12))
+    assert sigma == pytest.approx(noise_size(noisy[:300], clean[:300])) and 0.07 < sigma < 0.1  # clipping trims it
+    assert 0 < h <= sigma
+    named = {b.name: b for b in classic_baselines(noisy[:500], clean[:500], noisy[500:], clean[500:], (12, 12),
+                                                  with_nl_means=True)}  # fmt: skip
+    assert named["nl_means"].width == h
+    assert named["nl_means"].test_mse == pytest.approx(mse(nl_means(noisy[500:], h, (12, 12), sigma), clean[500:]))
+    assert named["nl_means"].test_mse < named["gaussian_blur"].test_mse < identity_mse(clean[500:], noisy[500:])

@@ -66,10 +66,19 @@ def test_a_conv_run_on_photos_reports_psnr_image_shape_and_every_baseline(capsys
     out = capsys.readouterr().out.splitlines()
     report = json.loads(out[-1])
     assert code == 0 and report["image_shape"] == [12, 12, 1] and report["psnr"] > 0
-    assert set(report["baselines"]) == {"identity", "pca", "gaussian_blur", "median"}
-    best = min(report["baselines"]["gaussian_blur"], report["baselines"]["median"])
+    assert set(report["baselines"]) == {"identity", "pca", "gaussian_blur", "median", "nl_means"}
+    best = min(report["baselines"][name] for name in ("gaussian_blur", "median", "nl_means"))
     assert report["db_over_classic"] == pytest.approx(10 * math.log10(best / report["test_mse"]))
-    assert any(line.startswith("Classic denoisers on the same inputs: Gaussian blur (σ") for line in out)
+    assert set(report["classic_widths"]) == {"gaussian_blur", "median", "nl_means"}
+    line = next(line for line in out if line.startswith("Classic denoisers on the same inputs: Gaussian blur (σ"))
+    assert ", non-local means (h " in line
+
+
+def test_digits_have_no_non_local_means_baseline(capsys):
+    """Non-local means looks for repeated patches, which photographs have and 8 x 8 digits do not."""
+    assert main(["train", "--dataset", "digits", "--n-samples", "200", "--epochs", "1", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert set(report["baselines"]) == {"identity", "pca", "gaussian_blur", "median"}
 
 
 def test_a_table_has_no_classic_baselines(capsys):

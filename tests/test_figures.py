@@ -1,5 +1,6 @@
 """Tests for dae_core.figures: every builder returns a styled Figure with the expected series and shapes."""
 
+import dataclasses
 import json
 from xml.etree import ElementTree
 
@@ -87,6 +88,20 @@ def test_loss_curves_draw_both_losses_and_both_baselines():
     assert [trace.line.dash for trace in fig.data] == ["solid", "solid", "dash", "dash"]
     assert fig.layout.yaxis.range == (0, pytest.approx(1.5 * 1.06))  # from zero, with headroom
     assert not fig.layout.shapes
+
+
+def test_loss_curves_of_image_data_add_its_classic_denoisers_as_dotted_steps():
+    history = [dataclasses.replace(r, gaussian_blur_mse=0.03, median_mse=0.05, nl_means_mse=0.02) for r in _history(4)]
+    fig = figures.loss_curves(history)
+    names = [trace.name for trace in fig.data]
+    assert names[4:] == ["Gaussian blur", "median filter", "non-local means"]
+    assert [trace.line.dash for trace in fig.data[4:]] == ["dot"] * 3
+    np.testing.assert_allclose(fig.data[6].y, [0.02] * 4)
+    without_nl_means = [dataclasses.replace(r, nl_means_mse=None) for r in history]  # digits: blur and median only
+    assert [trace.name for trace in figures.loss_curves(without_nl_means).data][4:] == [
+        "Gaussian blur",
+        "median filter",
+    ]
 
 
 def test_loss_curves_baselines_follow_a_noise_change_as_steps():

@@ -133,7 +133,7 @@ def baseline_line(summary: Summary, code_size: int) -> str:
 
 def classic_line(summary: Summary, final: Evaluation) -> str:
     """The classic denoisers on the same inputs, their widths, and how many dB the model is above the best."""
-    widths = {"gaussian_blur": "σ {:g} px", "median": "{:g}×{:g} px"}
+    widths = {"gaussian_blur": "σ {:g} px", "median": "{:g}×{:g} px", "nl_means": "h {:.3g}"}
     parts = []
     for baseline in final.classic:
         width = widths[baseline.name].format(baseline.width, baseline.width)
