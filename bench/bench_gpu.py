@@ -9,9 +9,11 @@ Three measurements on the synthetic table at scale (100k x 784 by default, split
 2. Building a run: loading the data, the split and the scaling, the model, and the baselines (identity and PCA-256
    on the fixed noisy test set), as ``Trainer(config)`` and its first evaluation do.
 3. A batched sweep of 8 noise levels (batch 1024, 3 epochs) against one run of the same settings.
+4. The conv DAE on a whole photograph against blur, median and non-local means, both directions
+   (``bench_photo.py``), trained ``--photo-seconds`` per direction.
 
-    python bench/bench_gpu.py                                        # on the GPU (about 3 minutes on an H200)
-    python bench/bench_gpu.py --device cpu --rows 5000 --epochs 2    # the script end to end on a CPU
+    python bench/bench_gpu.py                                        # on the GPU (about 4 minutes on an H200)
+    python bench/bench_gpu.py --device cpu --rows 5000 --epochs 2 --rounds 1 --photo-seconds 5   # end to end, CPU
 """
 
 from __future__ import annotations
@@ -26,10 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch
 import torch.nn.functional as F
+from bench_photo import print_table
 from torch import nn
 
 from dae_core import RunConfig, Trainer
 from dae_core.data import load_dataset
+from dae_core.photo_denoiser import PhotoDenoiserConfig
 from dae_core.sweep import Sweep, expand
 
 LEVELS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
@@ -88,6 +92,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--photo-seconds", type=float, default=60.0, help="conv DAE training per direction (0: skip)")
+    parser.add_argument("--out", type=Path, default=None, help="write the photographs' side-by-side PNGs here")
     args = parser.parse_args()
     if args.device == "cuda" and not torch.cuda.is_available():
         sys.exit("error: no CUDA GPU here; run with --device cpu to try the script on the CPU.")
@@ -119,6 +125,10 @@ def main() -> None:
     ratios = [s / o for s, o in zip(sweeps, singles)]
     print(f"| sweep of 8 noise levels vs one run (batch 1024, 3 epochs) | {spread(sweeps)} | {spread(singles)} "
           f"| {spread(ratios)}× |")  # fmt: skip
+    if args.photo_seconds > 0:
+        cfg = PhotoDenoiserConfig(seconds=args.photo_seconds)
+        print(f"\nA whole photograph, Gaussian σ 25/255, PSNR in dB; {cfg}\n")
+        print_table(cfg, torch.device(args.device), args.out)
 
 
 if __name__ == "__main__":

@@ -16,8 +16,8 @@ group at the end, on an error too. Then, for each width, in a fresh browser cont
 - ``lesson-<slug>-<W>.png``: Train as ``/?lesson=<slug>`` opens it, once the lesson's run is done;
   ``page-reconstructions-manifold-<W>.png``: Reconstructions for the manifold lesson's 2-D run;
 - ``view-<slug>-<W>.png``: each view of the Views page, trained, with its figures drawn;
-- ``page-reconstructions-photos-<W>.png``: Reconstructions after a conv run on photo patches, the whole photograph
-  denoised tile by tile included;
+- ``page-train-photos-<W>.png`` and ``page-reconstructions-photos-<W>.png``: Train and Reconstructions after a conv
+  run on photo patches (its loss chart with the classic denoisers, the whole photograph denoised tile by tile);
 - ``page-train-pictures-<W>.png``: Train with a zip of pictures in use (PNGs in two folders, written to the
   temporary folder), once a small conv run on them is done.
 
@@ -411,6 +411,8 @@ def shots_at(
             open_path(page, url, f"/train?{PHOTOS_RUN}")
             button(page, "btn_train").click()
             wait_done(page)
+            wait_for_chart(page, "loss")
+            shooter.shoot(page, f"page-train-photos-{width}")
             go_to(page, "/reconstructions")
             wait_for_chart(page, "reconstruction")
             wait_for_chart(page, "whole_photo")

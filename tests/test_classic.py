@@ -7,6 +7,8 @@ from sklearn.datasets import load_digits
 
 from dae_core.classic import (
     BLUR_SIGMAS,
+    NL_MEANS_CHOICE,
+    NL_MEANS_TEST,
     ClassicBaseline,
     blur,
     classic_baselines,
@@ -15,6 +17,7 @@ from dae_core.classic import (
     fit_nl_means,
     median,
     nl_means,
+    nl_means_rows,
     noise_size,
 )
 from dae_core.errors import ConfigError, DataError
@@ -236,3 +239,11 @@ def test_non_local_means_measures_the_noise_and_beats_the_blur_on_photo_patches(
     assert named["nl_means"].width == h
     assert named["nl_means"].test_mse == pytest.approx(mse(nl_means(noisy[500:], h, (12, 12), sigma), clean[500:]))
     assert named["nl_means"].test_mse < named["gaussian_blur"].test_mse < identity_mse(clean[500:], noisy[500:])
+
+
+def test_non_local_means_filters_fewer_rows_of_larger_pictures():
+    assert [nl_means_rows(NL_MEANS_TEST, values) for values in (64, 144, 784, 32 * 32 * 3, 64 * 64 * 3)] == [
+        2000, 2000, 2000, 976, 244
+    ]  # fmt: skip
+    assert [nl_means_rows(NL_MEANS_CHOICE, values) for values in (144, 784, 64 * 64 * 3)] == [300, 300, 24]
+    assert nl_means_rows((10, 5, 100), 1000) == 5  # never fewer than the fewest

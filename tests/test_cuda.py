@@ -102,3 +102,16 @@ def test_a_run_that_does_not_fit_on_the_card_fails_clearly_and_the_next_one_trai
         torch.cuda.empty_cache()
     again = TrainingJob(DIGITS.replace(epochs=2)).start()
     assert again.join(WAIT) and again.status == DONE, again.snapshot().reason
+
+
+def test_the_photograph_denoiser_trains_in_bf16_and_denoises_a_whole_photograph_on_the_card():
+    from dae_core.data import sample_photo
+    from dae_core.metrics import psnr
+    from dae_core.photo_denoiser import PhotoDenoiserConfig, add_noise, denoise, train
+
+    clean, other = sample_photo("china"), sample_photo("flower")
+    noisy = add_noise(other, 25 / 255)
+    model, stats = train(clean, 25 / 255, PhotoDenoiserConfig(), "cuda", noisy=noisy, max_steps=300)
+    assert stats.device.startswith("cuda") and {p.device.type for p in model.parameters()} == {"cuda"}
+    image = denoise(model, noisy)
+    assert image.shape == other.shape and psnr(other, image) > psnr(other, noisy) + 5

@@ -41,6 +41,7 @@ LAYERS = [  # bottom first
         "dae_core.pretrain",
         "dae_core.generate",
         "dae_core.tune",
+        "dae_core.photo_denoiser",
     },
     {"dae_core.lessons", "dae_core.views", "dae_core.figures", "dae_core.share"},
     # serving runs to many people: limits, snapshots and messages, then the jobs, the workers, the pool, the proxies
