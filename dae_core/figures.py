@@ -263,6 +263,9 @@ def _value_range(traces: list[dict]) -> list[float]:
     return [0.0, top * 1.06 if top > 0 else 1.0]
 
 
+LOSS_HEIGHT_BELOW = 520  # px: a loss chart with its legend below keeps a plot as tall as Streamlit's default 450
+
+
 def loss_curves(history: Sequence, events: Sequence = (), title: str = "Loss") -> go.Figure:
     """Train loss and test MSE (vs clean) per epoch, with the identity and PCA baselines as dashed steps and, for
     image data, the classic denoisers (blur, median, non-local means) as dotted ones.
@@ -303,6 +306,8 @@ def loss_curves(history: Sequence, events: Sequence = (), title: str = "Loss") -
         for key, name, dash, shape in series
     ]
     shapes, annotations = _event_marks(events, (float(np.nanmin(epochs)), float(np.nanmax(epochs))))
+    # With the classic denoisers, 5-7 entries wrap to 4 rows on a phone, over the title: the legend goes below.
+    below = {"legend": LEGEND_BELOW, "margin": {"t": 56}, "height": LOSS_HEIGHT_BELOW} if len(series) > 4 else {}
     return _figure(
         traces,
         title,
@@ -313,10 +318,14 @@ def loss_curves(history: Sequence, events: Sequence = (), title: str = "Loss") -
         hovermode="x unified",
         shapes=shapes,
         annotations=annotations,
+        **below,
     )
 
 
 OVERLAY_HEIGHT, OVERLAY_ROW_PX = 420, 20  # runs_overlay: px without a legend, and per run in it
+# A legend under the x axis: one referred to the container has its space reserved below the axis title, so it is
+# never over the title or the curves however many rows it wraps to.
+LEGEND_BELOW = {"orientation": "h", "yref": "container", "y": 0.0, "yanchor": "bottom", "x": 0.0, "xanchor": "left"}
 
 
 def runs_overlay(runs: Sequence[tuple[str, Sequence]], metric: str = "test_mse") -> go.Figure:
@@ -347,14 +356,12 @@ def runs_overlay(runs: Sequence[tuple[str, Sequence]], metric: str = "test_mse")
         "epoch",
         y_title,
         hovermode="x unified",
-        # Run names are long: on a phone each takes a row, so the legend goes under the x axis (a legend referred to
-        # the container has its space reserved below the axis title), never over the title or the curves, with at
-        # most a third of the height before it scrolls. The figure grows a row per run, up to 12, to keep the plot.
-        legend={"orientation": "h", "yref": "container", "y": 0.0, "yanchor": "bottom", "x": 0.0, "xanchor": "left",
-                "maxheight": 1 / 3},
+        # Run names are long: on a phone each takes a row, so the legend goes under the x axis, with at most a third
+        # of the height before it scrolls. The figure grows a row per run, up to 12, to keep the plot.
+        legend=LEGEND_BELOW | {"maxheight": 1 / 3},
         margin={"t": 56},
         height=OVERLAY_HEIGHT + OVERLAY_ROW_PX * min(len(traces), 12),
-    )  # fmt: skip
+    )
 
 
 # --- reconstructions -------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ It learns from two sources at once, in a time budget:
 - optionally, patches of the noisy photograph it is asked to denoise, by Recorrupted-to-Recorrupted (Pang et al.
   2021): input y + αz, target y − z/α with a fresh z of the same σ. For Gaussian noise the target's noise is then
   independent of the input's, so the loss is the supervised one plus a constant: the noisy picture teaches the
-  network its own textures without a clean copy. Measured: +1.3 dB on china from a network that saw only flower.
+  network its own textures without a clean copy. Measured in 60 s on 2 CPU cores: +0.9 dB on china and +2.8 dB on
+  flower over a network that saw only the other photograph.
 
 The classic filters are given their best case: each filter's width is the one that scores best against the clean
 photograph (an oracle no real denoiser has), and non-local means knows the true σ.

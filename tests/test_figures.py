@@ -88,6 +88,7 @@ def test_loss_curves_draw_both_losses_and_both_baselines():
     assert [trace.line.dash for trace in fig.data] == ["solid", "solid", "dash", "dash"]
     assert fig.layout.yaxis.range == (0, pytest.approx(1.5 * 1.06))  # from zero, with headroom
     assert not fig.layout.shapes
+    assert fig.layout.legend.yref is None and fig.layout.height is None  # four entries: the template's legend on top
 
 
 def test_loss_curves_of_image_data_add_its_classic_denoisers_as_dotted_steps():
@@ -96,6 +97,7 @@ def test_loss_curves_of_image_data_add_its_classic_denoisers_as_dotted_steps():
     names = [trace.name for trace in fig.data]
     assert names[4:] == ["Gaussian blur", "median filter", "non-local means"]
     assert [trace.line.dash for trace in fig.data[4:]] == ["dot"] * 3
+    assert fig.layout.legend.yref == "container" and fig.layout.legend.y == 0  # below the axis, clear of the title
     np.testing.assert_allclose(fig.data[6].y, [0.02] * 4)
     without_nl_means = [dataclasses.replace(r, nl_means_mse=None) for r in history]  # digits: blur and median only
     assert [trace.name for trace in figures.loss_curves(without_nl_means).data][4:] == [
