@@ -9,8 +9,9 @@ from __future__ import annotations
 import functools
 import io
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -18,6 +19,8 @@ from .config import DataConfig
 from .errors import DataError
 from .metrics import PCABaseline
 from .sampling import make_classification, split_indices
+
+T = TypeVar("T")
 
 
 class TableLimits(Protocol):
@@ -96,7 +99,7 @@ class Dataset:
     feature_names: list[str]
     image_shape: tuple[int, int, int] | None = None  # (height, width, channels): (8, 8, 1) for digits
     class_names: tuple[str, ...] = ()  # what each label means, where the data names them (picture folders)
-    _pca: dict[int, PCABaseline] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _baselines: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def n_features(self) -> int:
@@ -111,12 +114,16 @@ class Dataset:
         """Whether its images are ink on paper (digits: 1 is dark) rather than light (photos: 1 is bright)."""
         return self.name == "digits"
 
+    def baseline(self, key, fit: Callable[[], T]) -> T:
+        """A baseline fitted once per dataset: ``fit()`` the first time ``key`` is asked for, the same object after,
+        so every noise level, live change and sweep member built on this dataset scores it with the same fit."""
+        if key not in self._baselines:
+            self._baselines[key] = fit()
+        return self._baselines[key]
+
     def pca(self, components: int) -> PCABaseline:
-        """PCA-``components`` fitted on the clean training rows, once per dataset and size: every noise level, live
-        change and sweep member built on this dataset scores its PCA baseline with the same fit."""
-        if components not in self._pca:
-            self._pca[components] = PCABaseline(components).fit(self.X_train)
-        return self._pca[components]
+        """PCA-``components`` fitted on the clean training rows, once per dataset and size."""
+        return self.baseline(("pca", components), lambda: PCABaseline(components).fit(self.X_train))
 
     @property
     def low(self) -> np.ndarray:

@@ -328,11 +328,22 @@ class Trainer:
         level = self.settings.noise.noise_level
         if level not in self._eval_cache:
             noisy = fixed_noisy_test(self.config, self.dataset, level, self.device)
-            clean, noisy_np = self.dataset.X_test, noisy.cpu().numpy()
-            identity = metrics.identity_mse(clean, noisy_np)
-            pca = self.dataset.pca(self.pca_components).mse(noisy_np, clean)
-            self._eval_cache[level] = (noisy, identity, pca, self._classic(level, noisy_np))
+            if self.device.type == "cpu":
+                clean, noisy_np = self.dataset.X_test, noisy.numpy()
+                identity = metrics.identity_mse(clean, noisy_np)
+                pca = self.dataset.pca(self.pca_components).mse(noisy_np, clean)
+            else:  # where the data is: only the two numbers cross to the host
+                identity = float((noisy.double() - self.X_test.double()).square().mean())
+                pca = self._device_pca().mse(noisy, self.X_test)
+            self._eval_cache[level] = (noisy, identity, pca, self._classic(level, noisy))
         return self._eval_cache[level]
+
+    def _device_pca(self):
+        """The PCA baseline fitted on the training rows where they are, once per dataset, size and device."""
+        from .torch_pca import TorchPCA
+
+        k, X = self.pca_components, self.X_train
+        return self.dataset.baseline(("pca", k, str(self.device)), lambda: TorchPCA(k).fit(X))
 
     @property
     def pca_components(self) -> int:
@@ -340,7 +351,7 @@ class Trainer:
         the number of features."""
         return min(self.model.hidden_dim, self.dataset.n_features)
 
-    def _classic(self, level: float, noisy_test: np.ndarray) -> tuple[ClassicBaseline, ...]:
+    def _classic(self, level: float, noisy_test: torch.Tensor) -> tuple[ClassicBaseline, ...]:
         """The blur and the median for image data in [0, 1], and non-local means for photographs (none for tables:
         they have no neighbouring pixels)."""
         dataset = self.dataset
@@ -354,7 +365,9 @@ class Trainer:
         ).numpy()  # fmt: skip
         photographs = {"with_nl_means": dataset.name in classic.NL_MEANS_DATASETS}
         return tuple(
-            classic.classic_baselines(noisy_train, rows, noisy_test, dataset.X_test, dataset.image_shape, **photographs)
+            classic.classic_baselines(
+                noisy_train, rows, noisy_test.cpu().numpy(), dataset.X_test, dataset.image_shape, **photographs
+            )
         )
 
     def epochs(self, gate: Callable[[], bool] | None = None) -> Iterator[EpochRecord]:

@@ -115,3 +115,13 @@ def test_the_photograph_denoiser_trains_in_bf16_and_denoises_a_whole_photograph_
     assert stats.device.startswith("cuda") and {p.device.type for p in model.parameters()} == {"cuda"}
     image = denoise(model, noisy)
     assert image.shape == other.shape and psnr(other, image) > psnr(other, noisy) + 5
+
+
+def test_the_baselines_on_the_card_score_as_on_the_cpu():
+    """Identity and PCA are computed where the data is; the noisy test inputs differ between devices only by their
+    random stream, so the two are compared on the same inputs: the card's, scored by both."""
+    trainer = Trainer(DIGITS.replace(epochs=1))
+    noisy, identity, pca, _ = trainer.evaluation_set()
+    noisy_np, clean = noisy.cpu().numpy(), trainer.dataset.X_test
+    assert identity == pytest.approx(float(np.mean((noisy_np.astype(np.float64) - clean) ** 2)), rel=1e-6)
+    assert pca == pytest.approx(trainer.dataset.pca(trainer.pca_components).mse(noisy_np, clean), rel=1e-4)

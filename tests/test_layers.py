@@ -25,6 +25,7 @@ LAYERS = [  # bottom first
         "dae_core.idx",
         "dae_core.images",
         "dae_core.metrics",
+        "dae_core.torch_pca",
         "dae_core.classic",
         "dae_core.sampling",
         "dae_core.optim",
