@@ -11,7 +11,8 @@ import numpy as np
 CHUNK_ROWS = 4096  # rows at a time for sums over a whole table: memory stays flat however many rows there are
 
 
-def _chunks(n: int):
+def row_chunks(n: int):
+    """Slices of ``CHUNK_ROWS`` rows that cover ``n`` rows in order."""
     return (slice(i, min(i + CHUNK_ROWS, n)) for i in range(0, n, CHUNK_ROWS))
 
 
@@ -20,7 +21,7 @@ def mse(a: np.ndarray, b: np.ndarray) -> float:
     a, b = np.asarray(a), np.asarray(b)
     if a.ndim < 2:
         return float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    total = sum(float(np.sum((a[rows].astype(np.float64) - b[rows]) ** 2)) for rows in _chunks(len(a)))
+    total = sum(float(np.sum((a[rows].astype(np.float64) - b[rows]) ** 2)) for rows in row_chunks(len(a)))
     return total / a.size
 
 
@@ -60,9 +61,9 @@ class PCABaseline:
     def fit(self, X_train_clean: np.ndarray) -> PCABaseline:
         X = np.asarray(X_train_clean)
         n, d = X.shape
-        self.mean_ = sum(X[rows].sum(axis=0, dtype=np.float64) for rows in _chunks(n)) / n
+        self.mean_ = sum(X[rows].sum(axis=0, dtype=np.float64) for rows in row_chunks(n)) / n
         scatter, mean = np.zeros((d, d)), self.mean_.astype(X.dtype)
-        for rows in _chunks(n):  # products in the rows' own precision (float32: twice as fast), summed in float64
+        for rows in row_chunks(n):  # products in the rows' own precision (float32: twice as fast), summed in float64
             centred = X[rows] - mean
             scatter += centred.T @ centred
         values, vectors = np.linalg.eigh(scatter)  # ascending
@@ -77,7 +78,8 @@ class PCABaseline:
     def mse(self, X_noisy: np.ndarray, X_clean: np.ndarray) -> float:
         X_noisy, X_clean = np.asarray(X_noisy), np.asarray(X_clean)
         total = sum(
-            mse(X_clean[rows], self.reconstruct(X_noisy[rows])) * X_clean[rows].size for rows in _chunks(len(X_clean))
+            mse(X_clean[rows], self.reconstruct(X_noisy[rows])) * X_clean[rows].size
+            for rows in row_chunks(len(X_clean))
         )
         return total / X_clean.size
 
@@ -98,7 +100,7 @@ def posterior_mean(X_noisy: np.ndarray, X_train_clean: np.ndarray, sigma: float)
     the prior: their mean weighted by exp(−‖x̃ − xᵢ‖² / 2σ²), the best possible denoiser for this data."""
     X_train = np.asarray(X_train_clean, np.float64)
     out = np.empty((len(X_noisy), X_train.shape[1]))
-    for rows in _chunks(len(X_noisy)):
+    for rows in row_chunks(len(X_noisy)):
         logits = -squared_distances(X_noisy[rows], X_train) / (2 * sigma**2)
         weights = np.exp(logits - logits.max(axis=1, keepdims=True))
         out[rows] = weights @ X_train / weights.sum(axis=1, keepdims=True)

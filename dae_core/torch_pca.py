@@ -10,11 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from .metrics import CHUNK_ROWS
-
-
-def _chunks(n: int):
-    return (slice(i, min(i + CHUNK_ROWS, n)) for i in range(0, n, CHUNK_ROWS))
+from .metrics import row_chunks
 
 
 class TorchPCA:
@@ -28,9 +24,9 @@ class TorchPCA:
     def fit(self, X_train_clean: torch.Tensor) -> TorchPCA:
         X = X_train_clean
         n, d = X.shape
-        self.mean_ = sum(X[rows].sum(dim=0, dtype=torch.float64) for rows in _chunks(n)) / n
+        self.mean_ = sum(X[rows].sum(dim=0, dtype=torch.float64) for rows in row_chunks(n)) / n
         scatter, mean = torch.zeros(d, d, dtype=torch.float64, device=X.device), self.mean_.to(X.dtype)
-        for rows in _chunks(n):
+        for rows in row_chunks(n):
             centred = X[rows] - mean
             scatter += (centred.T @ centred).double()
         _, vectors = torch.linalg.eigh(scatter)  # ascending
@@ -46,6 +42,7 @@ class TorchPCA:
     @torch.no_grad()
     def mse(self, X_noisy: torch.Tensor, X_clean: torch.Tensor) -> float:
         total = sum(
-            (self.reconstruct(X_noisy[rows]) - X_clean[rows].double()).square().sum() for rows in _chunks(len(X_clean))
+            (self.reconstruct(X_noisy[rows]) - X_clean[rows].double()).square().sum()
+            for rows in row_chunks(len(X_clean))
         )
         return float(total) / X_clean.numel()
