@@ -20,41 +20,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np
 import torch
 
 from dae_core.data import PHOTOS, sample_photo
-from dae_core.photo_denoiser import PhotoComparison, PhotoDenoiserConfig, compare
-
-COLUMNS = ("noisy", "gaussian_blur", "median", "nl_means", "conv_dae")
-HEADINGS = ("noisy", "best blur", "best median", "non-local means", "conv DAE")  # a column each, in COLUMNS' order
-CROP = 192  # side of the crop each picture shows in the PNG, in pixels
+from dae_core.photo_denoiser import COLUMNS, HEADINGS, PhotoDenoiserConfig, compare, write_side_by_side
 
 
 def device_name(device: torch.device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
     return f"CPU, {torch.get_num_threads()} thread(s)"
-
-
-def side_by_side(comparison: PhotoComparison, path: Path) -> None:
-    """A crop from the middle of each picture, clean first, in one grayscale PNG: each picture at twice its size
-    under its name and PSNR, with white gutters."""
-    from PIL import Image, ImageDraw, ImageFont
-
-    height, width = comparison.clean.shape
-    top, left = (height - CROP) // 2, (width - CROP) // 2
-    pictures = [("clean", comparison.clean)]
-    pictures += [(f"{title}, {comparison.by_name(name).psnr:.2f} dB", comparison.by_name(name).image)
-                 for name, title in zip(COLUMNS, HEADINGS)]  # fmt: skip
-    side, gutter, label = 2 * CROP, 8, 28
-    sheet = Image.new("L", (len(pictures) * (side + gutter) - gutter, side + label), 255)
-    draw, font = ImageDraw.Draw(sheet), ImageFont.load_default(size=18)
-    for i, (title, image) in enumerate(pictures):
-        crop = np.round(image[top : top + CROP, left : left + CROP] * 255).astype(np.uint8)
-        sheet.paste(Image.fromarray(crop, mode="L").resize((side, side), Image.NEAREST), (i * (side + gutter), label))
-        draw.text((i * (side + gutter) + 2, 3), title, fill=0, font=font)
-    sheet.save(path)
 
 
 def main() -> None:
@@ -91,7 +66,7 @@ def print_table(cfg: PhotoDenoiserConfig, device: torch.device, out: Path | None
               f"non-local means h {widths['nl_means']:.4f} -->")  # fmt: skip
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
-            side_by_side(result, out / f"photo-{train_name}-to-{test_name}.png")
+            write_side_by_side(result, out / f"photo-{train_name}-to-{test_name}.png")
 
 
 if __name__ == "__main__":

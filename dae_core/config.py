@@ -18,6 +18,7 @@ from .errors import ConfigError
 
 DATASETS = ("synthetic", "digits", "moons", "circles", "spiral", "photos", "mnist", "fashion-mnist", "images", "csv")
 IMAGE_DATASETS = ("digits", "photos", "mnist", "fashion-mnist", "images")  # rows are pictures: a conv model fits
+PHOTOS = ("china", "flower")  # scikit-learn's two sample photographs, in ``load_sample_images`` order: label 0, 1
 ARCHITECTURES = ("dense", "conv")
 NOISE_TYPES = ("gaussian", "masking", "salt_pepper")
 NOISE_LABELS = {"gaussian": "Gaussian", "masking": "masking", "salt_pepper": "salt and pepper"}

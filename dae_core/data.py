@@ -15,7 +15,7 @@ from typing import Protocol, TypeVar
 
 import numpy as np
 
-from .config import DataConfig
+from .config import PHOTOS, DataConfig
 from .errors import DataError
 from .metrics import PCABaseline
 from .sampling import make_classification, split_indices
@@ -144,7 +144,6 @@ def _spiral(n_samples: int, noise: float, rng: np.random.Generator):
     return X + rng.normal(scale=noise, size=X.shape), arm
 
 
-PHOTOS = ("china", "flower")  # scikit-learn's two sample photographs, in ``load_sample_images`` order: label 0, 1
 LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601 weights of R, G, B in grayscale
 PHOTO_PEAK = 255.0  # the photographs' raw pixel range is [0, 255]: the units of the ``photos`` patches
 

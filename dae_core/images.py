@@ -357,25 +357,42 @@ def _picture(name: str, data: bytes, size: int, color: bool) -> np.ndarray:
     """One PNG or JPEG as (size, size) or (size, size, 3) float32 in [0, 1]: its pixel count checked from its header
     before it is decoded, transparency composited onto white, the largest centred square cropped (the aspect is
     kept: a wide picture loses its sides, a tall one its top and bottom), then resized with Lanczos filtering."""
+    return _decoded(name, data, MAX_IMAGE_PIXELS, lambda image: _pixels(image, size, color))
+
+
+def read_grayscale(name: str, data: bytes, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
+    """One PNG or JPEG at its full size as (height, width) float32 grayscale in [0, 1] (Pillow's "L": ITU-R BT.601
+    luma), with the checks every picture gets: at most ``max_pixels``, read from its header first."""
+
+    def gray(image) -> np.ndarray:
+        converted, scale = _converted(image, color=False)
+        return np.asarray(converted, np.float32) * np.float32(scale)
+
+    return _decoded(name, data, max_pixels, gray)
+
+
+def _decoded(name: str, data: bytes, max_pixels: int, convert):
+    """``convert(image)`` of the PNG or JPEG in ``data``, once its header says it has at most ``max_pixels``; a
+    picture Pillow cannot read, or one too large, is a DataError that names it and says what to do."""
     from PIL import Image, UnidentifiedImageError
 
+    limit = f"{max_pixels:,} pixels" + (" (4096×4096)" if max_pixels == MAX_IMAGE_PIXELS else "")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=["PNG", "JPEG"]) as image:
                 width, height = image.size
-                if width * height > MAX_IMAGE_PIXELS:
+                if width * height > max_pixels:
                     raise DataError(
-                        f"{name} is {width:,}×{height:,} pixels, more than the {MAX_IMAGE_PIXELS:,} (4096×4096) "
-                        "decoded from one picture. Shrink it and try again."
+                        f"{name} is {width:,}×{height:,} pixels, more than the {limit} decoded from one picture. "
+                        "Shrink it and try again."
                     )
-                return _pixels(image, size, color)
+                return convert(image)
     except DataError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise DataError(
-            f"{name} declares more than the {MAX_IMAGE_PIXELS:,} pixels (4096×4096) decoded from one picture. "
-            "Shrink it and try again."
+            f"{name} declares more than the {limit} decoded from one picture. Shrink it and try again."
         ) from None
     except UnidentifiedImageError:
         reason = "its contents are not a PNG or JPEG image"
@@ -385,6 +402,20 @@ def _picture(name: str, data: bytes, size: int, color: bool) -> np.ndarray:
         f"{name} is not a PNG or JPEG image Pillow can read ({reason}). Remove it or save it again as PNG and try "
         "again."
     )
+
+
+def _converted(image, color: bool):
+    """(image, scale): the decoded picture as "RGB" or "L" with 1/255 to reach [0, 1], or, for 16-bit grayscale, as
+    "F" already in [0, 1] (Pillow's convert("L") would clip it at 255); transparency composited onto white."""
+    from PIL import Image
+
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        return Image.fromarray(np.asarray(image, np.float32) / 65535), 1.0
+    transparent = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
+    if transparent:  # composited onto white: a cut-out's background reads as paper, not as black
+        white = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(white, image.convert("RGBA"))
+    return image.convert("RGB" if color else "L"), 1 / 255
 
 
 def _pixels(image, size: int, color: bool) -> np.ndarray:
@@ -398,16 +429,7 @@ def _pixels(image, size: int, color: bool) -> np.ndarray:
         image.draft("L" if not color else "RGB", (-(-width // scale), -(-height // scale)))
         width, height = image.size
         side = min(width, height)
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit grayscale: Pillow's convert("L") would clip at 255
-        image = Image.fromarray(np.asarray(image, np.float32) / 65535)  # mode "F", in [0, 1]
-        scale = 1.0
-    else:
-        transparent = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
-        if transparent:  # composited onto white: a cut-out's background reads as paper, not as black
-            white = Image.new("RGBA", image.size, (255, 255, 255, 255))
-            image = Image.alpha_composite(white, image.convert("RGBA"))
-        image = image.convert("RGB" if color else "L")
-        scale = 1 / 255
+    image, scale = _converted(image, color)
     left, top = (width - side) // 2, (height - side) // 2
     square = image.crop((left, top, left + side, top + side))  # cropped first: the filter reads nothing outside it
     resized = square.resize((size, size), Image.Resampling.LANCZOS)

@@ -33,6 +33,9 @@ from . import classic
 from .errors import ConfigError, DataError
 from .metrics import psnr
 
+COLUMNS = ("noisy", "gaussian_blur", "median", "nl_means", "conv_dae")  # a comparison's results, in order
+HEADINGS = ("noisy", "best blur", "best median", "non-local means", "conv DAE")  # each one's name in a table
+CROP = 192  # side of the crop each picture shows in a side-by-side PNG, in pixels
 NL_MEANS_H = (0.6, 0.8, 1.0)  # non-local means' strength, times the true σ: the best of these is its score
 R2R_ALPHA = 0.5  # Recorrupted-to-Recorrupted's α: input noise σ·√(1 + α²), target noise σ·√(1 + 1/α²)
 ENSEMBLE_VIEWS = 8  # the flips and quarter turns of a square: the network's output averaged over all 8
@@ -287,3 +290,24 @@ def compare(
         Denoised("conv_dae", None, psnr(clean, image), image),
     )
     return PhotoComparison(*names, sigma, clean, results, training, psnr(clean, single))
+
+
+def write_side_by_side(comparison: PhotoComparison, path) -> None:
+    """A ``CROP`` x ``CROP`` crop from the middle of each picture (smaller pictures whole), clean first, in one
+    grayscale PNG at ``path``: each at twice its size under its name and PSNR, with white gutters."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    height, width = comparison.clean.shape
+    crop = min(CROP, height, width)
+    top, left = (height - crop) // 2, (width - crop) // 2
+    pictures = [("clean", comparison.clean)]
+    pictures += [(f"{title}, {comparison.by_name(name).psnr:.2f} dB", comparison.by_name(name).image)
+                 for name, title in zip(COLUMNS, HEADINGS)]  # fmt: skip
+    side, gutter, label = 2 * crop, 8, 28
+    sheet = Image.new("L", (len(pictures) * (side + gutter) - gutter, side + label), 255)
+    draw, font = ImageDraw.Draw(sheet), ImageFont.load_default(size=18)
+    for i, (title, image) in enumerate(pictures):
+        part = np.round(image[top : top + crop, left : left + crop] * 255).astype(np.uint8)
+        sheet.paste(Image.fromarray(part, mode="L").resize((side, side), Image.NEAREST), (i * (side + gutter), label))
+        draw.text((i * (side + gutter) + 2, 3), title, fill=0, font=font)
+    sheet.save(path)

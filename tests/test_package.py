@@ -15,6 +15,7 @@ MODULES = [
     "dae_core.estimator",
     "dae_core.figures",
     "dae_core.model_file",
+    "dae_core.photo_denoiser",
     "dae_core.serving.job",
     "dae_core.serving.remote",
     "dae_core.serving.snapshot",
@@ -42,6 +43,12 @@ def test_engine_never_imports_streamlit(module):
 def test_the_config_and_the_cli_flag_table_load_without_torch():
     """The dashboard's first page needs only these; torch (about 1.5 s) loads in the background."""
     loaded = _loaded_after("from dae_core import RunConfig; from dae_core.share import to_cli_command")
+    assert "torch" not in loaded and "sklearn" not in loaded
+
+
+def test_the_command_line_s_parser_loads_without_torch():
+    """``python -m dae_core --help`` and a bad flag answer before PyTorch would have loaded."""
+    loaded = _loaded_after("from dae_core.cli import build_parser; build_parser()")
     assert "torch" not in loaded and "sklearn" not in loaded
 
 

@@ -6,8 +6,8 @@ table, a model file, an output path) exits with code 2 and one ``error: ...`` li
 that diverges (a non-finite or runaway loss) still reports the restored model, then exits with code 1.
 
 This package holds the parser and ``main``; each command lives in its own module (``train``, ``sweep``,
-``inspection``, ``datasets``, ``pretrain``, ``tune``), and what they share in ``flags``. Only this module imports
-the command modules.
+``inspection``, ``datasets``, ``pretrain``, ``tune``, ``photo``), and what they share in ``flags``. Only this module
+imports the command modules.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from ..errors import DAEError, out_of_memory
 from .datasets import run_datasets
 from .flags import EXIT_BAD_INPUT, Parser, UsageError, add_run_flags, parse_int
 from .inspection import run_inspect
+from .photo import add_photo_parser
 from .pretrain import add_pretrain_parser
 from .sweep import run_sweep
 from .train import run_train
@@ -35,7 +36,7 @@ def build_parser() -> Parser:
         description="Train and inspect denoising autoencoders. Without a command, 'train' is run.",
         allow_abbrev=False,
     )
-    commands = parser.add_subparsers(dest="command", metavar="{train,sweep,inspect,datasets,pretrain,tune}")
+    commands = parser.add_subparsers(dest="command", metavar="{train,sweep,inspect,datasets,pretrain,tune,photo}")
 
     train_cmd = commands.add_parser(
         "train",
@@ -133,6 +134,7 @@ def build_parser() -> Parser:
     list_cmd.prog = "python -m dae_core datasets list"
     pretrain_cmd = add_pretrain_parser(commands)
     tune_cmd = add_tune_parser(commands)
+    photo_cmd = add_photo_parser(commands)
     parser.commands = {
         "train": train_cmd,
         "sweep": sweep_cmd,
@@ -142,6 +144,7 @@ def build_parser() -> Parser:
         "datasets list": list_cmd,
         "pretrain": pretrain_cmd,
         "tune": tune_cmd,
+        "photo": photo_cmd,
     }  # to name a command's flags in errors
     return parser
 
