@@ -63,6 +63,7 @@ LAYERS = [  # bottom first
         "dae_core.cli.datasets",
         "dae_core.cli.pretrain",
         "dae_core.cli.tune",
+        "dae_core.cli.photo",
     },
     {"dae_core.cli", "dae_core.__main__"},
     # the dashboard: server-wide singletons and session dataclasses, the session, then what pages call
