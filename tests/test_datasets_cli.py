@@ -291,7 +291,7 @@ def test_datasets_without_a_subcommand_and_with_an_unknown_flag(capsys):
 def test_the_help_names_the_datasets_command(capsys):
     with pytest.raises(SystemExit) as info:
         main(["--help"])
-    assert info.value.code == 0 and "{train,sweep,inspect,datasets,pretrain,tune}" in capsys.readouterr().out
+    assert info.value.code == 0 and "{train,sweep,inspect,datasets,pretrain,tune,photo}" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main(["datasets", "fetch", "--help"])
     assert "--force" in capsys.readouterr().out
