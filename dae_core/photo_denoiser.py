@@ -64,10 +64,12 @@ class PhotoDenoiserConfig:
                 problems.append(f"The '{name}' parameter must be an int in [{low}, {high}]. Got {value!r} instead.")
         for name, low, high in (("lr", 0.0, 1.0), ("seconds", 0.0, 86_400.0), ("self_supervised", 0.0, 1.0)):
             value = getattr(self, name)
+            zero = name == "self_supervised"  # a share may be 0; a learning rate or a budget may not
             ok = isinstance(value, (int, float)) and not isinstance(value, bool) and low <= value <= high
-            if not ok or (name != "self_supervised" and not value > 0):
+            if not ok or not (zero or value > 0):
+                bracket = "[" if zero else "("
                 problems.append(
-                    f"The '{name}' parameter must be a number in ({low:g}, {high:g}]. Got {value!r} instead."
+                    f"The '{name}' parameter must be a number in {bracket}{low:g}, {high:g}]. Got {value!r} instead."
                 )
         if problems:
             raise ConfigError("\n".join(problems))

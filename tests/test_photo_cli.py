@@ -69,8 +69,9 @@ def test_bad_input_is_one_line_and_exit_2(capsys, pictures, tmp_path):
         (["--test", str(tmp_path / "notes.png")], "error: notes.png is not a PNG or JPEG image Pillow can read"),
         (["--train", tiny], "error: The clean photograph must be a 2-D grayscale array of at least 40 x 40 pixels"),
         (["--sigma", "0"], "error: --sigma must be a number of 8-bit levels in [1, 100]. Got 0 instead."),
-        (["--self-supervised", "2"], "error: The 'self_supervised' parameter must be a number in (0, 1]."),
+        (["--self-supervised", "2"], "error: --self-supervised must be a number in [0, 1]. Got 2.0 instead."),
+        (["--seconds", "0"], "error: --seconds must be a number in (0, 86400]. Got 0.0 instead."),
     ]  # fmt: skip
     for flags, message in cases:
-        code, out, err = run(capsys, *flags, "--seconds", "0.1")
+        code, out, err = run(capsys, "--seconds", "0.1", *flags)  # a flag given twice: the last counts
         assert (code, len(err)) == (2, 1) and err[0].startswith(message), (flags, err)

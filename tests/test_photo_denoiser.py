@@ -133,7 +133,7 @@ def test_a_comparison_scores_every_denoiser_on_the_same_noisy_picture(crops):
 def test_bad_settings_and_pictures_say_what_is_wrong(crops):
     with pytest.raises(ConfigError, match="'channels' parameter must be an int in \\[1, 256\\]. Got 0"):
         PhotoDenoiserConfig(channels=0)
-    with pytest.raises(ConfigError, match="'self_supervised' parameter must be a number in"):
+    with pytest.raises(ConfigError, match="'self_supervised' parameter must be a number in \\[0, 1\\]"):
         PhotoDenoiserConfig(self_supervised=1.5)
     with pytest.raises(DataError, match="at least 16 x 16 pixels"):
         train(np.zeros((10, 40), np.float32), SIGMA, TINY, max_steps=1)

@@ -10,9 +10,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 from pathlib import Path
 
 from ..config import DEVICES, PHOTOS
+from ..errors import ConfigError
 from .flags import EXIT_OK, UsageError, parse_float, parse_int
 
 MAX_PHOTO_PIXELS = 2_000_000  # about 1600 x 1200: a pass of the network over it takes seconds on a CPU
@@ -113,9 +115,13 @@ def run_photo(args: argparse.Namespace) -> int:
         raise UsageError(f"--threads must be an int in [1, 256]. Got {args.threads} instead.")
     from ..photo_denoiser import HEADINGS, PhotoDenoiserConfig, compare, write_side_by_side
 
-    cfg = PhotoDenoiserConfig(
-        seconds=args.seconds, self_supervised=args.self_supervised, ensemble=not args.no_ensemble, seed=args.seed
-    )
+    try:
+        cfg = PhotoDenoiserConfig(
+            seconds=args.seconds, self_supervised=args.self_supervised, ensemble=not args.no_ensemble, seed=args.seed
+        )
+    except ConfigError as exc:  # in the flags' words: "--self-supervised must be ..."
+        flags = re.sub(r"The '(\w+)' parameter", lambda m: "--" + m.group(1).replace("_", "-"), str(exc))
+        raise UsageError(" ".join(flags.splitlines())) from None
     train_photo, test_photo = load_photo(args.train, "--train"), load_photo(args.test, "--test")
     from ..config import device_label
     from ..training import resolve_device, use_torch_threads
