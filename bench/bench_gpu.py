@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch
 import torch.nn.functional as F
-from bench_photo import print_table
+from bench_photo import device_name, print_table
 from torch import nn
 
 from dae_core import RunConfig, Trainer
@@ -97,7 +97,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.device == "cuda" and not torch.cuda.is_available():
         sys.exit("error: no CUDA GPU here; run with --device cpu to try the script on the CPU.")
-    name = torch.cuda.get_device_name(0) if args.device == "cuda" else f"CPU, {torch.get_num_threads()} threads"
+    name = device_name(torch.device(args.device))
     base = RunConfig().replace(
         n_samples=args.rows, n_features=784, hidden_dim=256, epochs=args.epochs, device=args.device
     )

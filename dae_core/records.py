@@ -70,6 +70,13 @@ def _ratio(value: float | None, baseline: float | None) -> float | None:
 
 
 CLASSIC_NAMES = {"gaussian_blur": "Gaussian blur", "median": "median filter", "nl_means": "non-local means"}
+_CLASSIC_WIDTHS = {"gaussian_blur": "σ {:g} px", "median": "{0:g}×{0:g} px", "nl_means": "h {:.3g}"}
+
+
+def classic_width(name: str, width: float) -> str:
+    """A classic denoiser's chosen width in words: "σ 1 px" (blur), "5×5 px" (median), "h 0.0588" (non-local
+    means, in the data's units)."""
+    return _CLASSIC_WIDTHS[name].format(width)
 
 
 @dataclass(frozen=True)

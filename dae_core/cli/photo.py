@@ -124,6 +124,7 @@ def run_photo(args: argparse.Namespace) -> int:
         raise UsageError(" ".join(flags.splitlines())) from None
     train_photo, test_photo = load_photo(args.train, "--train"), load_photo(args.test, "--test")
     from ..config import device_label
+    from ..records import classic_width
     from ..training import resolve_device, use_torch_threads
 
     use_torch_threads(args.threads or os.cpu_count() or 1)
@@ -134,10 +135,9 @@ def run_photo(args: argparse.Namespace) -> int:
     result = compare(train_photo, test_photo, sigma, cfg, device, names=(args.train, args.test), noise_seed=args.seed)
     training = result.training
     print(f"Trained {training.steps:,} steps ({training.patches:,} patches) in {training.seconds:.1f} s.")
-    widths = {"gaussian_blur": "σ {:g} px", "median": "{0:g}×{0:g} px", "nl_means": "h {:.3g}"}
     parts = []
     for denoised, heading in zip(result.results, HEADINGS):
-        width = f" ({widths[denoised.name].format(denoised.width)})" if denoised.name in widths else ""
+        width = f" ({classic_width(denoised.name, denoised.width)})" if denoised.width is not None else ""
         parts.append(f"{heading}{width} {denoised.psnr:.2f}")
     print(f"PSNR on {args.test}, dB: {', '.join(parts)}.")
     print(f"The conv DAE is {-result.gap_to_nl_means:+.2f} dB against non-local means and "

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..config import DEFAULT_TORCH_THREADS, RunConfig
 from ..errors import ConfigError
-from ..records import CLASSIC_NAMES, Schedule, Summary, format_ratio, format_schedule, parse_schedule
+from ..records import CLASSIC_NAMES, Schedule, Summary, classic_width, format_ratio, format_schedule, parse_schedule
 from .flags import EXIT_OK, EXIT_TRAINING_FAILED, UsageError, config_from_args, run_report
 
 if TYPE_CHECKING:  # torch loads only when a command trains: `--help` and the dashboard's flag table need none
@@ -133,10 +133,9 @@ def baseline_line(summary: Summary, code_size: int) -> str:
 
 def classic_line(summary: Summary, final: Evaluation) -> str:
     """The classic denoisers on the same inputs, their widths, and how many dB the model is above the best."""
-    widths = {"gaussian_blur": "σ {:g} px", "median": "{:g}×{:g} px", "nl_means": "h {:.3g}"}
     parts = []
     for baseline in final.classic:
-        width = widths[baseline.name].format(baseline.width, baseline.width)
+        width = classic_width(baseline.name, baseline.width)
         parts.append(f"{CLASSIC_NAMES[baseline.name]} ({width}) {baseline.test_mse:.4f}")
     margin = summary.db_over_classic
     verdict = f"this model is {margin:+.1f} dB against the best of them" if margin is not None else ""
